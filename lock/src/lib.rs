@@ -1,0 +1,24 @@
+//! The reference lock: the logic lock firmware runs, and a simulated lock
+//! that wraps it for tests and development.
+//!
+//! [`ReferenceLock`] holds everything a lock keeps (its key, trusted issuer
+//! keys, a clock floor, the revocation list, the recent request ids, the
+//! bolt, the counter, the mode) and answers protocol messages. It talks to
+//! the world only through [`LockHardware`]: the real-time clock, the battery
+//! gauge, the motor and the random source. It never panics on input.
+//!
+//! [`SimulatedLock`] supplies that hardware in software, with a settable
+//! clock and faults (jam, low battery, dead), and speaks GATT fragments.
+
+mod hardware;
+mod reference;
+mod sim;
+mod store;
+
+pub use hardware::{LockHardware, RandomUnavailable, SystemRandomSource};
+pub use reference::{LockConfig, ReferenceLock};
+pub use sim::{SimControls, SimHardware, SimulatedLock};
+pub use store::{MAX_ISSUERS, REQUEST_CACHE_LEN};
+
+/// How long a Hello's nonce may be answered, in seconds.
+pub const SESSION_TIMEOUT_SECS: u64 = 30;

@@ -1,0 +1,109 @@
+//! The app's side of one exchange: build a Request for a Hello, and check the
+//! lock's Result against the lock's known key. Shared by the app core and
+//! the tests; the lock's side lives in the `nyckelfri-lock` crate.
+
+use crate::keys::{PublicKey, Signer};
+use crate::messages::{BoltState, Command, Hello, Request, ResultMessage};
+use crate::token::SignedToken;
+use crate::transcript::{ReceiptFacts, receipt_transcript, request_transcript};
+use crate::{NONCE_LEN, ProtocolError, REQUEST_ID_LEN, Status, TOKEN_ID_LEN};
+
+/// Builds and signs the Request that answers `hello`.
+pub fn build_request(
+    hello: &Hello,
+    token: &[u8],
+    command: Command,
+    request_id: [u8; REQUEST_ID_LEN],
+    device: &dyn Signer,
+    revocation: Option<Vec<u8>>,
+) -> Result<Request, ProtocolError> {
+    let parsed = SignedToken::parse(token)?;
+    let transcript = request_transcript(
+        &hello.lock_id,
+        &hello.nonce,
+        &parsed.hash(),
+        command,
+        &request_id,
+    )?;
+    let device_signature = device.sign(&transcript)?;
+    Ok(Request {
+        nonce: hello.nonce,
+        token: token.to_vec(),
+        command,
+        request_id,
+        device_signature,
+        revocation,
+    })
+}
+
+/// A Result whose receipt verified: proof of what the lock did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedReceipt {
+    /// The lock.
+    pub lock_id: String,
+    /// The session nonce the receipt is bound to.
+    pub nonce: [u8; NONCE_LEN],
+    /// The token used.
+    pub token_id: [u8; TOKEN_ID_LEN],
+    /// The command.
+    pub command: Command,
+    /// The request id.
+    pub request_id: [u8; REQUEST_ID_LEN],
+    /// Ok or the refusal.
+    pub status: Status,
+    /// The lock's event counter.
+    pub counter: u64,
+    /// The lock's time.
+    pub lock_time: u64,
+    /// The bolt afterwards.
+    pub bolt: BoltState,
+    /// Battery, percent.
+    pub battery: u8,
+    /// A stored answer to a repeated request id (the door did not move again).
+    pub repeated: bool,
+    /// The lock's signature, kept as proof.
+    pub lock_signature: [u8; 64],
+}
+
+/// Checks a Result against what was sent and the lock's known public key.
+pub fn verify_result(
+    result: &ResultMessage,
+    hello: &Hello,
+    request: &Request,
+    token_id: [u8; TOKEN_ID_LEN],
+    lock_key: &PublicKey,
+) -> Result<VerifiedReceipt, ProtocolError> {
+    if result.request_id != request.request_id {
+        return Err(ProtocolError::malformed(
+            "Result",
+            "answers another request id",
+        ));
+    }
+    let transcript = receipt_transcript(&ReceiptFacts {
+        lock_id: &hello.lock_id,
+        nonce: &hello.nonce,
+        token_id: &token_id,
+        command: request.command as u8,
+        request_id: &request.request_id,
+        status: result.status,
+        counter: result.counter,
+        lock_time: result.lock_time,
+        bolt: result.bolt,
+        repeated: result.repeated,
+    })?;
+    lock_key.verify(&transcript, &result.lock_signature, "lock receipt")?;
+    Ok(VerifiedReceipt {
+        lock_id: hello.lock_id.clone(),
+        nonce: hello.nonce,
+        token_id,
+        command: request.command,
+        request_id: request.request_id,
+        status: result.status,
+        counter: result.counter,
+        lock_time: result.lock_time,
+        bolt: result.bolt,
+        battery: result.battery,
+        repeated: result.repeated,
+        lock_signature: result.lock_signature,
+    })
+}
