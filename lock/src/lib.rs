@@ -12,6 +12,7 @@
 
 mod hardware;
 mod reference;
+pub mod scenario;
 mod sim;
 mod store;
 

@@ -4,7 +4,7 @@
 //! Checks run cheapest first and each refusal has its own status, in this
 //! order (PROTOCOL.md, "Lock checks"): frame → version → session nonce →
 //! revocation list → issuer → signature → audience → clock floor → not-before
-//! → expiry → decision end → revoked → scope → mode → proof of possession →
+//! → decision end → expiry → revoked → scope → mode → proof of possession →
 //! repeated request id → motor. At most two P-256 verifications happen per
 //! unlock (token, device); a carried newer revocation list adds one.
 
@@ -56,6 +56,7 @@ struct Session {
 /// What a refusal or an answer is about, for the receipt.
 struct Subject {
     token_id: Vec<u8>,
+    token_hash: Vec<u8>,
     command: u8,
     request_id: [u8; REQUEST_ID_LEN],
 }
@@ -64,6 +65,7 @@ impl Subject {
     fn unknown() -> Self {
         Self {
             token_id: Vec::new(),
+            token_hash: Vec::new(),
             command: 0,
             request_id: [0; REQUEST_ID_LEN],
         }
@@ -202,7 +204,7 @@ impl<H: LockHardware> ReferenceLock<H> {
 
     /// Takes the session's nonce for one use. Any second use, a nonce from
     /// another session, or a late answer is stale.
-    fn take_nonce(&mut self, nonce: &[u8; NONCE_LEN]) -> Result<(), Status> {
+    fn take_nonce(&mut self, nonce: &[u8; NONCE_LEN]) -> Result<[u8; NONCE_LEN], Status> {
         let now = self.now();
         let Some(session) = self.session.as_mut() else {
             return Err(Status::StaleNonce);
@@ -212,7 +214,7 @@ impl<H: LockHardware> ReferenceLock<H> {
             && now.saturating_sub(session.started) <= SESSION_TIMEOUT_SECS;
         session.used = true;
         if fresh {
-            Ok(())
+            Ok(session.nonce)
         } else {
             Err(Status::StaleNonce)
         }
@@ -221,6 +223,7 @@ impl<H: LockHardware> ReferenceLock<H> {
     fn handle_request(&mut self, req: Request) -> ResultMessage {
         let mut subject = Subject {
             token_id: Vec::new(),
+            token_hash: sha256(&req.token).to_vec(),
             command: req.command as u8,
             request_id: req.request_id,
         };
@@ -235,7 +238,7 @@ impl<H: LockHardware> ReferenceLock<H> {
             self.end_session_use();
             return Err(Status::WrongMode);
         }
-        self.take_nonce(&req.nonce)?;
+        let nonce = self.take_nonce(&req.nonce)?;
         if let Some(list) = &req.revocation {
             self.install_revocation_list(list)?;
         }
@@ -258,11 +261,14 @@ impl<H: LockHardware> ReferenceLock<H> {
         if now < claims.not_before {
             return Err(Status::NotYetValid);
         }
-        if now >= claims.expires {
-            return Err(Status::Expired);
-        }
+        // The decision's end comes before expiry: tokens never outlive the
+        // decision, so an ended decision would otherwise always read as
+        // "expired", and the worker needs to know which (R2.7).
         if now >= claims.decision_end {
             return Err(Status::DecisionEnded);
+        }
+        if now >= claims.expires {
+            return Err(Status::Expired);
         }
         if self.revocations.is_revoked(&claims.token_id) {
             return Err(Status::Revoked);
@@ -273,7 +279,7 @@ impl<H: LockHardware> ReferenceLock<H> {
         self.check_mode(claims.scope, req.command)?;
         let transcript = request_transcript(
             &self.lock_id,
-            &req.nonce,
+            &nonce,
             &token.hash(),
             req.command,
             &req.request_id,
@@ -403,7 +409,7 @@ impl<H: LockHardware> ReferenceLock<H> {
             self.end_session_use();
             return self.refuse(Status::WrongMode, subject);
         }
-        if let Err(s) = self.take_nonce(&c.nonce) {
+        if let Err(s) = self.take_nonce(&c.nonce).map(|_| ()) {
             return self.refuse(s, subject);
         }
         match self.check_grant(&c.grant) {
@@ -454,7 +460,7 @@ impl<H: LockHardware> ReferenceLock<H> {
         let facts = ReceiptFacts {
             lock_id: &self.lock_id,
             nonce: &nonce,
-            token_id: &subject.token_id,
+            token_hash: &subject.token_hash,
             command: subject.command,
             request_id: &subject.request_id,
             status,

@@ -2,7 +2,7 @@
 //! lock's Result against the lock's known key. Shared by the app core and
 //! the tests; the lock's side lives in the `nyckelfri-lock` crate.
 
-use crate::keys::{PublicKey, Signer};
+use crate::keys::{PublicKey, Signer, sha256};
 use crate::messages::{BoltState, Command, Hello, Request, ResultMessage};
 use crate::token::SignedToken;
 use crate::transcript::{ReceiptFacts, receipt_transcript, request_transcript};
@@ -79,10 +79,11 @@ pub fn verify_result(
             "answers another request id",
         ));
     }
+    let token_hash = sha256(&request.token);
     let transcript = receipt_transcript(&ReceiptFacts {
         lock_id: &hello.lock_id,
         nonce: &hello.nonce,
-        token_id: &token_id,
+        token_hash: &token_hash,
         command: request.command as u8,
         request_id: &request.request_id,
         status: result.status,
@@ -106,4 +107,33 @@ pub fn verify_result(
         repeated: result.repeated,
         lock_signature: result.lock_signature,
     })
+}
+
+/// Checks the Result of a Commission: the receipt must be signed by the key
+/// the lock showed in its commissioning Hello, under the granted lock id.
+pub fn verify_commission_result(
+    result: &ResultMessage,
+    hello: &Hello,
+    granted_lock_id: &str,
+) -> Result<u64, ProtocolError> {
+    let lock_key = hello.lock_key.as_ref().ok_or_else(|| {
+        ProtocolError::malformed(
+            "Hello",
+            "no lock key: the lock is not in commissioning mode",
+        )
+    })?;
+    let transcript = receipt_transcript(&ReceiptFacts {
+        lock_id: granted_lock_id,
+        nonce: &hello.nonce,
+        token_hash: &[],
+        command: 0,
+        request_id: &[0; REQUEST_ID_LEN],
+        status: result.status,
+        counter: result.counter,
+        lock_time: result.lock_time,
+        bolt: result.bolt,
+        repeated: result.repeated,
+    })?;
+    lock_key.verify(&transcript, &result.lock_signature, "lock receipt")?;
+    Ok(result.counter)
 }

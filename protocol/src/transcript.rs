@@ -38,8 +38,8 @@ pub struct ReceiptFacts<'a> {
     pub lock_id: &'a str,
     /// This session's nonce.
     pub nonce: &'a [u8; NONCE_LEN],
-    /// The token id (`cti`), empty when the token could not be read.
-    pub token_id: &'a [u8],
+    /// SHA-256 of the Request's token bytes; empty when no Request could be read.
+    pub token_hash: &'a [u8],
     /// The command code, 0 when the request could not be read.
     pub command: u8,
     /// The request id, zeros when the request could not be read.
@@ -62,7 +62,7 @@ pub fn receipt_transcript(f: &ReceiptFacts<'_>) -> Result<Vec<u8>, ProtocolError
         cbor::text(RECEIPT_DOMAIN),
         cbor::text(f.lock_id),
         cbor::bytes(f.nonce),
-        cbor::bytes(f.token_id),
+        cbor::bytes(f.token_hash),
         cbor::uint(u64::from(f.command)),
         cbor::bytes(f.request_id),
         cbor::uint(u64::from(f.status.code())),
