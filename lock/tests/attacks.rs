@@ -2,6 +2,13 @@
 //! exchange that is valid in every way but one, and asserts both the refusal
 //! code and that the bolt never moved — so removing the check fails the test.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use nyckelfri_lock::scenario::{SCENARIO_NOW, Scenario};
 use nyckelfri_protocol::exchange::build_request;
 use nyckelfri_protocol::framing::{FIRST, fragment};

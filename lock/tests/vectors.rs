@@ -3,6 +3,13 @@
 //! answers every step with the expected status, bolt, counter and time, and
 //! signs the same receipt transcript.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
