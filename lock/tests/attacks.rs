@@ -188,6 +188,67 @@ fn revocation_list_from_a_stranger_is_refused() {
 }
 
 #[test]
+fn forged_revocation_list_cannot_wipe_the_locks_list() {
+    let mut s = Scenario::new().unwrap();
+    let claims = s.claims();
+    let token = s.issue(&claims).unwrap();
+    let genuine = RevocationList {
+        epoch: 5,
+        issued_at: SCENARIO_NOW - 10,
+        revoked: vec![RevokedToken {
+            token_id: claims.token_id,
+            expires: claims.expires,
+        }],
+    }
+    .sign(&s.issuer)
+    .unwrap();
+    let hello = s.hello().unwrap();
+    let req = build_request(
+        &hello,
+        &token,
+        Command::Unlock,
+        [1; 16],
+        &s.device,
+        Some(genuine),
+    )
+    .unwrap();
+    assert_eq!(
+        s.send(&Message::Request(req)).unwrap().status,
+        Status::Revoked
+    );
+    s.lock.disconnect();
+    // The thief forges an empty list with a higher epoch under the issuer's key id.
+    let forger = Forger {
+        claims_to_be: s.issuer.public_key(),
+        actually: SoftwareKey::generate().unwrap().0,
+    };
+    let forged = RevocationList {
+        epoch: 99,
+        issued_at: SCENARIO_NOW,
+        revoked: vec![],
+    }
+    .sign(&forger)
+    .unwrap();
+    let hello = s.hello().unwrap();
+    let req = build_request(
+        &hello,
+        &token,
+        Command::Unlock,
+        [2; 16],
+        &s.device,
+        Some(forged),
+    )
+    .unwrap();
+    assert_eq!(
+        s.send(&Message::Request(req)).unwrap().status,
+        Status::BadRevocationList
+    );
+    s.lock.disconnect();
+    assert_eq!(s.lock.lock().revocation_epoch(), 5);
+    refused(&mut s, &token, Status::Revoked);
+}
+
+#[test]
 fn an_older_revocation_list_does_not_replace_a_newer_one() {
     let mut s = Scenario::new().unwrap();
     let claims = s.claims();

@@ -280,4 +280,61 @@ mod tests {
         );
         assert!(!r.in_progress());
     }
+
+    #[test]
+    fn a_duplicated_fragment_is_named_as_such() {
+        let frags = fragment(&[3; 60], MIN_MTU).unwrap();
+        let mut r = Reassembler::new();
+        r.push(&frags[0], 0).unwrap();
+        r.push(&frags[1], 0).unwrap();
+        assert_eq!(r.push(&frags[1], 0), Err(FramingError::Duplicate(1)));
+        assert!(!r.in_progress());
+    }
+
+    #[test]
+    fn a_skipped_or_swapped_fragment_is_out_of_order() {
+        let frags = fragment(&[3; 80], MIN_MTU).unwrap();
+        let mut r = Reassembler::new();
+        r.push(&frags[0], 0).unwrap();
+        assert_eq!(
+            r.push(&frags[2], 0),
+            Err(FramingError::OutOfOrder {
+                expected: 1,
+                got: 2
+            })
+        );
+        let mut r = Reassembler::new();
+        assert_eq!(
+            r.push(&frags[1], 0),
+            Err(FramingError::OutOfOrder {
+                expected: 0,
+                got: 1
+            })
+        );
+    }
+
+    #[test]
+    fn more_bytes_than_declared_is_an_overrun() {
+        let mut r = Reassembler::new();
+        assert_eq!(r.push(&[FIRST, 0, 4, 1, 2], 0), Ok(None));
+        assert_eq!(r.push(&[1, 3, 4, 5], 0), Err(FramingError::Overrun));
+        assert_eq!(
+            Reassembler::new().push(&[FIRST, 0, 1, 1, 2], 0),
+            Err(FramingError::Overrun)
+        );
+    }
+
+    #[test]
+    fn a_new_message_before_the_last_completed_is_reported_incomplete() {
+        let frags = fragment(&[3; 60], MIN_MTU).unwrap();
+        let mut r = Reassembler::new();
+        r.push(&frags[0], 0).unwrap();
+        assert_eq!(
+            r.push(&frags[0], 0),
+            Err(FramingError::Incomplete {
+                received: 17,
+                expected: 60
+            })
+        );
+    }
 }
