@@ -129,6 +129,7 @@ struct Vector {
     mode: LockMode,
     rtc: u64,
     jammed: bool,
+    button: bool,
     lock: SimulatedLock,
     steps: Vec<Value>,
 }
@@ -151,6 +152,7 @@ impl Vector {
             mode,
             rtc: NOW,
             jammed: false,
+            button: false,
             lock: SimulatedLock::new(Box::new(lock_key), config, NOW),
             steps: Vec::new(),
         }
@@ -265,6 +267,31 @@ impl Vector {
         )
     }
 
+    fn press_button(&mut self) {
+        self.button = true;
+        self.lock.controls().press_setup_button();
+    }
+
+    /// A Commission step with a grant for `for_key` (default: the lock's own key).
+    fn commission(
+        &mut self,
+        keys: &Keys,
+        for_key: Option<nyckelfri_protocol::PublicKey>,
+    ) -> ResultMessage {
+        let hello = self.hello();
+        let key = for_key.unwrap_or_else(|| hello.lock_key.clone().unwrap());
+        let grant =
+            CommissionGrant::issue(&key, LOCK_ID, &keys.issuer, NOW - 60, NOW + 3_600).unwrap();
+        let send = Message::Commission(Commission {
+            nonce: hello.nonce,
+            grant: grant.clone(),
+        })
+        .encode()
+        .unwrap();
+        let extra = json!({"kind": "commission", "grant": hex::encode(&grant), "lock_id": LOCK_ID});
+        self.step(&hello, send, extra, (sha256(&grant).to_vec(), 0, [0; 16]))
+    }
+
     fn raw(&mut self, send: Vec<u8>, what: &str) -> ResultMessage {
         let hello = self.hello();
         self.step(
@@ -286,6 +313,7 @@ impl Vector {
                 "rtc": self.rtc,
                 "battery": 100,
                 "jammed": self.jammed,
+                "setup_button_pressed": self.button,
                 "trusts": if self.mode == LockMode::Commissioning { json!([]) } else { json!(["issuer"]) },
             },
             "steps": self.steps,
@@ -372,26 +400,11 @@ fn main() {
     let mut v = Vector::new(
         &keys,
         "valid-commission",
-        "A factory-new lock takes its lock id and issuer from a grant naming its own key.",
+        "A factory-new lock, its setup button just pressed, takes its lock id and issuer from a grant naming its own key.",
         LockMode::Commissioning,
     );
-    let hello = v.hello();
-    let lock_key = hello.lock_key.clone().unwrap();
-    let grant =
-        CommissionGrant::issue(&lock_key, LOCK_ID, &keys.issuer, NOW - 60, NOW + 3_600).unwrap();
-    let send = Message::Commission(Commission {
-        nonce: hello.nonce,
-        grant: grant.clone(),
-    })
-    .encode()
-    .unwrap();
-    let r = v.step(
-        &hello,
-        send,
-        json!({"kind": "commission", "grant": hex::encode(&grant), "lock_id": LOCK_ID}),
-        (Vec::new(), 0, [0; 16]),
-    );
-    assert_eq!(r.status, Status::Ok);
+    v.press_button();
+    assert_eq!(v.commission(&keys, None).status, Status::Ok);
     v.write(note);
 
     // One vector per refusal.
@@ -746,28 +759,18 @@ fn main() {
         "A grant made for another lock's key.",
         LockMode::Commissioning,
     );
-    let hello = v.hello();
-    let grant = CommissionGrant::issue(
-        &keys.device.public_key(),
-        LOCK_ID,
-        &keys.issuer,
-        NOW - 60,
-        NOW + 3_600,
-    )
-    .unwrap();
-    let send = Message::Commission(Commission {
-        nonce: hello.nonce,
-        grant: grant.clone(),
-    })
-    .encode()
-    .unwrap();
-    let r = v.step(
-        &hello,
-        send,
-        json!({"kind": "commission", "grant": hex::encode(&grant), "lock_id": LOCK_ID}),
-        (Vec::new(), 0, [0; 16]),
-    );
+    v.press_button();
+    let r = v.commission(&keys, Some(keys.device.public_key()));
     assert_eq!(r.status, Status::BadCommissionGrant);
+    v.write(note);
+
+    let mut v = Vector::new(
+        &keys,
+        "refuse-presence-required",
+        "A valid grant, but nobody pressed the setup button inside the door.",
+        LockMode::Commissioning,
+    );
+    assert_eq!(v.commission(&keys, None).status, Status::PresenceRequired);
     v.write(note);
 
     println!("vectors written to {}", vectors_dir().display());

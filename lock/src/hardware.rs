@@ -19,6 +19,9 @@ pub trait LockHardware: Send {
     fn battery_percent(&self) -> u8;
     /// Drives the bolt to `target`. Returns false if the bolt did not get there.
     fn drive_bolt(&mut self, target: BoltState) -> bool;
+    /// Whether the setup button inside the door was pressed within the last
+    /// few minutes (physical presence, required to commission).
+    fn setup_button_recently_pressed(&self) -> bool;
     /// Fills `buf` with cryptographically secure random bytes (for nonces).
     fn fill_random(&mut self, buf: &mut [u8]) -> Result<(), RandomUnavailable>;
 }

@@ -18,7 +18,7 @@ mod store;
 
 pub use hardware::{LockHardware, RandomUnavailable, SystemRandomSource};
 pub use reference::{LockConfig, ReferenceLock};
-pub use sim::{SimControls, SimHardware, SimulatedLock};
+pub use sim::{SETUP_BUTTON_WINDOW_SECS, SimControls, SimHardware, SimulatedLock};
 pub use store::{MAX_ISSUERS, REQUEST_CACHE_LEN};
 
 /// How long a Hello's nonce may be answered, in seconds.

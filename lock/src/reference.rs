@@ -4,8 +4,8 @@
 //! Checks run cheapest first and each refusal has its own status, in this
 //! order (PROTOCOL.md, "Lock checks"): frame → version → session nonce →
 //! revocation list → issuer → signature → audience → clock floor → not-before
-//! → decision end → expiry → revoked → scope → mode → proof of possession →
-//! repeated request id → motor. At most two P-256 verifications happen per
+//! → decision end → expiry → revoked → scope → proof of possession →
+//! repeated request id → mode → motor. At most two P-256 verifications happen per
 //! unlock (token, device); a carried newer revocation list adds one.
 
 use nyckelfri_protocol::commission::CommissionGrant;
@@ -55,7 +55,7 @@ struct Session {
 
 /// What a refusal or an answer is about, for the receipt.
 struct Subject {
-    token_id: Vec<u8>,
+    token_id: [u8; TOKEN_ID_LEN],
     token_hash: Vec<u8>,
     command: u8,
     request_id: [u8; REQUEST_ID_LEN],
@@ -64,7 +64,7 @@ struct Subject {
 impl Subject {
     fn unknown() -> Self {
         Self {
-            token_id: Vec::new(),
+            token_id: [0; TOKEN_ID_LEN],
             token_hash: Vec::new(),
             command: 0,
             request_id: [0; REQUEST_ID_LEN],
@@ -222,18 +222,38 @@ impl<H: LockHardware> ReferenceLock<H> {
 
     fn handle_request(&mut self, req: Request) -> ResultMessage {
         let mut subject = Subject {
-            token_id: Vec::new(),
+            token_id: [0; TOKEN_ID_LEN],
             token_hash: sha256(&req.token).to_vec(),
             command: req.command as u8,
             request_id: req.request_id,
         };
-        match self.check_request(&req, &mut subject) {
-            Ok(()) => self.execute(req.command, subject),
-            Err(status) => self.refuse(status, subject),
+        let scope = match self.check_request(&req, &mut subject) {
+            Ok(scope) => scope,
+            Err(status) => return self.refuse(status, subject),
+        };
+        // A repeat is answered before the mode check: a retried mode change
+        // must get its stored answer, not a refusal from the new mode.
+        if let Some(cached) = self.cache.get(&subject.request_id).cloned() {
+            if cached.token_id != subject.token_id || cached.command != req.command {
+                return self.refuse(Status::RequestIdConflict, subject);
+            }
+            return self.answer(
+                cached.status,
+                cached.bolt,
+                cached.counter,
+                cached.lock_time,
+                true,
+                &subject,
+            );
         }
+        if let Err(status) = self.check_mode(scope, req.command) {
+            return self.refuse(status, subject);
+        }
+        self.execute(req.command, subject)
     }
 
-    fn check_request(&mut self, req: &Request, subject: &mut Subject) -> Result<(), Status> {
+    /// Every check that depends on the Request alone; returns the token's scope.
+    fn check_request(&mut self, req: &Request, subject: &mut Subject) -> Result<Scope, Status> {
         if self.mode == LockMode::Commissioning {
             self.end_session_use();
             return Err(Status::WrongMode);
@@ -250,7 +270,7 @@ impl<H: LockHardware> ReferenceLock<H> {
             .ok_or(Status::UnknownIssuer)?;
         self.p256_verifications += 1;
         let claims = token.verify(&issuer).map_err(|e| e.status())?;
-        subject.token_id = claims.token_id.to_vec();
+        subject.token_id = claims.token_id;
         if claims.lock_id != self.lock_id {
             return Err(Status::WrongLock);
         }
@@ -276,7 +296,6 @@ impl<H: LockHardware> ReferenceLock<H> {
         if !claims.scope.allows(req.command) {
             return Err(Status::OutOfScope);
         }
-        self.check_mode(claims.scope, req.command)?;
         let transcript = request_transcript(
             &self.lock_id,
             &nonce,
@@ -290,7 +309,7 @@ impl<H: LockHardware> ReferenceLock<H> {
             .device_key
             .verify(&transcript, &req.device_signature, "device")
             .map_err(|_| Status::ProofOfPossession)?;
-        Ok(())
+        Ok(claims.scope)
     }
 
     fn end_session_use(&mut self) {
@@ -313,6 +332,13 @@ impl<H: LockHardware> ReferenceLock<H> {
     }
 
     fn install_revocation_list(&mut self, bytes: &[u8]) -> Result<(), Status> {
+        // A list that is not newer is ignored unverified: phones may carry an
+        // old one, and skipping it saves a P-256 verification. Reading the
+        // epoch before verifying is safe: it only decides whether to verify.
+        let epoch = RevocationList::peek_epoch(bytes).map_err(|_| Status::BadRevocationList)?;
+        if epoch <= self.revocations.epoch {
+            return Ok(());
+        }
         let kid = RevocationList::signer_key_id(bytes).map_err(|_| Status::BadRevocationList)?;
         let issuer = self
             .issuers
@@ -321,35 +347,15 @@ impl<H: LockHardware> ReferenceLock<H> {
             .ok_or(Status::BadRevocationList)?;
         self.p256_verifications += 1;
         let list = RevocationList::verify(bytes, &issuer).map_err(|_| Status::BadRevocationList)?;
-        if list.epoch > self.revocations.epoch {
-            self.time_floor = self.time_floor.max(list.issued_at);
-            let now = self.now();
-            self.revocations.install(list.epoch, list.revoked, now);
-        }
-        // An older or equal epoch is not an error: phones may carry an old list.
+        self.time_floor = self.time_floor.max(list.issued_at);
+        let now = self.now();
+        self.revocations.install(list.epoch, list.revoked, now);
         Ok(())
     }
 
-    /// All checks passed: answer a repeat from the cache, else drive the motor.
+    /// All checks passed and the request id is new: carry the command out.
     fn execute(&mut self, command: Command, subject: Subject) -> ResultMessage {
-        let token_id: [u8; TOKEN_ID_LEN] = subject
-            .token_id
-            .as_slice()
-            .try_into()
-            .unwrap_or([0; TOKEN_ID_LEN]);
-        if let Some(cached) = self.cache.get(&subject.request_id).cloned() {
-            if cached.token_id != token_id || cached.command != command {
-                return self.refuse(Status::RequestIdConflict, subject);
-            }
-            return self.answer(
-                cached.status,
-                cached.bolt,
-                cached.counter,
-                cached.lock_time,
-                true,
-                &subject,
-            );
-        }
+        let token_id = subject.token_id;
         let status = match command {
             Command::Unlock | Command::Lock => {
                 let target = if command == Command::Unlock {
@@ -404,13 +410,22 @@ impl<H: LockHardware> ReferenceLock<H> {
     }
 
     fn handle_commission(&mut self, c: Commission) -> ResultMessage {
-        let subject = Subject::unknown();
+        let subject = Subject {
+            token_hash: sha256(&c.grant).to_vec(),
+            ..Subject::unknown()
+        };
         if self.mode != LockMode::Commissioning {
             self.end_session_use();
             return self.refuse(Status::WrongMode, subject);
         }
         if let Err(s) = self.take_nonce(&c.nonce).map(|_| ()) {
             return self.refuse(s, subject);
+        }
+        // Trust on first use needs someone at the door: the setup button
+        // inside must have been pressed just now. Without it, anyone in radio
+        // range of a decommissioned lock still on the door could claim it.
+        if !self.hardware.setup_button_recently_pressed() {
+            return self.refuse(Status::PresenceRequired, subject);
         }
         match self.check_grant(&c.grant) {
             Ok(grant) => {

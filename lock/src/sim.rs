@@ -18,8 +18,12 @@ struct SimState {
     jam: bool,
     dead: bool,
     drop_results: u32,
+    button_pressed_at: Option<u64>,
     nonces: VecDeque<[u8; NONCE_LEN]>,
 }
+
+/// How long a press of the setup button keeps the commissioning window open.
+pub const SETUP_BUTTON_WINDOW_SECS: u64 = 300;
 
 /// A handle to a simulated lock's clock and faults; clone it freely.
 #[derive(Debug, Clone)]
@@ -66,6 +70,12 @@ impl SimControls {
     pub fn drop_next_results(&self, n: u32) {
         self.state().drop_results = n;
     }
+    /// Presses the setup button inside the door (opens the commissioning
+    /// window for [`SETUP_BUTTON_WINDOW_SECS`]).
+    pub fn press_setup_button(&self) {
+        let mut s = self.state();
+        s.button_pressed_at = Some(s.time);
+    }
     /// Queues fixed nonces to use instead of random ones (test vectors only).
     pub fn queue_nonce(&self, nonce: [u8; NONCE_LEN]) {
         self.state().nonces.push_back(nonce);
@@ -94,6 +104,11 @@ impl LockHardware for SimHardware {
     }
     fn battery_percent(&self) -> u8 {
         self.controls.state().battery
+    }
+    fn setup_button_recently_pressed(&self) -> bool {
+        let s = self.controls.state();
+        s.button_pressed_at
+            .is_some_and(|at| s.time >= at && s.time - at <= SETUP_BUTTON_WINDOW_SECS)
     }
     fn drive_bolt(&mut self, _target: BoltState) -> bool {
         !self.controls.state().jam
@@ -126,6 +141,7 @@ impl SimulatedLock {
             jam: false,
             dead: false,
             drop_results: 0,
+            button_pressed_at: None,
             nonces: VecDeque::new(),
         })));
         let hardware = SimHardware {

@@ -638,6 +638,12 @@ fn garbage_fragments_are_refused() {
     s.hello().unwrap();
     let r = send_fragments(&mut s, &[vec![0x05, 0xde, 0xad]]).unwrap();
     assert_eq!(r.status, Status::Malformed);
+    // More of the same broken message is dropped without a second answer...
+    assert!(send_fragments(&mut s, &[vec![0x06, 0xbe, 0xef]]).is_none());
+    // ...and a garbage first fragment is answered again.
+    let r = send_fragments(&mut s, &[vec![FIRST | 0x09, 0x00]]).unwrap();
+    assert_eq!(r.status, Status::Malformed);
+    s.lock.disconnect();
     let r = send_fragments(&mut s, &[vec![]]).unwrap();
     assert_eq!(r.status, Status::Malformed);
 }

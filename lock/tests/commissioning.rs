@@ -24,7 +24,14 @@ struct Bench {
     lock: SimulatedLock,
 }
 
+/// A factory-new lock whose setup button the technician has just pressed.
 fn factory_new() -> Bench {
+    let b = unpressed();
+    b.lock.controls().press_setup_button();
+    b
+}
+
+fn unpressed() -> Bench {
     let lock_key = SoftwareKey::generate().unwrap().0;
     Bench {
         issuer: SoftwareKey::generate().unwrap().0,
@@ -64,12 +71,12 @@ fn commission(b: &mut Bench, lock_id: &str) -> ResultMessage {
         &mut b.lock,
         Message::Commission(Commission {
             nonce: h.nonce,
-            grant,
+            grant: grant.clone(),
         }),
     );
-    if r.status == Status::Ok {
-        verify_commission_result(&r, &h, lock_id).unwrap();
-    }
+    let receipt = verify_commission_result(&r, &h, &grant, lock_id).unwrap();
+    assert_eq!(receipt.status, r.status);
+    assert_eq!(receipt.lock_key, b.lock.lock().public_key());
     r
 }
 
@@ -300,4 +307,87 @@ fn technician_can_return_a_lock_to_installation_mode_for_a_new_demonstration() {
             .status,
         Status::WrongMode
     );
+}
+
+#[test]
+fn a_grant_without_someone_pressing_the_setup_button_is_refused() {
+    let mut b = unpressed();
+    assert_eq!(
+        commission(&mut b, "lock-9").status,
+        Status::PresenceRequired
+    );
+    assert_eq!(b.lock.lock().mode(), LockMode::Commissioning);
+    // The window closes a few minutes after a press.
+    b.lock.controls().press_setup_button();
+    b.lock
+        .controls()
+        .advance(nyckelfri_lock::SETUP_BUTTON_WINDOW_SECS + 1);
+    assert_eq!(
+        commission(&mut b, "lock-9").status,
+        Status::PresenceRequired
+    );
+    b.lock.controls().press_setup_button();
+    assert_eq!(commission(&mut b, "lock-9").status, Status::Ok);
+}
+
+#[test]
+fn a_remotely_decommissioned_lock_cannot_be_claimed_from_outside_r1_12() {
+    let mut b = factory_new();
+    commission(&mut b, "lock-9");
+    // Half an hour later the setup button's window has long closed.
+    b.lock.controls().advance(1_800);
+    let install = token(&b, "lock-9", Scope::Install);
+    assert_eq!(
+        run(&mut b, &install, Command::Decommission).status,
+        Status::Ok
+    );
+    // Someone in radio range tries to claim it with an issuer key of their own.
+    let mut thief = Bench {
+        issuer: SoftwareKey::generate().unwrap().0,
+        device: SoftwareKey::generate().unwrap().0,
+        lock: b.lock,
+    };
+    assert_eq!(
+        commission(&mut thief, "mine").status,
+        Status::PresenceRequired
+    );
+    assert!(thief.lock.lock().lock_id().is_empty());
+}
+
+#[test]
+fn a_retried_mode_change_gets_its_stored_answer_not_a_refusal() {
+    let mut b = factory_new();
+    commission(&mut b, "lock-9");
+    let install = token(&b, "lock-9", Scope::Install);
+    b.lock.controls().drop_next_results(1);
+    let h = hello(&mut b.lock);
+    let req = build_request(
+        &h,
+        &install,
+        Command::FinishInstallation,
+        [6; 16],
+        &b.device,
+        None,
+    )
+    .unwrap();
+    assert!(
+        b.lock
+            .receive(&Message::Request(req).encode().unwrap())
+            .is_none()
+    );
+    b.lock.disconnect();
+    assert_eq!(b.lock.lock().mode(), LockMode::Normal);
+    // The app retries with the same request id; the lock is already in normal mode.
+    let h = hello(&mut b.lock);
+    let req = build_request(
+        &h,
+        &install,
+        Command::FinishInstallation,
+        [6; 16],
+        &b.device,
+        None,
+    )
+    .unwrap();
+    let r = answer(&mut b.lock, Message::Request(req));
+    assert_eq!((r.status, r.repeated), (Status::Ok, true));
 }

@@ -63,6 +63,9 @@ fn the_reference_lock_answers_every_vector_as_recorded() {
         let mut lock = SimulatedLock::new(Box::new(key), config, state["rtc"].as_u64().unwrap());
         lock.controls()
             .set_jammed(state["jammed"].as_bool().unwrap());
+        if state["setup_button_pressed"].as_bool().unwrap() {
+            lock.controls().press_setup_button();
+        }
         for step in v["steps"].as_array().unwrap() {
             lock.controls()
                 .queue_nonce(hex(&step["nonce"]).try_into().unwrap());
@@ -89,6 +92,7 @@ fn the_reference_lock_answers_every_vector_as_recorded() {
                     req.command as u8,
                     req.request_id,
                 ),
+                Ok(Message::Commission(c)) => (sha256(&c.grant).to_vec(), 0, [0; 16]),
                 _ => (Vec::new(), 0, [0; 16]),
             };
             let nonce: [u8; 16] = hex(&step["nonce"]).try_into().unwrap();

@@ -109,23 +109,44 @@ pub fn verify_result(
     })
 }
 
+/// What a verified Commission receipt says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommissionReceipt {
+    /// Ok, or why the lock refused the grant.
+    pub status: Status,
+    /// The lock's id after the answer: the granted id on success, else empty.
+    pub lock_id: String,
+    /// The lock's event counter.
+    pub counter: u64,
+    /// The lock's key, as shown in its commissioning Hello.
+    pub lock_key: PublicKey,
+}
+
 /// Checks the Result of a Commission: the receipt must be signed by the key
-/// the lock showed in its commissioning Hello, under the granted lock id.
+/// the lock showed in its commissioning Hello, over this grant, under the
+/// granted lock id if the lock accepted it (and the empty id if it refused).
 pub fn verify_commission_result(
     result: &ResultMessage,
     hello: &Hello,
+    grant: &[u8],
     granted_lock_id: &str,
-) -> Result<u64, ProtocolError> {
+) -> Result<CommissionReceipt, ProtocolError> {
     let lock_key = hello.lock_key.as_ref().ok_or_else(|| {
         ProtocolError::malformed(
             "Hello",
             "no lock key: the lock is not in commissioning mode",
         )
     })?;
+    let lock_id = if result.status == Status::Ok {
+        granted_lock_id
+    } else {
+        ""
+    };
+    let grant_hash = sha256(grant);
     let transcript = receipt_transcript(&ReceiptFacts {
-        lock_id: granted_lock_id,
+        lock_id,
         nonce: &hello.nonce,
-        token_hash: &[],
+        token_hash: &grant_hash,
         command: 0,
         request_id: &[0; REQUEST_ID_LEN],
         status: result.status,
@@ -135,5 +156,10 @@ pub fn verify_commission_result(
         repeated: result.repeated,
     })?;
     lock_key.verify(&transcript, &result.lock_signature, "lock receipt")?;
-    Ok(result.counter)
+    Ok(CommissionReceipt {
+        status: result.status,
+        lock_id: lock_id.to_owned(),
+        counter: result.counter,
+        lock_key: lock_key.clone(),
+    })
 }

@@ -109,6 +109,9 @@ pub struct Reassembler {
     last_seq: u8,
     started_ms: u64,
     active: bool,
+    /// After an error, the rest of the broken message is dropped quietly
+    /// until the next first fragment: one error per broken message.
+    discarding: bool,
 }
 
 impl Reassembler {
@@ -128,6 +131,7 @@ impl Reassembler {
         self.expected = 0;
         self.last_seq = 0;
         self.active = false;
+        self.discarding = false;
     }
 
     /// Checks the time bound without a fragment (call on a timer).
@@ -140,11 +144,24 @@ impl Reassembler {
     }
 
     /// Takes one fragment. Returns the whole message when it is complete.
-    /// On any error the partial message is dropped.
+    /// On an error the partial message is dropped, and so are its remaining
+    /// fragments, quietly, until the next first fragment.
     pub fn push(&mut self, fragment: &[u8], now_ms: u64) -> Result<Option<Vec<u8>>, FramingError> {
+        let first = fragment.first().is_some_and(|h| h & FIRST != 0);
+        if self.check_timeout(now_ms).is_err() && !first {
+            self.discarding = true;
+            return Err(FramingError::TimedOut(REASSEMBLY_TIMEOUT_MS));
+        }
+        if self.discarding {
+            if !first {
+                return Ok(None);
+            }
+            self.discarding = false;
+        }
         let result = self.push_inner(fragment, now_ms);
         if result.is_err() {
             self.reset();
+            self.discarding = true;
         }
         result
     }
@@ -154,7 +171,6 @@ impl Reassembler {
         fragment: &[u8],
         now_ms: u64,
     ) -> Result<Option<Vec<u8>>, FramingError> {
-        self.check_timeout(now_ms)?;
         let (&header, body) = fragment.split_first().ok_or(FramingError::Truncated)?;
         if header & FIRST != 0 {
             if self.active {
@@ -279,6 +295,33 @@ mod tests {
             Err(FramingError::TimedOut(REASSEMBLY_TIMEOUT_MS))
         );
         assert!(!r.in_progress());
+    }
+
+    #[test]
+    fn a_new_message_after_a_stalled_one_is_received_whole() {
+        let stalled = fragment(&[1; 100], MIN_MTU).unwrap();
+        let fresh = fragment(&[2; 30], MIN_MTU).unwrap();
+        let mut r = Reassembler::new();
+        r.push(&stalled[0], 0).unwrap();
+        let late = REASSEMBLY_TIMEOUT_MS + 1;
+        assert_eq!(r.push(&fresh[0], late), Ok(None));
+        assert_eq!(r.push(&fresh[1], late), Ok(Some(vec![2; 30])));
+    }
+
+    #[test]
+    fn the_rest_of_a_broken_message_is_dropped_quietly() {
+        let frags = fragment(&[3; 80], MIN_MTU).unwrap();
+        let mut r = Reassembler::new();
+        r.push(&frags[0], 0).unwrap();
+        assert!(r.push(&frags[2], 0).is_err());
+        assert_eq!(r.push(&frags[3], 0), Ok(None));
+        assert_eq!(r.push(&frags[4], 0), Ok(None));
+        // The next message is received whole.
+        let mut out = None;
+        for f in fragment(&[4; 40], MIN_MTU).unwrap() {
+            out = r.push(&f, 0).unwrap();
+        }
+        assert_eq!(out, Some(vec![4; 40]));
     }
 
     #[test]

@@ -70,6 +70,18 @@ impl RevocationList {
         Ok(Sign1::parse(bytes, MAX_REVOCATION_LEN, "revocation list")?.key_id())
     }
 
+    /// The epoch a signed list claims, read without verifying: only for
+    /// deciding whether the list is worth verifying at all.
+    pub fn peek_epoch(bytes: &[u8]) -> Result<u64, ProtocolError> {
+        let s = Sign1::parse(bytes, MAX_REVOCATION_LEN, "revocation list")?;
+        let mut r = ArrayReader::new(
+            cbor::decode(s.payload()?, "revocation list")?,
+            3,
+            "revocation list",
+        )?;
+        r.uint("epoch")
+    }
+
     /// Verifies a signed list with the issuer key and returns its content.
     pub fn verify(bytes: &[u8], issuer: &PublicKey) -> Result<RevocationList, ProtocolError> {
         let s = Sign1::parse(bytes, MAX_REVOCATION_LEN, "revocation list")?;

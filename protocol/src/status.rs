@@ -43,11 +43,13 @@ pub enum Status {
     Jammed = 17,
     /// A commissioning grant is invalid or not for this lock.
     BadCommissionGrant = 18,
+    /// A Commission came without someone pressing the setup button inside the door.
+    PresenceRequired = 19,
 }
 
 impl Status {
     /// Every status, in wire order.
-    pub const ALL: [Status; 19] = [
+    pub const ALL: [Status; 20] = [
         Status::Ok,
         Status::Malformed,
         Status::Oversized,
@@ -67,6 +69,7 @@ impl Status {
         Status::RequestIdConflict,
         Status::Jammed,
         Status::BadCommissionGrant,
+        Status::PresenceRequired,
     ];
 
     /// The wire value.
@@ -108,6 +111,7 @@ impl Status {
             Status::RequestIdConflict => "request_id_conflict",
             Status::Jammed => "jammed",
             Status::BadCommissionGrant => "bad_commission_grant",
+            Status::PresenceRequired => "presence_required",
         }
     }
 }

@@ -103,17 +103,16 @@ fn the_app_side_of_every_vector_checks_out() {
                 ),
                 "commission" => {
                     // The receipt names the granted id on success, the empty id otherwise.
-                    let counter = verify_commission_result(
+                    let receipt = verify_commission_result(
                         &result,
                         &hello,
-                        step["receipt_lock_id"].as_str().unwrap(),
+                        &hex(&step["grant"]),
+                        step["lock_id"].as_str().unwrap(),
                     )
                     .unwrap();
-                    assert_eq!(counter, result.counter);
-                    assert_eq!(
-                        result.status == Status::Ok,
-                        step["receipt_lock_id"] == step["lock_id"]
-                    );
+                    assert_eq!(receipt.counter, result.counter);
+                    assert_eq!(receipt.lock_id, step["receipt_lock_id"]);
+                    assert_eq!(&receipt.lock_key, &lock);
                 }
                 _ => {}
             }
