@@ -1,0 +1,276 @@
+//! The exported API: one object the shells hold for the app's lifetime.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::bundle::{self, DayBundle};
+use crate::db::Store;
+use crate::error::{Error, NyckelfriError, Result};
+use crate::keys;
+use crate::model::{EventView, ReceiptView, UnitSettings, UnlockOutcome, VisitView};
+use crate::outbox;
+use crate::signer::{DeviceKey, DeviceSigner};
+use crate::time::{Clocks, SystemClocks, TimeSource, TrustedTime};
+use crate::transport::{LockTransport, MemoryTransport, SimulatedLockSet};
+use crate::unlock::{self, Timeouts, UnlockListener};
+
+/// How the app is set up.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct AppConfig {
+    /// Path of the SQLite database file (created if missing).
+    pub database_path: String,
+    /// How long to look for and connect to a lock, in milliseconds.
+    #[uniffi(default = 10000)]
+    pub connect_timeout_ms: u32,
+    /// How long to wait for each message from a lock, in milliseconds.
+    #[uniffi(default = 5000)]
+    pub message_timeout_ms: u32,
+}
+
+impl AppConfig {
+    /// Defaults for a database at `path`.
+    pub fn new(path: impl Into<String>) -> Self {
+        Self {
+            database_path: path.into(),
+            connect_timeout_ms: 10_000,
+            message_timeout_ms: 5_000,
+        }
+    }
+}
+
+/// Trusted time as the app shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct TrustedTimeView {
+    /// Unix seconds.
+    pub unix: i64,
+    /// Server-anchored, or the phone's clock since a reboot.
+    pub source: TimeSource,
+}
+
+pub(crate) struct AppInner {
+    pub(crate) store: Store,
+    pub(crate) time: TrustedTime,
+    pub(crate) device: DeviceKey,
+    pub(crate) transport: Arc<dyn LockTransport>,
+    pub(crate) timeouts: Timeouts,
+}
+
+/// The app: the store, the device key and a way to reach locks.
+#[derive(uniffi::Object)]
+pub struct NyckelfriApp {
+    inner: AppInner,
+}
+
+const DEFAULT_TIME_ZONE: Tz = chrono_tz::Europe::Stockholm;
+
+impl NyckelfriApp {
+    /// Opens the app over any transport and clocks (Rust callers, tests).
+    pub fn with_parts(
+        config: AppConfig,
+        signer: Arc<dyn DeviceSigner>,
+        transport: Arc<dyn LockTransport>,
+        clocks: Box<dyn Clocks>,
+    ) -> Result<Arc<Self>, NyckelfriError> {
+        let store = Store::open(Path::new(&config.database_path))?;
+        Ok(Arc::new(Self {
+            inner: AppInner {
+                store,
+                time: TrustedTime::new(clocks),
+                device: DeviceKey::new(signer)?,
+                transport,
+                timeouts: Timeouts {
+                    connect: Duration::from_millis(config.connect_timeout_ms.into()),
+                    message: Duration::from_millis(config.message_timeout_ms.into()),
+                },
+            },
+        }))
+    }
+
+    /// Stores the day's bundle from the server (visits, keys, lock keys,
+    /// settings, revocation list) and anchors trusted time to its server time.
+    pub fn apply_bundle(&self, bundle: &DayBundle) -> Result<(), NyckelfriError> {
+        let app = &self.inner;
+        Ok(app.store.write(|tx| bundle::apply(tx, &app.time, bundle))?)
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl NyckelfriApp {
+    /// Opens the app with simulated locks instead of Bluetooth (the demo,
+    /// development and tests). A damaged database is moved aside and
+    /// reported; open again to start fresh.
+    #[uniffi::constructor]
+    pub fn open_with_simulated_locks(
+        config: AppConfig,
+        signer: Arc<dyn DeviceSigner>,
+        locks: Arc<SimulatedLockSet>,
+    ) -> Result<Arc<Self>, NyckelfriError> {
+        Self::with_parts(
+            config,
+            signer,
+            Arc::new(MemoryTransport::new(locks)),
+            Box::new(SystemClocks),
+        )
+    }
+
+    /// Stores a day bundle given as JSON (the server's bundle format).
+    pub fn apply_bundle_json(&self, json: String) -> Result<(), NyckelfriError> {
+        let bundle: DayBundle = serde_json::from_str(&json).map_err(|e| {
+            NyckelfriError::InvalidInput {
+                reason: format!("bundle: {e}"),
+            }
+        })?;
+        self.apply_bundle(&bundle)
+    }
+
+    /// Trusted time now, and whether it is anchored to the server.
+    pub fn trusted_time(&self) -> Result<TrustedTimeView, NyckelfriError> {
+        let app = &self.inner;
+        let now = app.store.read(|c| app.time.peek(c))?;
+        Ok(TrustedTimeView {
+            unix: now.unix,
+            source: now.source,
+        })
+    }
+
+    /// Today's visits (the local day of each visit's unit), in order, each
+    /// with the status of its key.
+    pub fn today_visits(&self) -> Result<Vec<VisitView>, NyckelfriError> {
+        let app = &self.inner;
+        Ok(app.store.read(|conn| {
+            let now = app.time.peek(conn)?.unix;
+            let mut stmt = conn.prepare_cached(
+                "SELECT v.visit_id, v.unit_id, v.brukare_name, v.address, v.starts_at, v.ends_at,
+                        v.lock_id, v.no_key_reason, u.time_zone
+                 FROM visits v LEFT JOIN unit_settings u ON u.unit_id = v.unit_id
+                 ORDER BY v.starts_at, v.visit_id",
+            )?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, i64>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, Option<String>>(7)?,
+                        r.get::<_, Option<String>>(8)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut out = Vec::new();
+            for (visit_id, unit_id, name, address, starts_at, ends_at, lock_id, reason, tz) in rows {
+                let tz: Tz = tz.and_then(|t| t.parse().ok()).unwrap_or(DEFAULT_TIME_ZONE);
+                if !same_local_day(tz, starts_at, now) {
+                    continue;
+                }
+                out.push(VisitView {
+                    key_status: keys::status(conn, &lock_id, now, reason.as_deref())?,
+                    visit_id,
+                    unit_id,
+                    brukare_name: name,
+                    address,
+                    starts_at,
+                    ends_at,
+                    lock_id,
+                });
+            }
+            Ok(out)
+        })?)
+    }
+
+    /// Until when the keys on this phone stay valid (Unix seconds), or none
+    /// if no key is valid now or later. Shown as "keys valid until 22:00".
+    pub fn keys_valid_until(&self) -> Result<Option<i64>, NyckelfriError> {
+        let app = &self.inner;
+        Ok(app.store.read(|c| {
+            let now = app.time.peek(c)?.unix;
+            keys::valid_until(c, now)
+        })?)
+    }
+
+    /// The settings of a unit (phone numbers and key locations for the
+    /// outage routine).
+    pub fn unit_settings(&self, unit_id: String) -> Result<UnitSettings, NyckelfriError> {
+        Ok(self.inner.store.read(|c| {
+            c.query_row(
+                "SELECT unit_id, name, coordinator_phone, day_key_location, night_key_location,
+                        night_patrol_deadline, time_zone
+                 FROM unit_settings WHERE unit_id = ?1",
+                [&unit_id],
+                |r| {
+                    Ok(UnitSettings {
+                        unit_id: r.get(0)?,
+                        name: r.get(1)?,
+                        coordinator_phone: r.get(2)?,
+                        day_key_location: r.get(3)?,
+                        night_key_location: r.get(4)?,
+                        night_patrol_deadline: r.get(5)?,
+                        time_zone: r.get(6)?,
+                    })
+                },
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Error::NotFound(format!("unit {unit_id}")),
+                e => e.into(),
+            })
+        })?)
+    }
+
+    /// Opens the door of a visit: picks the key, talks to the lock, checks
+    /// and stores its receipt. Confirm the user (biometrics or PIN) before
+    /// calling. Failures come back as outcomes, not errors; errors are for
+    /// an unknown visit or a broken phone (storage, keystore).
+    pub async fn open_door(
+        &self,
+        visit_id: String,
+        listener: Arc<dyn UnlockListener>,
+    ) -> Result<UnlockOutcome, NyckelfriError> {
+        Ok(unlock::open_door(&self.inner, &visit_id, listener.as_ref()).await?)
+    }
+
+    /// Finishes unlock attempts a crash interrupted: recent ones are resent
+    /// with the same request id (the lock never acts twice); older ones are
+    /// recorded as "outcome unknown". Call when the app starts.
+    pub async fn resume_pending(
+        &self,
+        listener: Arc<dyn UnlockListener>,
+    ) -> Result<Vec<UnlockOutcome>, NyckelfriError> {
+        Ok(unlock::resume_pending(&self.inner, listener.as_ref()).await?)
+    }
+
+    /// The newest events, newest first (what the server will be told).
+    pub fn recent_events(&self, limit: u32) -> Result<Vec<EventView>, NyckelfriError> {
+        Ok(self
+            .inner
+            .store
+            .read(|c| outbox::recent_events(c, limit))?)
+    }
+
+    /// The newest lock receipts, newest first.
+    pub fn recent_receipts(&self, limit: u32) -> Result<Vec<ReceiptView>, NyckelfriError> {
+        Ok(self
+            .inner
+            .store
+            .read(|c| outbox::recent_receipts(c, limit))?)
+    }
+}
+
+fn same_local_day(tz: Tz, a: i64, b: i64) -> bool {
+    match (Utc.timestamp_opt(a, 0).single(), Utc.timestamp_opt(b, 0).single()) {
+        (Some(a), Some(b)) => a.with_timezone(&tz).date_naive() == b.with_timezone(&tz).date_naive(),
+        _ => false,
+    }
+}
+
+impl From<Error> for Box<NyckelfriError> {
+    fn from(e: Error) -> Self {
+        Box::new(e.into())
+    }
+}

@@ -1,0 +1,177 @@
+//! The day's data as the server hands it over, and storing it in one
+//! transaction: visits, keys, lock keys, unit settings, revocation list,
+//! and the server's time to anchor trusted time to.
+
+use nyckelfri_protocol::revocation::RevocationList;
+use nyckelfri_protocol::token::SignedToken;
+use nyckelfri_protocol::PublicKey;
+use rusqlite::{Transaction, params};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::UnitSettings;
+use crate::time::TrustedTime;
+
+/// A lock the worker may meet today.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockInfo {
+    /// The lock's id.
+    pub lock_id: String,
+    /// Its public key (SEC1, hex in JSON), to check its receipts.
+    #[serde(with = "hex::serde")]
+    pub public_key: Vec<u8>,
+    /// The brukare it belongs to.
+    pub brukare_id: Option<String>,
+}
+
+/// A scheduled visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    /// Its id.
+    pub visit_id: String,
+    /// The unit.
+    pub unit_id: String,
+    /// The door's lock.
+    pub lock_id: String,
+    /// The brukare.
+    pub brukare_id: String,
+    /// Name shown at the door.
+    pub brukare_name: String,
+    /// Address.
+    pub address: String,
+    /// Start, Unix seconds.
+    pub starts_at: i64,
+    /// End, Unix seconds.
+    pub ends_at: i64,
+    /// Why the server issued no key for it, if it did not.
+    pub no_key_reason: Option<String>,
+}
+
+/// Everything the phone needs for a day offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayBundle {
+    /// The server's time when it made the bundle (Unix seconds).
+    pub server_time: i64,
+    /// Units with their settings.
+    pub units: Vec<UnitSettings>,
+    /// Locks with their public keys.
+    pub locks: Vec<LockInfo>,
+    /// The schedule.
+    pub visits: Vec<Visit>,
+    /// Access tokens (hex in JSON).
+    pub tokens: Vec<HexBytes>,
+    /// The issuer's newest signed revocation list (hex), if any.
+    pub revocation_list: Option<HexBytes>,
+}
+
+/// Bytes carried as hex in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HexBytes(#[serde(with = "hex::serde")] pub Vec<u8>);
+
+/// How long expired tokens are kept (to explain "expired" rather than "no key").
+const EXPIRED_TOKEN_RETENTION_SECS: i64 = 2 * 86_400;
+
+/// Stores a bundle: replaces the schedule, adds keys, anchors time.
+pub(crate) fn apply(tx: &Transaction<'_>, time: &TrustedTime, b: &DayBundle) -> Result<()> {
+    time.anchor(tx, b.server_time)?;
+    for u in &b.units {
+        tx.execute(
+            "INSERT INTO unit_settings (unit_id, name, coordinator_phone, day_key_location,
+                 night_key_location, night_patrol_deadline, time_zone)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT(unit_id) DO UPDATE SET name = excluded.name,
+                 coordinator_phone = excluded.coordinator_phone,
+                 day_key_location = excluded.day_key_location,
+                 night_key_location = excluded.night_key_location,
+                 night_patrol_deadline = excluded.night_patrol_deadline,
+                 time_zone = excluded.time_zone",
+            params![
+                u.unit_id,
+                u.name,
+                u.coordinator_phone,
+                u.day_key_location,
+                u.night_key_location,
+                u.night_patrol_deadline,
+                u.time_zone
+            ],
+        )?;
+    }
+    for l in &b.locks {
+        PublicKey::from_sec1(&l.public_key)
+            .map_err(|e| Error::InvalidInput(format!("lock {}: {e}", l.lock_id)))?;
+        tx.execute(
+            "INSERT INTO locks (lock_id, public_key, brukare_id) VALUES (?1, ?2, ?3)
+             ON CONFLICT(lock_id) DO UPDATE SET public_key = excluded.public_key,
+                 brukare_id = excluded.brukare_id",
+            params![l.lock_id, l.public_key, l.brukare_id],
+        )?;
+    }
+    // The bundle is the whole schedule: visits it no longer lists are gone.
+    tx.execute("DELETE FROM visits", [])?;
+    for v in &b.visits {
+        if v.ends_at <= v.starts_at {
+            return Err(Error::InvalidInput(format!(
+                "visit {} ends before it starts",
+                v.visit_id
+            )));
+        }
+        tx.execute(
+            "INSERT INTO visits (visit_id, unit_id, lock_id, brukare_id, brukare_name, address,
+                 starts_at, ends_at, no_key_reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                v.visit_id,
+                v.unit_id,
+                v.lock_id,
+                v.brukare_id,
+                v.brukare_name,
+                v.address,
+                v.starts_at,
+                v.ends_at,
+                v.no_key_reason
+            ],
+        )?;
+    }
+    for t in &b.tokens {
+        let claims = SignedToken::parse(&t.0)?.claims_unverified()?;
+        tx.execute(
+            "INSERT INTO tokens (token_id, lock_id, not_before, expires, decision_id,
+                 decision_end, scope, token)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(token_id) DO NOTHING",
+            params![
+                claims.token_id.to_vec(),
+                claims.lock_id,
+                to_i64(claims.not_before)?,
+                to_i64(claims.expires)?,
+                claims.decision_id,
+                to_i64(claims.decision_end)?,
+                claims.scope as u8,
+                t.0
+            ],
+        )?;
+    }
+    tx.execute(
+        "DELETE FROM tokens WHERE expires < ?1",
+        [b.server_time - EXPIRED_TOKEN_RETENTION_SECS],
+    )?;
+    if let Some(list) = &b.revocation_list {
+        let epoch = RevocationList::peek_epoch(&list.0)?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('revocation.list', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [hex::encode(&list.0)],
+        )?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('revocation.epoch', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [epoch.to_string()],
+        )?;
+    }
+    Ok(())
+}
+
+pub(crate) fn to_i64(v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|_| Error::InvalidInput("time out of range".into()))
+}

@@ -1,0 +1,32 @@
+//! The Nyckelfri app core: what the Android and iOS apps run under thin
+//! shells. It holds the day's keys offline, judges them by trusted time,
+//! opens doors through a [`transport::LockTransport`], and keeps the locks'
+//! signed receipts and a durable outbox of events.
+//!
+//! Exported to Kotlin and Swift with uniffi (proc-macros). The boundary is
+//! [`NyckelfriApp`], a few records and enums, the foreign traits
+//! [`DeviceSigner`] and [`UnlockListener`], and one error enum,
+//! [`NyckelfriError`].
+
+uniffi::setup_scaffolding!();
+
+mod app;
+mod bundle;
+mod db;
+mod error;
+mod keys;
+mod model;
+mod outbox;
+mod schema;
+mod signer;
+pub mod time;
+pub mod transport;
+mod unlock;
+
+pub use app::{AppConfig, NyckelfriApp, TrustedTimeView};
+pub use bundle::{DayBundle, HexBytes, LockInfo, Visit};
+pub use error::NyckelfriError;
+pub use model::{EventView, KeyStatus, ReceiptView, UnitSettings, UnlockOutcome, UnlockStep, VisitView};
+pub use schema::VERSION as SCHEMA_VERSION;
+pub use signer::{DeviceSigner, SoftwareSigner};
+pub use unlock::UnlockListener;

@@ -1,0 +1,151 @@
+//! The device key. On phones it lives in the platform keystore (Android
+//! Keystore/StrongBox, iOS Secure Enclave) and never leaves it: the shell
+//! implements [`DeviceSigner`]. The CLI and tests use [`SoftwareSigner`], a
+//! ring key in a file only its owner can read.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use nyckelfri_protocol::keys::SIGNATURE_LEN;
+use nyckelfri_protocol::{ProtocolError, PublicKey, Signer, SoftwareKey};
+
+use crate::error::{Error, NyckelfriError};
+
+/// Signs with the device key. Implemented by the shells over the platform
+/// keystore; the private key never crosses this interface.
+#[uniffi::export(with_foreign)]
+pub trait DeviceSigner: Send + Sync {
+    /// The public key: 65 bytes, uncompressed SEC1 P-256.
+    fn public_key(&self) -> Result<Vec<u8>, NyckelfriError>;
+    /// An ECDSA P-256 / SHA-256 signature over `message`, as 64 bytes `r || s`
+    /// (convert from DER if the keystore returns DER).
+    fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, NyckelfriError>;
+}
+
+/// A software device key kept in a file readable only by its owner.
+#[derive(uniffi::Object)]
+pub struct SoftwareSigner {
+    key: SoftwareKey,
+}
+
+#[uniffi::export]
+impl SoftwareSigner {
+    /// Loads the key at `path`, or makes one there (mode 0600) if there is
+    /// none. Refuses a file that others can read.
+    #[uniffi::constructor]
+    pub fn open_or_create(path: String) -> Result<Arc<Self>, NyckelfriError> {
+        Ok(Arc::new(Self::load(Path::new(&path))?))
+    }
+}
+
+impl SoftwareSigner {
+    fn load(path: &Path) -> Result<Self, Error> {
+        if !path.exists() {
+            let (key, pkcs8) = SoftwareKey::generate()?;
+            write_private(path, &pkcs8)?;
+            return Ok(Self { key });
+        }
+        check_private(path)?;
+        let pkcs8 = fs::read(path)?;
+        let key = SoftwareKey::from_pkcs8(&pkcs8)
+            .map_err(|_| Error::KeyFile("not a P-256 PKCS#8 key".into()))?;
+        Ok(Self { key })
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let mut f = fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    f.write_all(bytes)?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn check_private(path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(path)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(Error::KeyFile(format!(
+            "{} can be read by others (mode {:o}); it must be 600",
+            path.display(),
+            mode & 0o777
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path) -> Result<(), Error> {
+    Ok(())
+}
+
+#[uniffi::export]
+impl DeviceSigner for SoftwareSigner {
+    fn public_key(&self) -> Result<Vec<u8>, NyckelfriError> {
+        Ok(self.key.public_key().as_bytes().to_vec())
+    }
+
+    fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, NyckelfriError> {
+        self.key
+            .sign(&message)
+            .map(|s| s.to_vec())
+            .map_err(|e| NyckelfriError::Signer {
+                reason: e.to_string(),
+            })
+    }
+}
+
+/// The shell's signer seen as a protocol [`Signer`], with its public key
+/// read once and checked.
+pub(crate) struct DeviceKey {
+    signer: Arc<dyn DeviceSigner>,
+    public: PublicKey,
+}
+
+impl DeviceKey {
+    pub(crate) fn new(signer: Arc<dyn DeviceSigner>) -> Result<Self, Error> {
+        let bytes = signer
+            .public_key()
+            .map_err(|e| Error::Signer(e.to_string()))?;
+        let public = PublicKey::from_sec1(&bytes)
+            .map_err(|e| Error::Signer(format!("public key: {e}")))?;
+        Ok(Self { signer, public })
+    }
+}
+
+impl Signer for DeviceKey {
+    fn public_key(&self) -> PublicKey {
+        self.public.clone()
+    }
+
+    fn sign(&self, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN], ProtocolError> {
+        let sig = self
+            .signer
+            .sign(msg.to_vec())
+            .map_err(|e| ProtocolError::SigningFailed(e.to_string()))?;
+        let sig: [u8; SIGNATURE_LEN] = sig.try_into().map_err(|_| {
+            ProtocolError::SigningFailed("the keystore's signature is not 64 bytes r||s".into())
+        })?;
+        // A keystore that signed with another key would make every unlock
+        // fail at the lock as "proof of possession"; say so here instead.
+        self.public
+            .verify(msg, &sig, "device signature")
+            .map_err(|_| ProtocolError::SigningFailed("signature does not match the device key".into()))?;
+        Ok(sig)
+    }
+}

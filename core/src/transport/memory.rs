@@ -1,0 +1,107 @@
+//! A transport to simulated reference locks in the same process: the real
+//! lock logic, without a radio. For tests, benchmarks and the demo.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use nyckelfri_lock::SimulatedLock;
+
+use super::{LockLink, LockTransport, TransportError};
+
+/// The simulated locks a [`MemoryTransport`] can reach, by lock id.
+#[derive(Default, uniffi::Object)]
+pub struct SimulatedLockSet {
+    locks: Mutex<HashMap<String, Arc<Mutex<SimulatedLock>>>>,
+}
+
+fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[uniffi::export]
+impl SimulatedLockSet {
+    /// An empty set.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// The ids of the locks in the set.
+    pub fn lock_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = guard(&self.locks).keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+}
+
+impl SimulatedLockSet {
+    /// Adds a lock under its own lock id; returns a handle to it.
+    pub fn add(&self, lock: SimulatedLock) -> Arc<Mutex<SimulatedLock>> {
+        let id = lock.lock().lock_id().to_owned();
+        let lock = Arc::new(Mutex::new(lock));
+        guard(&self.locks).insert(id, lock.clone());
+        lock
+    }
+
+    /// The lock with this id.
+    pub fn get(&self, lock_id: &str) -> Option<Arc<Mutex<SimulatedLock>>> {
+        guard(&self.locks).get(lock_id).cloned()
+    }
+}
+
+/// Connects to the locks of a [`SimulatedLockSet`].
+pub struct MemoryTransport {
+    locks: Arc<SimulatedLockSet>,
+}
+
+impl MemoryTransport {
+    /// A transport over `locks`.
+    pub fn new(locks: Arc<SimulatedLockSet>) -> Self {
+        Self { locks }
+    }
+}
+
+#[async_trait::async_trait]
+impl LockTransport for MemoryTransport {
+    async fn connect(&self, lock_id: &str) -> Result<Box<dyn LockLink>, TransportError> {
+        let lock = self.locks.get(lock_id).ok_or(TransportError::NotFound)?;
+        let hello = guard(&lock).connect().ok_or(TransportError::NotFound)?;
+        Ok(Box::new(MemoryLink {
+            lock,
+            inbox: VecDeque::from([hello]),
+            dropped: false,
+        }))
+    }
+}
+
+struct MemoryLink {
+    lock: Arc<Mutex<SimulatedLock>>,
+    inbox: VecDeque<Vec<u8>>,
+    dropped: bool,
+}
+
+#[async_trait::async_trait]
+impl LockLink for MemoryLink {
+    async fn send(&mut self, message: &[u8]) -> Result<(), TransportError> {
+        if self.dropped {
+            return Err(TransportError::LinkLost("link already dropped".into()));
+        }
+        match guard(&self.lock).receive(message) {
+            Some(answer) => self.inbox.push_back(answer),
+            // The lock acted (or died) but its answer never arrives: the
+            // link dropped.
+            None => self.dropped = true,
+        }
+        Ok(())
+    }
+
+    async fn receive(&mut self) -> Result<Vec<u8>, TransportError> {
+        self.inbox
+            .pop_front()
+            .ok_or_else(|| TransportError::LinkLost("the lock sent nothing".into()))
+    }
+
+    async fn close(&mut self) {
+        guard(&self.lock).disconnect();
+    }
+}
