@@ -4,14 +4,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
-use chrono_tz::Tz;
-
 use crate::bundle::{self, DayBundle};
 use crate::db::Store;
 use crate::error::{Error, NyckelfriError, Result};
 use crate::keys;
-use crate::model::{EventView, ReceiptView, UnitSettings, UnlockOutcome, VisitView};
+use crate::model::{EventView, KeyStatus, ReceiptView, UnitSettings, UnlockOutcome, VisitView};
 use crate::outbox;
 use crate::signer::{DeviceKey, DeviceSigner};
 use crate::time::{Clocks, SystemClocks, TimeSource, TrustedTime};
@@ -65,7 +62,8 @@ pub struct NyckelfriApp {
     inner: AppInner,
 }
 
-const DEFAULT_TIME_ZONE: Tz = chrono_tz::Europe::Stockholm;
+/// How long a finished visit stays on the day's list.
+const VISIBLE_AFTER_END_SECS: i64 = 12 * 3_600;
 
 impl NyckelfriApp {
     /// Opens the app over any transport and clocks (Rust callers, tests).
@@ -119,11 +117,10 @@ impl NyckelfriApp {
 
     /// Stores a day bundle given as JSON (the server's bundle format).
     pub fn apply_bundle_json(&self, json: String) -> Result<(), NyckelfriError> {
-        let bundle: DayBundle = serde_json::from_str(&json).map_err(|e| {
-            NyckelfriError::InvalidInput {
+        let bundle: DayBundle =
+            serde_json::from_str(&json).map_err(|e| NyckelfriError::InvalidInput {
                 reason: format!("bundle: {e}"),
-            }
-        })?;
+            })?;
         self.apply_bundle(&bundle)
     }
 
@@ -137,51 +134,46 @@ impl NyckelfriApp {
         })
     }
 
-    /// Today's visits (the local day of each visit's unit), in order, each
-    /// with the status of its key.
+    /// The day's visits in order, each with the status of its key: the
+    /// schedule of the last sync, less visits that ended more than 12 hours
+    /// ago. (Not a calendar day: a night shift runs past midnight.) While
+    /// the time is only the phone's clock, nothing is hidden by time.
     pub fn today_visits(&self) -> Result<Vec<VisitView>, NyckelfriError> {
         let app = &self.inner;
         Ok(app.store.read(|conn| {
-            let now = app.time.peek(conn)?.unix;
+            let now = app.time.peek(conn)?;
+            let hide_before = match now.source {
+                TimeSource::ServerAnchored => now.unix - VISIBLE_AFTER_END_SECS,
+                TimeSource::PhoneClock => i64::MIN,
+            };
             let mut stmt = conn.prepare_cached(
-                "SELECT v.visit_id, v.unit_id, v.brukare_name, v.address, v.starts_at, v.ends_at,
-                        v.lock_id, v.no_key_reason, u.time_zone
-                 FROM visits v LEFT JOIN unit_settings u ON u.unit_id = v.unit_id
-                 ORDER BY v.starts_at, v.visit_id",
+                "SELECT visit_id, unit_id, brukare_name, address, starts_at, ends_at, lock_id,
+                        no_key_reason
+                 FROM visits WHERE ends_at >= ?1 ORDER BY starts_at, visit_id",
             )?;
             let rows = stmt
-                .query_map([], |r| {
+                .query_map([hide_before], |r| {
                     Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, i64>(4)?,
-                        r.get::<_, i64>(5)?,
-                        r.get::<_, String>(6)?,
+                        VisitView {
+                            visit_id: r.get(0)?,
+                            unit_id: r.get(1)?,
+                            brukare_name: r.get(2)?,
+                            address: r.get(3)?,
+                            starts_at: r.get(4)?,
+                            ends_at: r.get(5)?,
+                            lock_id: r.get(6)?,
+                            key_status: KeyStatus::NoKey { reason: None },
+                        },
                         r.get::<_, Option<String>>(7)?,
-                        r.get::<_, Option<String>>(8)?,
                     ))
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
-            let mut out = Vec::new();
-            for (visit_id, unit_id, name, address, starts_at, ends_at, lock_id, reason, tz) in rows {
-                let tz: Tz = tz.and_then(|t| t.parse().ok()).unwrap_or(DEFAULT_TIME_ZONE);
-                if !same_local_day(tz, starts_at, now) {
-                    continue;
-                }
-                out.push(VisitView {
-                    key_status: keys::status(conn, &lock_id, now, reason.as_deref())?,
-                    visit_id,
-                    unit_id,
-                    brukare_name: name,
-                    address,
-                    starts_at,
-                    ends_at,
-                    lock_id,
-                });
-            }
-            Ok(out)
+            rows.into_iter()
+                .map(|(mut v, reason)| {
+                    v.key_status = keys::status(conn, &v.lock_id, now.unix, reason.as_deref())?;
+                    Ok(v)
+                })
+                .collect()
         })?)
     }
 
@@ -247,10 +239,7 @@ impl NyckelfriApp {
 
     /// The newest events, newest first (what the server will be told).
     pub fn recent_events(&self, limit: u32) -> Result<Vec<EventView>, NyckelfriError> {
-        Ok(self
-            .inner
-            .store
-            .read(|c| outbox::recent_events(c, limit))?)
+        Ok(self.inner.store.read(|c| outbox::recent_events(c, limit))?)
     }
 
     /// The newest lock receipts, newest first.
@@ -259,13 +248,6 @@ impl NyckelfriApp {
             .inner
             .store
             .read(|c| outbox::recent_receipts(c, limit))?)
-    }
-}
-
-fn same_local_day(tz: Tz, a: i64, b: i64) -> bool {
-    match (Utc.timestamp_opt(a, 0).single(), Utc.timestamp_opt(b, 0).single()) {
-        (Some(a), Some(b)) => a.with_timezone(&tz).date_naive() == b.with_timezone(&tz).date_naive(),
-        _ => false,
     }
 }
 

@@ -2,9 +2,9 @@
 //! transaction: visits, keys, lock keys, unit settings, revocation list,
 //! and the server's time to anchor trusted time to.
 
+use nyckelfri_protocol::PublicKey;
 use nyckelfri_protocol::revocation::RevocationList;
 use nyckelfri_protocol::token::SignedToken;
-use nyckelfri_protocol::PublicKey;
 use rusqlite::{Transaction, params};
 use serde::{Deserialize, Serialize};
 

@@ -45,10 +45,9 @@ impl Store {
 
     fn try_open(path: &Path) -> Result<Store> {
         let mut writer = Connection::open(path)?;
-        writer.pragma_update(None, "journal_mode", "WAL")?;
-        writer.pragma_update(None, "synchronous", "FULL")?;
-        writer.pragma_update(None, "foreign_keys", true)?;
         writer.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Read the version before changing anything: a newer app's file must
+        // be left exactly as it is.
         let found: u32 = writer.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if found > VERSION {
             return Err(Error::TooNew {
@@ -56,6 +55,9 @@ impl Store {
                 supported: VERSION,
             });
         }
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        writer.pragma_update(None, "synchronous", "FULL")?;
+        writer.pragma_update(None, "foreign_keys", true)?;
         // A damaged page anywhere would otherwise surface later, mid-unlock.
         let check: String = writer.pragma_query_value(None, "quick_check", |r| r.get(0))?;
         if check != "ok" {
@@ -111,8 +113,174 @@ fn move_aside(path: &Path) -> Result<PathBuf> {
     for suffix in ["-wal", "-shm"] {
         let side = path.with_file_name(format!("{name}{suffix}"));
         if side.exists() {
-            std::fs::rename(&side, target.with_file_name(format!("{name}.damaged-{stamp}{suffix}")))?;
+            std::fs::rename(
+                &side,
+                target.with_file_name(format!("{name}.damaged-{stamp}{suffix}")),
+            )?;
         }
     }
     Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::MIGRATIONS;
+
+    /// Builds a database as an app of schema version `v` left it, with a
+    /// visit, a token and an unsynced event in it.
+    fn old_database(path: &Path, v: u32) {
+        let conn = Connection::open(path).unwrap();
+        for sql in MIGRATIONS.iter().take(v as usize) {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", v).unwrap();
+        if v >= 1 {
+            conn.execute_batch(
+                "INSERT INTO visits VALUES ('v1', 'u1', 'lock-1', 'b1', 'Brukare', 'Gatan 1', 10, 20, NULL);
+                 INSERT INTO tokens VALUES (x'01', 'lock-1', 0, 100, 'd1', 200, 1, x'00');
+                 INSERT INTO outbox (event_id, kind, payload, created_at) VALUES ('e1', 'unlock', '{}', 5);",
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn a_database_of_every_older_version_opens_and_keeps_its_data() {
+        for v in 0..VERSION {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("app.db");
+            old_database(&path, v);
+            let store = Store::open(&path).unwrap();
+            let (version, events): (u32, i64) = store
+                .read(|c| {
+                    Ok((
+                        c.pragma_query_value(None, "user_version", |r| r.get(0))?,
+                        c.query_row(
+                            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL",
+                            [],
+                            |r| r.get(0),
+                        )?,
+                    ))
+                })
+                .unwrap();
+            assert_eq!(version, VERSION, "from version {v}");
+            assert_eq!(
+                events,
+                i64::from(v >= 1),
+                "unsynced events kept from version {v}"
+            );
+            // The newest tables work.
+            store
+                .write(|tx| {
+                    tx.execute(
+                        "INSERT INTO unlock_attempts VALUES (x'02', NULL, 'lock-1', x'01', 1, 'started', 1, 1)",
+                        [],
+                    )?;
+                    Ok(())
+                })
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn a_failed_migration_leaves_the_old_version_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.db");
+        old_database(&path, 1);
+        // A table in the way makes migration 1 → 2 fail halfway.
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE unlock_attempts (x INTEGER);")
+            .unwrap();
+        assert!(Store::open(&path).is_err());
+        let conn = Connection::open(&path).unwrap();
+        let v: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 1);
+        let events: i64 = conn
+            .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(events, 1);
+    }
+
+    #[test]
+    fn a_database_from_a_newer_app_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.db");
+        old_database(&path, VERSION);
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", VERSION + 1)
+            .unwrap();
+        let before = nyckelfri_protocol::keys::sha256(&std::fs::read(&path).unwrap());
+        match Store::open(&path) {
+            Err(Error::TooNew { found, supported }) => {
+                assert_eq!((found, supported), (VERSION + 1, VERSION));
+            }
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("opened a newer database"),
+        }
+        assert!(
+            nyckelfri_protocol::keys::sha256(&std::fs::read(&path).unwrap()) == before,
+            "the newer database was modified"
+        );
+    }
+
+    #[test]
+    fn a_damaged_file_is_moved_aside_with_its_events_and_a_fresh_one_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.db");
+        std::fs::write(
+            &path,
+            b"this is not an SQLite database, but it is someone's data",
+        )
+        .unwrap();
+        let moved = match Store::open(&path) {
+            Err(Error::Corrupt { moved_to }) => PathBuf::from(moved_to),
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("opened garbage"),
+        };
+        assert!(!path.exists());
+        assert_eq!(
+            std::fs::read(&moved).unwrap(),
+            b"this is not an SQLite database, but it is someone's data"
+        );
+        let store = Store::open(&path).unwrap();
+        let n: i64 = store
+            .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn a_database_with_damaged_pages_is_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.db");
+        {
+            let store = Store::open(&path).unwrap();
+            store
+                .write(|tx| {
+                    for i in 0..2000 {
+                        tx.execute(
+                            "INSERT INTO outbox (event_id, kind, payload, created_at) VALUES (?1, 'unlock', ?2, 1)",
+                            rusqlite::params![format!("e{i}"), "x".repeat(200)],
+                        )?;
+                    }
+                    Ok(())
+                })
+                .unwrap();
+            let w = lock(&store.writer);
+            w.pragma_update(None, "wal_checkpoint", "TRUNCATE").unwrap();
+        }
+        // Scribble over the middle of the file, as a failing flash chip might.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let mid = bytes.len() / 2;
+        for b in &mut bytes[mid..mid + 8192] {
+            *b = 0x5a;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(matches!(Store::open(&path), Err(Error::Corrupt { .. })));
+    }
 }

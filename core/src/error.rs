@@ -66,7 +66,9 @@ pub enum NyckelfriError {
     },
     /// The database belongs to a newer app version: update the app. The file
     /// is left untouched.
-    #[error("the database is from a newer app (schema {found}, this app knows {supported}); update the app")]
+    #[error(
+        "the database is from a newer app (schema {found}, this app knows {supported}); update the app"
+    )]
     DatabaseTooNew {
         /// Schema version found.
         found: u32,

@@ -2,7 +2,7 @@
 //! is none.
 
 use nyckelfri_protocol::token::Scope;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::Result;
 use crate::model::KeyStatus;
@@ -94,6 +94,24 @@ pub(crate) fn choose(
     Ok(KeyChoice::Unusable(status))
 }
 
+/// The held key for `lock_id` that expires last, whatever the time.
+pub(crate) fn newest(conn: &Connection, lock_id: &str, scope: Scope) -> Result<Option<HeldKey>> {
+    Ok(conn
+        .query_row(
+            "SELECT token_id, token, MIN(expires, decision_end) AS until FROM tokens
+             WHERE lock_id = ?1 AND scope = ?2 ORDER BY until DESC LIMIT 1",
+            rusqlite::params![lock_id, scope as u8],
+            |r| {
+                Ok(HeldKey {
+                    token_id: r.get(0)?,
+                    token: r.get(1)?,
+                    expires: r.get(2)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
 /// The key status a visit shows.
 pub(crate) fn status(
     conn: &Connection,
@@ -101,12 +119,14 @@ pub(crate) fn status(
     now: i64,
     server_reason: Option<&str>,
 ) -> Result<KeyStatus> {
-    Ok(match choose(conn, lock_id, Scope::Care, now, server_reason)? {
-        KeyChoice::Usable(k) => KeyStatus::Ready {
-            valid_until: k.expires,
+    Ok(
+        match choose(conn, lock_id, Scope::Care, now, server_reason)? {
+            KeyChoice::Usable(k) => KeyStatus::Ready {
+                valid_until: k.expires,
+            },
+            KeyChoice::Unusable(s) => s,
         },
-        KeyChoice::Unusable(s) => s,
-    })
+    )
 }
 
 /// Until when the keys on the phone stay valid: the latest end among keys

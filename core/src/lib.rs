@@ -26,7 +26,9 @@ mod unlock;
 pub use app::{AppConfig, NyckelfriApp, TrustedTimeView};
 pub use bundle::{DayBundle, HexBytes, LockInfo, Visit};
 pub use error::NyckelfriError;
-pub use model::{EventView, KeyStatus, ReceiptView, UnitSettings, UnlockOutcome, UnlockStep, VisitView};
+pub use model::{
+    EventView, KeyStatus, ReceiptView, UnitSettings, UnlockOutcome, UnlockStep, VisitView,
+};
 pub use schema::VERSION as SCHEMA_VERSION;
 pub use signer::{DeviceSigner, SoftwareSigner};
 pub use unlock::UnlockListener;

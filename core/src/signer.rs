@@ -70,7 +70,10 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 
 #[cfg(not(unix))]
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let mut f = fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
     f.write_all(bytes)?;
     Ok(())
 }
@@ -122,8 +125,8 @@ impl DeviceKey {
         let bytes = signer
             .public_key()
             .map_err(|e| Error::Signer(e.to_string()))?;
-        let public = PublicKey::from_sec1(&bytes)
-            .map_err(|e| Error::Signer(format!("public key: {e}")))?;
+        let public =
+            PublicKey::from_sec1(&bytes).map_err(|e| Error::Signer(format!("public key: {e}")))?;
         Ok(Self { signer, public })
     }
 }
@@ -145,7 +148,91 @@ impl Signer for DeviceKey {
         // fail at the lock as "proof of possession"; say so here instead.
         self.public
             .verify(msg, &sig, "device signature")
-            .map_err(|_| ProtocolError::SigningFailed("signature does not match the device key".into()))?;
+            .map_err(|_| {
+                ProtocolError::SigningFailed("signature does not match the device key".into())
+            })?;
         Ok(sig)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_new_key_file_is_private_and_loads_as_the_same_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.key");
+        let a = SoftwareSigner::open_or_create(path.display().to_string()).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let b = SoftwareSigner::open_or_create(path.display().to_string()).unwrap();
+        assert_eq!(a.public_key().unwrap(), b.public_key().unwrap());
+        let sig = b.sign(b"hello".to_vec()).unwrap();
+        let public = PublicKey::from_sec1(&a.public_key().unwrap()).unwrap();
+        assert!(public.verify(b"hello", &sig, "t").is_ok());
+    }
+
+    #[test]
+    fn a_key_file_others_can_read_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.key");
+        SoftwareSigner::open_or_create(path.display().to_string()).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let err = SoftwareSigner::open_or_create(path.display().to_string())
+            .err()
+            .unwrap();
+        assert!(matches!(err, NyckelfriError::KeyFile { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_damaged_key_file_is_refused_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.key");
+        write_private(&path, b"garbage").unwrap();
+        let err = SoftwareSigner::open_or_create(path.display().to_string())
+            .err()
+            .unwrap();
+        assert!(matches!(err, NyckelfriError::KeyFile { .. }), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), b"garbage");
+    }
+
+    /// A keystore that answers with a signature from another key, or in DER.
+    struct Broken {
+        claims: Vec<u8>,
+        signs_with: SoftwareKey,
+        der: bool,
+    }
+
+    impl DeviceSigner for Broken {
+        fn public_key(&self) -> Result<Vec<u8>, NyckelfriError> {
+            Ok(self.claims.clone())
+        }
+        fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, NyckelfriError> {
+            let sig = self.signs_with.sign(&message).unwrap().to_vec();
+            Ok(if self.der {
+                [vec![0x30, 0x44], sig].concat()
+            } else {
+                sig
+            })
+        }
+    }
+
+    #[test]
+    fn a_keystore_signing_with_another_key_or_in_der_is_caught_here() {
+        let real = SoftwareKey::generate().unwrap().0;
+        for der in [false, true] {
+            let k = DeviceKey::new(Arc::new(Broken {
+                claims: real.public_key().as_bytes().to_vec(),
+                signs_with: SoftwareKey::generate().unwrap().0,
+                der,
+            }))
+            .unwrap();
+            assert!(matches!(
+                Signer::sign(&k, b"transcript"),
+                Err(ProtocolError::SigningFailed(_))
+            ));
+        }
     }
 }

@@ -100,7 +100,9 @@ impl ManualClocks {
     /// Real time passes: both clocks move on.
     pub fn advance(&self, secs: u64) {
         let mut s = self.state();
-        s.wall = s.wall.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX));
+        s.wall = s
+            .wall
+            .saturating_add(i64::try_from(secs).unwrap_or(i64::MAX));
         s.since_boot += Duration::from_secs(secs);
     }
     /// Someone sets the phone's clock; nothing else changes.
@@ -199,7 +201,7 @@ impl TrustedTime {
                     boot_id: v.get("boot_id")?.as_str().map(str::to_owned),
                 })
             })
-            .and_then(|a| self.from_anchor(&a));
+            .and_then(|a| self.server_time_via(&a));
         Ok(match anchored {
             Some(unix) => Now {
                 unix: unix.max(high_water),
@@ -213,7 +215,7 @@ impl TrustedTime {
     }
 
     /// Server time now, if the anchor is from this boot.
-    fn from_anchor(&self, a: &Anchor) -> Option<i64> {
+    fn server_time_via(&self, a: &Anchor) -> Option<i64> {
         let since_boot_ms = millis(self.clocks.since_boot());
         let same_boot = match (&a.boot_id, self.clocks.boot_id()) {
             (Some(then), Some(now)) => *then == now,

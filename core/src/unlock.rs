@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::keys::{self, KeyChoice};
 use crate::model::{KeyStatus, UnlockOutcome, UnlockStep};
 use crate::outbox;
+use crate::time::TimeSource;
 use crate::transport::{LockLink, TransportError};
 
 /// Hears how opening a door goes, step by step.
@@ -83,7 +84,8 @@ fn plan(
     tx: &Transaction<'_>,
     visit_id: &str,
 ) -> Result<std::result::Result<Attempt, UnlockOutcome>> {
-    let now = app.time.now(tx)?.unix;
+    let reading = app.time.now(tx)?;
+    let now = reading.unix;
     let (lock_id, reason): (String, Option<String>) = tx
         .query_row(
             "SELECT lock_id, no_key_reason FROM visits WHERE visit_id = ?1",
@@ -92,7 +94,19 @@ fn plan(
         )
         .optional()?
         .ok_or_else(|| Error::NotFound(format!("visit {visit_id}")))?;
-    let key = match keys::choose(tx, &lock_id, Scope::Care, now, reason.as_deref())? {
+    let choice = match keys::choose(tx, &lock_id, Scope::Care, now, reason.as_deref())? {
+        // Only the phone's clock is known (rebooted, not synced since): it
+        // may be wrong either way, so let the lock, whose clock decides,
+        // judge the newest key rather than refuse here.
+        KeyChoice::Unusable(_) if reading.source == TimeSource::PhoneClock => {
+            match keys::newest(tx, &lock_id, Scope::Care)? {
+                Some(k) => KeyChoice::Usable(k),
+                None => keys::choose(tx, &lock_id, Scope::Care, now, reason.as_deref())?,
+            }
+        }
+        other => other,
+    };
+    let key = match choice {
         KeyChoice::Usable(k) => k,
         KeyChoice::Unusable(status) => {
             let outcome = outcome_for_status(status);
@@ -211,12 +225,17 @@ async fn exchange(
         } else {
             UnlockStep::Retrying
         });
-        let connected =
-            tokio::time::timeout(app.timeouts.connect, app.transport.connect(&attempt.lock_id)).await;
+        let connected = tokio::time::timeout(
+            app.timeouts.connect,
+            app.transport.connect(&attempt.lock_id),
+        )
+        .await;
         let mut link = match connected {
             Ok(Ok(link)) => link,
             // Not found at first: nothing was sent, the lock is just not there.
-            Ok(Err(TransportError::NotFound)) | Err(_) if round == 0 => return Err(Failure::NotFound),
+            Ok(Err(TransportError::NotFound)) | Err(_) if round == 0 => {
+                return Err(Failure::NotFound);
+            }
             Ok(Err(TransportError::NotFound)) | Err(_) => break,
             Ok(Err(e)) => {
                 last = Failure::LinkLost(e.to_string());
@@ -310,7 +329,9 @@ fn newer_revocation_list(app: &AppInner, lock_epoch: u64) -> Option<Vec<u8>> {
                 .optional()?;
             Ok(row.and_then(|(list, epoch)| {
                 let epoch: u64 = epoch.parse().ok()?;
-                (epoch > lock_epoch).then(|| hex::decode(list).ok()).flatten()
+                (epoch > lock_epoch)
+                    .then(|| hex::decode(list).ok())
+                    .flatten()
             }))
         })
         .ok()
@@ -379,7 +400,11 @@ fn commit(
     Ok(outcome)
 }
 
-fn event_payload(attempt: &Attempt, r: &VerifiedReceipt, now: crate::time::Now) -> serde_json::Value {
+fn event_payload(
+    attempt: &Attempt,
+    r: &VerifiedReceipt,
+    now: crate::time::Now,
+) -> serde_json::Value {
     json!({
         "visit_id": attempt.visit_id,
         "lock_id": r.lock_id,

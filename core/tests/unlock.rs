@@ -1,7 +1,12 @@
 //! Opening doors through the in-memory transport to real reference locks:
 //! the happy path and every failure outcome.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -42,7 +47,12 @@ fn a_visit_opens_with_progress_a_verified_receipt_and_one_event() {
     assert!(!receipt.repeated);
     assert_eq!(
         steps,
-        [UnlockStep::Searching, UnlockStep::Connecting, UnlockStep::Verifying, UnlockStep::Open]
+        [
+            UnlockStep::Searching,
+            UnlockStep::Connecting,
+            UnlockStep::Verifying,
+            UnlockStep::Open
+        ]
     );
     assert_eq!(w.actuations("lock-1"), 1);
     assert_eq!(app.recent_receipts(10).unwrap(), vec![receipt.clone()]);
@@ -65,7 +75,12 @@ fn todays_visits_show_their_key_status_and_how_long_keys_last() {
     assert_eq!(visits.len(), 3);
     assert!(visits.windows(2).all(|v| v[0].starts_at <= v[1].starts_at));
     for v in &visits {
-        assert_eq!(v.key_status, KeyStatus::Ready { valid_until: NOW + 8 * HOUR });
+        assert_eq!(
+            v.key_status,
+            KeyStatus::Ready {
+                valid_until: NOW + 8 * HOUR
+            }
+        );
     }
     assert_eq!(app.keys_valid_until().unwrap(), Some(NOW + 8 * HOUR));
     let unit = app.unit_settings(visits[0].unit_id.clone()).unwrap();
@@ -82,7 +97,10 @@ fn a_lost_result_is_retried_with_the_same_request_id_and_the_door_opens_once() {
     let UnlockOutcome::Opened { receipt } = outcome else {
         panic!("{outcome:?}")
     };
-    assert!(receipt.repeated, "the second answer is the lock's stored one");
+    assert!(
+        receipt.repeated,
+        "the second answer is the lock's stored one"
+    );
     assert!(steps.contains(&UnlockStep::Retrying));
     assert_eq!(w.actuations("lock-1"), 1);
     assert_eq!(app.recent_events(10).unwrap().len(), 1);
@@ -135,7 +153,13 @@ fn a_low_battery_is_reported_with_the_opening() {
     w.controls("lock-1").set_battery(9);
     let (outcome, _) = open(&app, "visit-1");
     assert!(
-        matches!(outcome, UnlockOutcome::OpenedBatteryLow { battery_percent: 9, .. }),
+        matches!(
+            outcome,
+            UnlockOutcome::OpenedBatteryLow {
+                battery_percent: 9,
+                ..
+            }
+        ),
         "{outcome:?}"
     );
 }
@@ -170,7 +194,10 @@ fn a_revoked_key_is_refused_by_the_lock_with_its_code() {
     assert_eq!(receipt.status, "revoked");
     assert_eq!(w.actuations("lock-1"), 0);
     // The phone carried the list to the lock.
-    assert_eq!(w.lock("lock-1").lock().unwrap().lock().revocation_epoch(), 4);
+    assert_eq!(
+        w.lock("lock-1").lock().unwrap().lock().revocation_epoch(),
+        4
+    );
 }
 
 #[test]
@@ -277,12 +304,23 @@ fn a_receipt_signed_by_an_unregistered_key_is_invalid() {
     let mut w = World::new(1);
     let app = w.open_app();
     let mut bundle = w.bundle();
-    bundle.locks[0].public_key = SoftwareKey::generate().unwrap().0.public_key().as_bytes().to_vec();
+    bundle.locks[0].public_key = SoftwareKey::generate()
+        .unwrap()
+        .0
+        .public_key()
+        .as_bytes()
+        .to_vec();
     app.apply_bundle(&bundle).unwrap();
     let (outcome, _) = open(&app, "visit-1");
     assert_eq!(outcome, UnlockOutcome::ReceiptInvalid);
-    assert!(app.recent_receipts(10).unwrap().is_empty(), "an unverified receipt is not proof");
-    assert_eq!(app.recent_events(1).unwrap()[0].kind, "unlock_receipt_invalid");
+    assert!(
+        app.recent_receipts(10).unwrap().is_empty(),
+        "an unverified receipt is not proof"
+    );
+    assert_eq!(
+        app.recent_events(1).unwrap()[0].kind,
+        "unlock_receipt_invalid"
+    );
 }
 
 #[test]
@@ -292,7 +330,10 @@ fn an_unknown_visit_is_an_error_not_an_outcome() {
     app.apply_bundle(&w.bundle()).unwrap();
     let steps = Steps::new();
     let err = tokio_test_block_on(app.open_door("visit-404".into(), steps)).unwrap_err();
-    assert!(matches!(err, nyckelfri_core::NyckelfriError::NotFound { .. }), "{err}");
+    assert!(
+        matches!(err, nyckelfri_core::NyckelfriError::NotFound { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -301,7 +342,10 @@ fn every_attempt_gets_its_own_event_id_and_doors_open_again_later() {
     let app = w.open_app();
     app.apply_bundle(&w.bundle()).unwrap();
     for _ in 0..3 {
-        assert!(matches!(open(&app, "visit-1").0, UnlockOutcome::Opened { .. }));
+        assert!(matches!(
+            open(&app, "visit-1").0,
+            UnlockOutcome::Opened { .. }
+        ));
     }
     let events = app.recent_events(10).unwrap();
     let mut ids: Vec<_> = events.iter().map(|e| e.event_id.clone()).collect();

@@ -2,7 +2,13 @@
 //! in a real file, simulated reference locks, a SQLite file, clocks set by
 //! hand, and the day's bundle as the server would send it.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Mutex as StdMutex};
@@ -37,7 +43,9 @@ impl World {
     /// `n` commissioned locks, `lock-1` … `lock-n`.
     pub fn new(n: usize) -> World {
         let dir = tempfile::tempdir().unwrap();
-        let signer = SoftwareSigner::open_or_create(dir.path().join("device.key").display().to_string()).unwrap();
+        let signer =
+            SoftwareSigner::open_or_create(dir.path().join("device.key").display().to_string())
+                .unwrap();
         let device = PublicKey::from_sec1(&signer.public_key().unwrap()).unwrap();
         let issuer = SoftwareKey::generate().unwrap().0;
         let locks = SimulatedLockSet::new();
