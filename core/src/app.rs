@@ -177,6 +177,16 @@ impl NyckelfriApp {
         })?)
     }
 
+    /// The status of the key for a lock (e.g. one found nearby without a
+    /// visit), by trusted time.
+    pub fn key_status(&self, lock_id: String) -> Result<KeyStatus, NyckelfriError> {
+        let app = &self.inner;
+        Ok(app.store.read(|c| {
+            let now = app.time.peek(c)?.unix;
+            keys::status(c, &lock_id, now, None)
+        })?)
+    }
+
     /// Until when the keys on this phone stay valid (Unix seconds), or none
     /// if no key is valid now or later. Shown as "keys valid until 22:00".
     pub fn keys_valid_until(&self) -> Result<Option<i64>, NyckelfriError> {

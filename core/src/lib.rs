@@ -8,6 +8,8 @@
 //! [`DeviceSigner`] and [`UnlockListener`], and one error enum,
 //! [`NyckelfriError`].
 
+#![deny(missing_docs)]
+
 uniffi::setup_scaffolding!();
 
 mod app;

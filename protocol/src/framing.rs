@@ -138,6 +138,8 @@ impl Reassembler {
     pub fn check_timeout(&mut self, now_ms: u64) -> Result<(), FramingError> {
         if self.active && now_ms.saturating_sub(self.started_ms) > REASSEMBLY_TIMEOUT_MS {
             self.reset();
+            // Whatever still arrives of the stalled message is dropped quietly.
+            self.discarding = true;
             return Err(FramingError::TimedOut(REASSEMBLY_TIMEOUT_MS));
         }
         Ok(())
@@ -295,6 +297,15 @@ mod tests {
             Err(FramingError::TimedOut(REASSEMBLY_TIMEOUT_MS))
         );
         assert!(!r.in_progress());
+    }
+
+    #[test]
+    fn after_a_timer_driven_timeout_the_rest_of_the_message_is_dropped_quietly() {
+        let frags = fragment(&[1; 100], MIN_MTU).unwrap();
+        let mut r = Reassembler::new();
+        r.push(&frags[0], 0).unwrap();
+        assert!(r.check_timeout(REASSEMBLY_TIMEOUT_MS + 1).is_err());
+        assert_eq!(r.push(&frags[1], REASSEMBLY_TIMEOUT_MS + 2), Ok(None));
     }
 
     #[test]
