@@ -9,11 +9,16 @@
 //!
 //! [`SimulatedLock`] supplies that hardware in software, with a settable
 //! clock and faults (jam, low battery, dead), and speaks GATT fragments.
+//!
+//! With the feature `bluez-standin`, [`standin`] serves simulated locks
+//! through a stand-in for BlueZ on D-Bus, for end-to-end BLE tests.
 
 mod hardware;
 mod reference;
 pub mod scenario;
 mod sim;
+#[cfg(feature = "bluez-standin")]
+pub mod standin;
 mod store;
 
 pub use hardware::{LockHardware, RandomUnavailable, SystemRandomSource};

@@ -18,6 +18,7 @@ pub mod commission;
 pub mod error;
 pub mod exchange;
 pub mod framing;
+pub mod gatt;
 pub mod keys;
 pub mod messages;
 pub mod revocation;
