@@ -4,7 +4,12 @@
 //! signatures and three verifications across phone and lock, SQLite commits,
 //! no radio). Run: `cargo bench -p nyckelfri-core`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 
@@ -94,7 +99,8 @@ fn big_bundle(issuer: &SoftwareKey, device: &PublicKey, lock_keys: &[PublicKey])
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let signer = SoftwareSigner::open_or_create(dir.path().join("k").display().to_string()).unwrap();
+    let signer =
+        SoftwareSigner::open_or_create(dir.path().join("k").display().to_string()).unwrap();
     let device = PublicKey::from_sec1(&signer.public_key().unwrap()).unwrap();
     let issuer = SoftwareKey::generate().unwrap().0;
     let locks = SimulatedLockSet::new();
@@ -127,9 +133,13 @@ fn bench(c: &mut Criterion) {
         .unwrap()
     };
     let app = open();
-    app.apply_bundle(&big_bundle(&issuer, &device, &lock_keys)).unwrap();
+    app.apply_bundle(&big_bundle(&issuer, &device, &lock_keys))
+        .unwrap();
     let held: i64 = rusqlite_count(&config.database_path);
-    println!("store holds {held} tokens and {} visits", app.today_visits().unwrap().len());
+    println!(
+        "store holds {held} tokens and {} visits",
+        app.today_visits().unwrap().len()
+    );
 
     c.bench_function("open a store with 10,000 tokens and 500 visits", |b| {
         b.iter(|| drop(open()))
@@ -144,7 +154,10 @@ fn bench(c: &mut Criterion) {
     c.bench_function("today's 500 visits with their key status", |b| {
         b.iter(|| app.today_visits().unwrap())
     });
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let listener: Arc<dyn UnlockListener> = Arc::new(Quiet);
     let mut n = 0usize;
     c.bench_function("one whole unlock, in-memory transport", |b| {
@@ -153,7 +166,10 @@ fn bench(c: &mut Criterion) {
             let outcome = rt
                 .block_on(app.open_door(format!("visit-{}", n % LOCKS), listener.clone()))
                 .unwrap();
-            assert!(matches!(outcome, UnlockOutcome::Opened { .. }), "{outcome:?}");
+            assert!(
+                matches!(outcome, UnlockOutcome::Opened { .. }),
+                "{outcome:?}"
+            );
         })
     });
 }

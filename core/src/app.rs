@@ -115,6 +115,22 @@ impl NyckelfriApp {
         )
     }
 
+    /// Opens the app with Bluetooth LE locks (the phones' normal use). A
+    /// damaged database is moved aside and reported; open again to start
+    /// fresh. On Android, call `NyckelfriBle.init()` once before this.
+    #[cfg(feature = "ble")]
+    #[uniffi::constructor]
+    pub fn open(
+        config: AppConfig,
+        signer: Arc<dyn DeviceSigner>,
+    ) -> Result<Arc<Self>, NyckelfriError> {
+        let transport =
+            crate::transport::BleTransport::new().map_err(|e| NyckelfriError::Internal {
+                reason: e.to_string(),
+            })?;
+        Self::with_parts(config, signer, Arc::new(transport), Box::new(SystemClocks))
+    }
+
     /// Stores a day bundle given as JSON (the server's bundle format).
     pub fn apply_bundle_json(&self, json: String) -> Result<(), NyckelfriError> {
         let bundle: DayBundle =

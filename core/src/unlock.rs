@@ -219,18 +219,21 @@ async fn exchange(
     resuming: bool,
 ) -> std::result::Result<Answer, Failure> {
     let mut last = Failure::NotFound;
+    // Never connected at all means the lock could not be reached: nothing
+    // was sent, so it is "not found", not "link lost".
+    let mut connected = false;
     for round in 0..2 {
         listener.on_step(if round == 0 && !resuming {
             UnlockStep::Searching
         } else {
             UnlockStep::Retrying
         });
-        let connected = tokio::time::timeout(
+        let reached = tokio::time::timeout(
             app.timeouts.connect,
             app.transport.connect(&attempt.lock_id),
         )
         .await;
-        let mut link = match connected {
+        let mut link = match reached {
             Ok(Ok(link)) => link,
             // Not found at first: nothing was sent, the lock is just not there.
             Ok(Err(TransportError::NotFound)) | Err(_) if round == 0 => {
@@ -242,6 +245,7 @@ async fn exchange(
                 continue;
             }
         };
+        connected = true;
         listener.on_step(UnlockStep::Connecting);
         let result = one_session(app, attempt, link.as_mut(), listener).await;
         link.close().await;
@@ -251,7 +255,7 @@ async fn exchange(
             Err(e) => return Err(e),
         }
     }
-    Err(last)
+    Err(if connected { last } else { Failure::NotFound })
 }
 
 async fn one_session(

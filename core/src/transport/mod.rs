@@ -2,8 +2,14 @@
 //! messages through these traits; fragmentation, radios and timeouts of the
 //! medium stay inside each implementation.
 
+#[cfg(feature = "ble")]
+mod android;
+#[cfg(feature = "ble")]
+mod ble;
 mod memory;
 
+#[cfg(feature = "ble")]
+pub use ble::BleTransport;
 pub use memory::{MemoryTransport, SimulatedLockSet};
 
 /// Why a transport could not deliver.

@@ -228,10 +228,19 @@ fn advertised_of(sim: &SimulatedLock) -> AdvertisedLock {
 /// notification.
 async fn drain(slot: Arc<Slot>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
     while let Some(out) = rx.recv().await {
+        // Left over from an earlier connection: drop it without waiting out
+        // its delay, or it would hold up the next connection's messages.
+        if out.epoch != slot.link().epoch {
+            continue;
+        }
         let latency = slot.controls.faults().latency;
-        let wait = out.delay + latency;
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+        let mut wait = out.delay + latency;
+        // Wait in short steps: if the link drops meanwhile, this message is
+        // dead and must not delay the next connection's.
+        while !wait.is_zero() && out.epoch == slot.link().epoch {
+            let step = wait.min(std::time::Duration::from_millis(10));
+            tokio::time::sleep(step).await;
+            wait = wait.saturating_sub(step);
         }
         let path = {
             let mut link = slot.link();
