@@ -1,0 +1,428 @@
+//! Public endpoints and a worker's device: enrollment, session, bundle,
+//! tokens and events.
+
+use nyckelfri_protocol::PublicKey;
+use nyckelfri_protocol::keys::{PUBLIC_KEY_LEN, SIGNATURE_LEN};
+use sqlx::Row;
+
+use super::{Json, Query};
+use crate::auth::{self, Caller};
+use crate::codec;
+use crate::error::{Error, ErrorBody, Result};
+use crate::model::{
+    Bundle, BundleQuery, ChallengeRequest, ChallengeResponse, EnrollRequest, EnrollResponse,
+    EventBatch, EventBatchResponse, EventResult, EventStatus, Health, IssuedToken, IssuerInfo, Me,
+    RevocationInfo, ServerTime, SessionRequest, SessionResponse, TokenRequest,
+};
+use crate::state::AppState;
+use crate::{issuance, revocation, store};
+use axum::extract::State;
+
+/// Most events in one batch.
+pub const MAX_EVENTS_PER_BATCH: usize = 500;
+/// Largest `data` object of an event, serialized.
+pub const MAX_EVENT_DATA: usize = 8 * 1024;
+/// Largest receipt.
+pub const MAX_RECEIPT: usize = 1024;
+
+/// Liveness and which database.
+#[utoipa::path(get, path = "/healthz", tag = "public",
+    responses((status = 200, body = Health)))]
+pub(super) async fn health(State(s): State<AppState>) -> Result<Json<Health>> {
+    sqlx::query("SELECT 1").execute(s.db().pool()).await?;
+    Ok(Json(Health {
+        status: "ok".into(),
+        database: s.db().backend().name().into(),
+    }))
+}
+
+/// The server's time (the app anchors its trusted time to it).
+#[utoipa::path(get, path = "/v1/time", tag = "public",
+    responses((status = 200, body = ServerTime)))]
+pub(super) async fn server_time(State(s): State<AppState>) -> Json<ServerTime> {
+    Json(ServerTime {
+        server_time: s.now(),
+    })
+}
+
+/// The issuer's public key, which locks trust (given to them in the
+/// commissioning grant).
+#[utoipa::path(get, path = "/v1/issuer", tag = "public",
+    responses((status = 200, body = IssuerInfo)))]
+pub(super) async fn issuer(State(s): State<AppState>) -> Json<IssuerInfo> {
+    Json(s.issuer_info())
+}
+
+/// The current signed revocation list.
+#[utoipa::path(get, path = "/v1/revocation", tag = "public",
+    responses((status = 200, body = RevocationInfo)))]
+pub(super) async fn revocation_list(State(s): State<AppState>) -> Result<Json<RevocationInfo>> {
+    Ok(Json(
+        revocation::current(s.db(), s.issuer(), s.now()).await?,
+    ))
+}
+
+/// Enroll a device: a one-time code (from a coordinator) registers the
+/// device's public key for its staff member. The code is used up.
+#[utoipa::path(post, path = "/v1/enroll", tag = "device", request_body = EnrollRequest,
+    responses(
+        (status = 200, body = EnrollResponse),
+        (status = 400, description = "Malformed key or code", body = ErrorBody),
+        (status = 401, description = "Unknown, used or expired code", body = ErrorBody),
+        (status = 409, description = "This key is already enrolled", body = ErrorBody),
+    ))]
+pub(super) async fn enroll(
+    State(s): State<AppState>,
+    Json(req): Json<EnrollRequest>,
+) -> Result<Json<EnrollResponse>> {
+    let code = auth::normalize_code(&req.code);
+    if code.is_empty() || code.len() > 64 {
+        return Err(Error::bad(
+            "code must be the one-time code, e.g. K7QM-2XPD-9FRA",
+        ));
+    }
+    let key = codec::decode_fixed(&req.public_key, PUBLIC_KEY_LEN, "public_key")?;
+    // Length and point form are checked here; a point off the curve can
+    // never answer a challenge, so such a device never gets a session.
+    PublicKey::from_sec1(&key).map_err(|e| Error::bad(format!("public_key: {e}")))?;
+    let label = req.label.unwrap_or_default();
+    codec::check_text(&label, 100, "label", true)?;
+    let now = s.now();
+    let mut tx = s.db().pool().begin().await?;
+    let staff_id: Option<String> = sqlx::query_scalar(
+        "UPDATE enrollment_codes SET used_at = $1 \
+         WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING staff_id",
+    )
+    .bind(now)
+    .bind(codec::sha256_hex(code.as_bytes()))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(staff_id) = staff_id else {
+        return Err(Error::Unauthorized(
+            "unknown, used or expired enrollment code; ask the coordinator for a new one".into(),
+        ));
+    };
+    let taken: Option<String> = sqlx::query_scalar("SELECT id FROM devices WHERE public_key = $1")
+        .bind(key.clone())
+        .fetch_optional(&mut *tx)
+        .await?;
+    if taken.is_some() {
+        return Err(Error::Conflict(
+            "this device key is already enrolled; make a new key to enroll again".into(),
+        ));
+    }
+    let device_id = codec::new_id("dev")?;
+    sqlx::query(
+        "INSERT INTO devices (id, staff_id, public_key, label, enrolled_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&device_id)
+    .bind(&staff_id)
+    .bind(key)
+    .bind(&label)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let staff = store::staff(s.db(), &staff_id).await?;
+    tracing::info!(device = %device_id, "device enrolled");
+    Ok(Json(EnrollResponse { device_id, staff }))
+}
+
+/// Ask for a challenge. The device signs `"nyckelfri/session/v1" || 0x00
+/// || challenge` with its enrolled key (ES256) and sends the signature to
+/// `/v1/auth/session`.
+#[utoipa::path(post, path = "/v1/auth/challenge", tag = "device", request_body = ChallengeRequest,
+    responses(
+        (status = 200, body = ChallengeResponse),
+        (status = 400, body = ErrorBody),
+        (status = 403, description = "The device is revoked", body = ErrorBody),
+        (status = 404, description = "Unknown device", body = ErrorBody),
+    ))]
+pub(super) async fn challenge(
+    State(s): State<AppState>,
+    Json(req): Json<ChallengeRequest>,
+) -> Result<Json<ChallengeResponse>> {
+    codec::check_id(&req.device_id, "device_id")?;
+    let d = store::device(s.db(), &req.device_id).await?;
+    if d.revoked_at.is_some() {
+        return Err(Error::DeviceRevoked);
+    }
+    let now = s.now();
+    let challenge = codec::random_bytes::<{ auth::CHALLENGE_LEN }>()?;
+    let id = codec::new_id("ch")?;
+    let expires_at = now + s.settings().challenge_ttl_secs;
+    sqlx::query(
+        "INSERT INTO challenges (id, device_id, challenge, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&id)
+    .bind(&d.id)
+    .bind(challenge.to_vec())
+    .bind(expires_at)
+    .execute(s.db().pool())
+    .await?;
+    Ok(Json(ChallengeResponse {
+        challenge_id: id,
+        challenge: codec::b64(&challenge),
+        expires_at,
+        domain: auth::AUTH_DOMAIN.into(),
+    }))
+}
+
+/// Answer a challenge; get a short-lived session token. A challenge can be
+/// answered once.
+#[utoipa::path(post, path = "/v1/auth/session", tag = "device", request_body = SessionRequest,
+    responses(
+        (status = 200, body = SessionResponse),
+        (status = 400, body = ErrorBody),
+        (status = 401, description = "Bad signature, or unknown, used or expired challenge", body = ErrorBody),
+        (status = 403, description = "The device is revoked", body = ErrorBody),
+    ))]
+pub(super) async fn session(
+    State(s): State<AppState>,
+    Json(req): Json<SessionRequest>,
+) -> Result<Json<SessionResponse>> {
+    codec::check_id(&req.challenge_id, "challenge_id")?;
+    let sig = codec::decode_fixed(&req.signature, SIGNATURE_LEN, "signature")?;
+    let now = s.now();
+    // Used up whatever the outcome: one try per challenge.
+    let row = sqlx::query(
+        "UPDATE challenges SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $1 \
+         RETURNING device_id, challenge",
+    )
+    .bind(now)
+    .bind(&req.challenge_id)
+    .fetch_optional(s.db().pool())
+    .await?
+    .ok_or_else(|| {
+        Error::Unauthorized("unknown, used or expired challenge; ask for a new one".into())
+    })?;
+    let device_id: String = row.try_get("device_id")?;
+    let challenge: Vec<u8> = row.try_get("challenge")?;
+    let d = store::device(s.db(), &device_id).await?;
+    if d.revoked_at.is_some() {
+        return Err(Error::DeviceRevoked);
+    }
+    let key_bytes = hex::decode(&d.public_key).map_err(|_| Error::Internal("stored key".into()))?;
+    let key = PublicKey::from_sec1(&key_bytes)?;
+    key.verify(
+        &auth::challenge_message(&challenge),
+        &sig,
+        "session challenge",
+    )
+    .map_err(|_| {
+        Error::Unauthorized(
+            "the signature does not verify with this device's key (signed bytes: \
+                 \"nyckelfri/session/v1\", 0x00, the 32 challenge bytes)"
+                .into(),
+        )
+    })?;
+    let token = format!("nfs_{}", hex::encode(codec::random_bytes::<32>()?));
+    let expires_at = now + s.settings().session_ttl_secs;
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, device_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(codec::sha256_hex(token.as_bytes()))
+    .bind(&device_id)
+    .bind(now)
+    .bind(expires_at)
+    .execute(s.db().pool())
+    .await?;
+    let staff = store::staff(s.db(), &d.staff_id).await?;
+    Ok(Json(SessionResponse {
+        session_token: token,
+        expires_at,
+        device_id,
+        staff,
+    }))
+}
+
+/// Who am I.
+#[utoipa::path(get, path = "/v1/me", tag = "device", security(("session" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(super) async fn me(caller: Caller) -> Json<Me> {
+    Json(match caller {
+        Caller::Admin => Me {
+            staff: None,
+            device_id: None,
+            admin: true,
+        },
+        Caller::Device(d) => Me {
+            staff: Some(d.staff),
+            device_id: Some(d.device_id),
+            admin: false,
+        },
+    })
+}
+
+/// The worker's day: visits with what is needed at the door, an access
+/// token per visit window (or night shift) and lock, lock keys, unit
+/// settings, the signed revocation list and the server time; and for
+/// every lock without a key, the reason. Fetching again re-uses the tokens
+/// already issued to this device.
+#[utoipa::path(get, path = "/v1/bundle", tag = "device", security(("session" = [])), params(BundleQuery),
+    responses(
+        (status = 200, body = Bundle),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Revoked device (`device_revoked`) or admin token", body = ErrorBody),
+    ))]
+pub(super) async fn bundle(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<BundleQuery>,
+) -> Result<Json<Bundle>> {
+    let dev = caller.device()?;
+    Ok(Json(issuance::bundle(&s, dev, q.date.as_deref()).await?))
+}
+
+/// One fresh token for a lock now: for the visit or night shift that is
+/// open now (or opens next today). Alarm technicians may ask for `install`
+/// or `demo` scope (R1.9).
+#[utoipa::path(post, path = "/v1/tokens", tag = "device", security(("session" = [])), request_body = TokenRequest,
+    responses(
+        (status = 200, body = IssuedToken),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "No key (`no_key` with `reason`, e.g. `decision_ended`), or revoked device", body = ErrorBody),
+        (status = 404, description = "Unknown lock", body = ErrorBody),
+    ))]
+pub(super) async fn token(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(req): Json<TokenRequest>,
+) -> Result<Json<IssuedToken>> {
+    let dev = caller.device()?;
+    Ok(Json(issuance::token_now(&s, dev, &req).await?))
+}
+
+fn check_event_kind(kind: &str) -> Result<()> {
+    let ok = !kind.is_empty()
+        && kind.len() <= 64
+        && kind
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::bad(
+            "kind must be 1 to 64 of lowercase letters, digits, '_' and '.'",
+        ))
+    }
+}
+
+/// Checks a routine step id such as `R2.12`.
+pub(crate) fn check_routine_step(step: &str) -> Result<()> {
+    let ok = step.len() <= 8
+        && step.strip_prefix('R').is_some_and(|rest| {
+            let mut parts = rest.split('.');
+            let a = parts.next().unwrap_or("");
+            let b = parts.next().unwrap_or("");
+            parts.next().is_none()
+                && !a.is_empty()
+                && !b.is_empty()
+                && a.bytes().all(|c| c.is_ascii_digit())
+                && b.bytes().all(|c| c.is_ascii_digit())
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::bad("routine_step must be a routine id such as R2.9"))
+    }
+}
+
+/// Upload events from the app's outbox. Idempotent by the client's event
+/// id: an id already stored is answered `duplicate` and not stored again.
+/// The batch is checked whole first; one bad event refuses the batch.
+#[utoipa::path(post, path = "/v1/events", tag = "device", security(("session" = [])), request_body = EventBatch,
+    responses(
+        (status = 200, body = EventBatchResponse),
+        (status = 400, description = "A bad event (the message names its index)", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+    ))]
+pub(super) async fn events(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(batch): Json<EventBatch>,
+) -> Result<Json<EventBatchResponse>> {
+    let dev = caller.device()?;
+    if batch.events.is_empty() || batch.events.len() > MAX_EVENTS_PER_BATCH {
+        return Err(Error::bad(format!(
+            "events must hold 1 to {MAX_EVENTS_PER_BATCH} events"
+        )));
+    }
+    let mut prepared = Vec::with_capacity(batch.events.len());
+    for (i, e) in batch.events.iter().enumerate() {
+        let at = |err: Error| Error::bad(format!("event {i}: {err}"));
+        codec::check_id(&e.id, "id").map_err(at)?;
+        check_event_kind(&e.kind).map_err(at)?;
+        codec::check_time(e.occurred_at, "occurred_at").map_err(at)?;
+        if let Some(l) = &e.lock_id {
+            codec::check_id(l, "lock_id").map_err(at)?;
+        }
+        if let Some(v) = &e.visit_id {
+            codec::check_id(v, "visit_id").map_err(at)?;
+        }
+        if let Some(r) = &e.routine_step {
+            check_routine_step(r).map_err(at)?;
+        }
+        let receipt = match &e.receipt {
+            Some(r) => Some(codec::decode_b64(r, MAX_RECEIPT, "receipt").map_err(at)?),
+            None => None,
+        };
+        let data = match &e.data {
+            None | Some(serde_json::Value::Null) => "{}".to_owned(),
+            Some(v @ serde_json::Value::Object(_)) => {
+                serde_json::to_string(v).map_err(|_| at(Error::bad("data is not serializable")))?
+            }
+            Some(_) => return Err(at(Error::bad("data must be a JSON object"))),
+        };
+        if data.len() > MAX_EVENT_DATA {
+            return Err(at(Error::bad(format!(
+                "data must be at most {MAX_EVENT_DATA} bytes"
+            ))));
+        }
+        prepared.push((e, receipt, data));
+    }
+    let now = s.now();
+    let mut results = Vec::with_capacity(prepared.len());
+    let mut stored = 0u64;
+    let mut tx = s.db().pool().begin().await?;
+    for (e, receipt, data) in prepared {
+        let r = sqlx::query(
+            "INSERT INTO events (id, device_id, staff_id, kind, occurred_at, received_at, lock_id, \
+             visit_id, routine_step, receipt, data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&e.id)
+        .bind(&dev.device_id)
+        .bind(&dev.staff.id)
+        .bind(&e.kind)
+        .bind(e.occurred_at)
+        .bind(now)
+        .bind(e.lock_id.clone())
+        .bind(e.visit_id.clone())
+        .bind(e.routine_step.clone())
+        .bind(receipt)
+        .bind(data)
+        .execute(&mut *tx)
+        .await?;
+        let status = if r.rows_affected() == 1 {
+            stored += 1;
+            EventStatus::Stored
+        } else {
+            EventStatus::Duplicate
+        };
+        results.push(EventResult {
+            id: e.id.clone(),
+            status,
+        });
+    }
+    tx.commit().await?;
+    let duplicates = results.len() as u64 - stored;
+    Ok(Json(EventBatchResponse {
+        results,
+        stored,
+        duplicates,
+    }))
+}

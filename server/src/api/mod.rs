@@ -1,0 +1,298 @@
+//! The HTTP API: routes, extractors that turn every bad input into a JSON
+//! 4xx, and the OpenAPI description served at `/openapi.json`.
+
+mod admin;
+pub use admin::{make_enrollment_code, revoke_device};
+mod device;
+mod locks;
+mod messages;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, MatchedPath, Request};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::http::request::Parts;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post, put};
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::Error;
+use crate::state::AppState;
+
+/// Largest request body (CSV imports have their own, larger bound).
+pub const MAX_BODY: usize = 1024 * 1024;
+/// Largest CSV import.
+pub const MAX_CSV_BODY: usize = 8 * 1024 * 1024;
+
+/// JSON body extractor whose rejections are the crate's JSON errors.
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(r) => Err(json_rejection(r)),
+        }
+    }
+}
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> Error {
+    Error::Rejected {
+        status: r.status(),
+        message: r.body_text(),
+    }
+}
+
+/// Path extractor with JSON errors.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(r) => Err(path_rejection(r)),
+        }
+    }
+}
+
+fn path_rejection(r: PathRejection) -> Error {
+    Error::Rejected {
+        status: if r.status().is_server_error() {
+            axum::http::StatusCode::BAD_REQUEST
+        } else {
+            r.status()
+        },
+        message: r.body_text(),
+    }
+}
+
+/// Query extractor with JSON errors.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(r) => Err(query_rejection(r)),
+        }
+    }
+}
+
+fn query_rejection(r: QueryRejection) -> Error {
+    Error::Rejected {
+        status: r.status(),
+        message: r.body_text(),
+    }
+}
+
+/// A router that remembers which (method, path) pairs it serves, so tests
+/// can hold the OpenAPI description to exactly the same list.
+struct Routes {
+    router: Router<AppState>,
+    list: Vec<(Method, &'static str)>,
+}
+
+impl Routes {
+    fn new() -> Self {
+        Self {
+            router: Router::new(),
+            list: Vec::new(),
+        }
+    }
+
+    fn add(mut self, method: Method, path: &'static str, mr: MethodRouter<AppState>) -> Self {
+        self.router = self.router.route(path, mr);
+        self.list.push((method, path));
+        self
+    }
+
+    fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::GET, path, get(h))
+    }
+
+    fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::POST, path, post(h))
+    }
+
+    fn put<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::PUT, path, put(h))
+    }
+
+    fn patch<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, h: H) -> Self {
+        self.add(Method::PATCH, path, axum::routing::patch(h))
+    }
+}
+
+fn routes() -> Routes {
+    Routes::new()
+        // Public.
+        .get("/healthz", device::health)
+        .get("/openapi.json", openapi_json)
+        .get("/v1/time", device::server_time)
+        .get("/v1/issuer", device::issuer)
+        .get("/v1/revocation", device::revocation_list)
+        .post("/v1/enroll", device::enroll)
+        .post("/v1/auth/challenge", device::challenge)
+        .post("/v1/auth/session", device::session)
+        // A worker's device.
+        .get("/v1/me", device::me)
+        .get("/v1/bundle", device::bundle)
+        .post("/v1/tokens", device::token)
+        .post("/v1/events", device::events)
+        .get("/v1/inbox", messages::inbox)
+        .post("/v1/messages", messages::send)
+        .post("/v1/messages/{id}/read", messages::mark_read)
+        // Administration.
+        .get("/v1/units", admin::list_units)
+        .post("/v1/units", admin::create_unit)
+        .get("/v1/units/{id}", admin::get_unit)
+        .put("/v1/units/{id}/settings", admin::update_unit_settings)
+        .get("/v1/staff", admin::list_staff)
+        .post("/v1/staff", admin::create_staff)
+        .get("/v1/staff/{id}", admin::get_staff)
+        .post("/v1/staff/{id}/enrollment-code", admin::enrollment_code)
+        .get("/v1/devices", admin::list_devices)
+        .post("/v1/devices/{id}/revoke", admin::revoke_device_handler)
+        .get("/v1/brukare", admin::list_brukare)
+        .post("/v1/brukare", admin::create_brukare)
+        .get("/v1/brukare/{id}", admin::get_brukare)
+        .get("/v1/brukare/{id}/decisions", admin::brukare_decisions)
+        .post("/v1/decisions", admin::create_decision)
+        .get("/v1/decisions/{id}", admin::get_decision)
+        .patch("/v1/decisions/{id}", admin::update_decision)
+        .get("/v1/visits", admin::list_visits)
+        .post("/v1/visits", admin::create_visit)
+        .post("/v1/visits/{id}/cancel", admin::cancel_visit)
+        .get("/v1/shifts", admin::list_shifts)
+        .post("/v1/shifts", admin::create_shift)
+        .post("/v1/import/csv", admin::import_csv)
+        // Locks: the alarm group.
+        .get("/v1/locks", locks::list)
+        .post("/v1/locks", locks::register)
+        .get("/v1/locks/{id}", locks::get_one)
+        .post("/v1/locks/{id}/install", locks::install)
+        .post("/v1/locks/{id}/remove", locks::remove)
+}
+
+/// Every (method, path) the router serves.
+pub fn route_table() -> Vec<(String, String)> {
+    routes()
+        .list
+        .into_iter()
+        .map(|(m, p)| (m.as_str().to_owned(), p.to_owned()))
+        .collect()
+}
+
+/// The application.
+pub fn router(state: AppState) -> Router {
+    let Routes { router, .. } = routes();
+    router
+        .fallback(|| async { Error::RouteNotFound })
+        .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// Logs method, route template, status and time: no ids, no bodies, no
+/// query strings (they may name people).
+async fn log_request(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_else(|| "(unmatched)".into());
+    let started = Instant::now();
+    let resp = next.run(req).await;
+    tracing::debug!(
+        %method,
+        route,
+        status = resp.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    resp
+}
+
+struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A device session token from POST /v1/auth/session, or the admin token.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI description.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Nyckelfri server",
+        description = "Reference backend for Nyckelfri keyless home care: device enrollment and \
+                       sessions, the day bundle of visits and access tokens, signed revocation \
+                       lists, idempotent event upload, role inboxes, and administration of units, \
+                       staff, brukare, care decisions, visits, shifts and locks. Times are Unix \
+                       seconds (UTC); public keys are hex SEC1; other bytes are base64. Every \
+                       error is JSON {error, message}."
+    ),
+    paths(
+        device::health, openapi_json, device::server_time, device::issuer,
+        device::revocation_list, device::enroll, device::challenge, device::session,
+        device::me, device::bundle, device::token, device::events,
+        messages::inbox, messages::send, messages::mark_read,
+        admin::list_units, admin::create_unit, admin::get_unit, admin::update_unit_settings,
+        admin::list_staff, admin::create_staff, admin::get_staff, admin::enrollment_code,
+        admin::list_devices, admin::revoke_device_handler,
+        admin::list_brukare, admin::create_brukare, admin::get_brukare, admin::brukare_decisions,
+        admin::create_decision, admin::get_decision, admin::update_decision,
+        admin::list_visits, admin::create_visit, admin::cancel_visit,
+        admin::list_shifts, admin::create_shift, admin::import_csv,
+        locks::list, locks::register, locks::get_one, locks::install, locks::remove,
+    ),
+    components(schemas(crate::error::ErrorBody, crate::error::RowError)),
+    modifiers(&SecurityAddon),
+    tags(
+        (name = "public", description = "No authentication"),
+        (name = "device", description = "A worker's phone: enrollment, session, bundle, tokens, events"),
+        (name = "messages", description = "Role inboxes: the routines' case-system messages"),
+        (name = "admin", description = "Units, staff, devices, brukare, decisions, visits, shifts, import"),
+        (name = "locks", description = "The alarm group: commissioning, installation, removal"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI description as JSON.
+#[utoipa::path(get, path = "/openapi.json", tag = "public",
+    responses((status = 200, description = "The OpenAPI 3.1 description of this API", content_type = "application/json")))]
+async fn openapi_json() -> impl IntoResponse {
+    axum::Json(ApiDoc::openapi())
+}

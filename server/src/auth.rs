@@ -1,0 +1,215 @@
+//! Who is calling: a device session (the normal case) or the admin token.
+//!
+//! A device is enrolled once with a one-time code and its public key; it
+//! then gets a short-lived session by signing a server challenge with that
+//! key. The signed bytes are [`AUTH_DOMAIN`], one zero byte, and the 32
+//! challenge bytes (see [`challenge_message`]). Revoking a device ends its
+//! sessions at once: every request checks the device.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use nyckelfri_protocol::PublicKey;
+use sqlx::Row;
+
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::model::{Role, Staff};
+use crate::state::AppState;
+
+/// Domain string at the start of the bytes a device signs to authenticate.
+pub const AUTH_DOMAIN: &str = "nyckelfri/session/v1";
+
+/// Length of an authentication challenge.
+pub const CHALLENGE_LEN: usize = 32;
+
+/// The exact bytes a device signs (ES256) to answer `challenge`.
+pub fn challenge_message(challenge: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(AUTH_DOMAIN.len() + 1 + challenge.len());
+    m.extend_from_slice(AUTH_DOMAIN.as_bytes());
+    m.push(0);
+    m.extend_from_slice(challenge);
+    m
+}
+
+/// Roles that manage a unit's people and schedule.
+pub const MANAGERS: &[Role] = &[Role::Coordinator, Role::UnitManager, Role::HeadOfOperations];
+
+/// An authenticated device.
+#[derive(Debug, Clone)]
+pub struct DeviceCaller {
+    /// The device.
+    pub device_id: String,
+    /// Its key (the tokens' `cnf`).
+    pub public_key: PublicKey,
+    /// Its owner.
+    pub staff: Staff,
+}
+
+/// The caller of an authenticated endpoint.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// The admin token (set-up and operations).
+    Admin,
+    /// A device session.
+    Device(DeviceCaller),
+}
+
+impl Caller {
+    /// Fails unless the caller is the admin or has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<()> {
+        match self {
+            Caller::Admin => Ok(()),
+            Caller::Device(d) if roles.contains(&d.staff.role) => Ok(()),
+            Caller::Device(d) => Err(Error::Forbidden(format!(
+                "the role {} may not do this; allowed: {}",
+                d.staff.role.as_str(),
+                roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    /// Coordinators and unit managers act only within their own unit.
+    pub fn require_unit(&self, unit_id: &str) -> Result<()> {
+        match self {
+            Caller::Device(d)
+                if matches!(d.staff.role, Role::Coordinator | Role::UnitManager)
+                    && d.staff.unit_id != unit_id =>
+            {
+                Err(Error::Forbidden(format!(
+                    "a {} acts only within their own unit ({})",
+                    d.staff.role.as_str(),
+                    d.staff.unit_id
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The device, for endpoints that need one (the admin token has none).
+    pub fn device(&self) -> Result<&DeviceCaller> {
+        match self {
+            Caller::Device(d) => Ok(d),
+            Caller::Admin => Err(Error::Forbidden(
+                "this endpoint needs a device session; the admin token has no device key".into(),
+            )),
+        }
+    }
+
+    /// The staff member, if a device calls.
+    pub fn staff(&self) -> Option<&Staff> {
+        match self {
+            Caller::Device(d) => Some(&d.staff),
+            Caller::Admin => None,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+            Error::Unauthorized("missing header Authorization: Bearer <session token>".into())
+        })?;
+        let value = header
+            .to_str()
+            .map_err(|_| Error::Unauthorized("the Authorization header is not ASCII".into()))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                Error::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
+            })?;
+        if token.len() > 256 {
+            return Err(Error::Unauthorized(
+                "unknown session; authenticate again".into(),
+            ));
+        }
+        let hash = codec::sha256_hex(token.as_bytes());
+        if hash == state.0.admin_token_hash {
+            return Ok(Caller::Admin);
+        }
+        let row = sqlx::query(
+            "SELECT s.expires_at, d.id AS device_id, d.public_key, d.revoked_at, \
+                    st.id AS staff_id, st.unit_id, st.name, st.role \
+             FROM sessions s JOIN devices d ON d.id = s.device_id \
+             JOIN staff st ON st.id = d.staff_id WHERE s.token_hash = $1",
+        )
+        .bind(&hash)
+        .fetch_optional(state.db().pool())
+        .await?
+        .ok_or_else(|| Error::Unauthorized("unknown session; authenticate again".into()))?;
+        if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+            return Err(Error::DeviceRevoked);
+        }
+        if row.try_get::<i64, _>("expires_at")? <= state.now() {
+            return Err(Error::Unauthorized(
+                "the session has expired; authenticate again".into(),
+            ));
+        }
+        let key: Vec<u8> = row.try_get("public_key")?;
+        Ok(Caller::Device(DeviceCaller {
+            device_id: row.try_get("device_id")?,
+            public_key: PublicKey::from_sec1(&key)?,
+            staff: Staff {
+                id: row.try_get("staff_id")?,
+                unit_id: row.try_get("unit_id")?,
+                name: row.try_get("name")?,
+                role: Role::parse(&row.try_get::<String, _>("role")?)?,
+            },
+        }))
+    }
+}
+
+/// Normalizes an enrollment code as typed: letters upper-cased, dashes and
+/// spaces dropped.
+pub fn normalize_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// A new enrollment code: 12 characters of Crockford base32 (60 bits),
+/// shown as `XXXX-XXXX-XXXX`.
+pub fn new_enrollment_code() -> Result<String> {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let bytes = codec::random_bytes::<12>()?;
+    let mut s = String::with_capacity(14);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 && i % 4 == 0 {
+            s.push('-');
+        }
+        let c = ALPHABET.get(usize::from(b & 31)).copied().unwrap_or(b'0');
+        s.push(char::from(c));
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_challenge_message_is_domain_zero_challenge() {
+        let m = challenge_message(&[7u8; 32]);
+        assert_eq!(&m[..20], b"nyckelfri/session/v1");
+        assert_eq!(m[20], 0);
+        assert_eq!(&m[21..], &[7u8; 32]);
+    }
+
+    #[test]
+    fn enrollment_codes_normalize_as_typed() {
+        let c = new_enrollment_code().unwrap();
+        assert_eq!(c.len(), 14);
+        assert_eq!(normalize_code(&c.to_lowercase()), c.replace('-', ""));
+        assert_eq!(normalize_code("ab12 cd34-EF56"), "AB12CD34EF56");
+    }
+}

@@ -1,0 +1,948 @@
+//! The domain's enums and the JSON shapes of the API (requests and
+//! responses). Times are Unix seconds (UTC); keys are hex (65-byte SEC1);
+//! other byte strings (tokens, lists, grants, receipts) are base64.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{Error, Result};
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vm])* $v),+ }
+
+        impl $name {
+            /// Every value.
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+            /// The wire (and database) name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$v => $s),+ }
+            }
+            /// Parses the wire name.
+            pub fn parse(s: &str) -> Result<Self> {
+                match s {
+                    $($s => Ok($name::$v),)+
+                    _ => Err(Error::bad(format!(
+                        concat!("unknown ", stringify!($name), " '{}'; one of: {}"),
+                        s,
+                        [$($s),+].join(", ")
+                    ))),
+                }
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// A staff member's role.
+    Role {
+        /// Day or evening care worker (medarbetare).
+        CareWorker = "care_worker",
+        /// Night patrol (nattpatrullen).
+        NightPatrol = "night_patrol",
+        /// Coordinator (koordinator).
+        Coordinator = "coordinator",
+        /// Alarm-group technician (larmgruppen).
+        AlarmTechnician = "alarm_technician",
+        /// Unit manager (enhetschef).
+        UnitManager = "unit_manager",
+        /// Head of operations (verksamhetschef).
+        HeadOfOperations = "head_of_operations",
+        /// Needs assessor (biståndshandläggare).
+        NeedsAssessor = "needs_assessor",
+    }
+}
+
+string_enum! {
+    /// Why no key could be issued for a lock.
+    NoKeyReason {
+        /// The care decision has ended (R2.7): the coordinator contacts the needs assessor.
+        DecisionEnded = "decision_ended",
+        /// The care decision has not started yet.
+        DecisionNotStarted = "decision_not_started",
+        /// The brukare has no care decision.
+        NoDecision = "no_decision",
+        /// The lock has been removed (R1.12); it never gets keys again.
+        LockRemoved = "lock_removed",
+        /// The lock is commissioned but not installed at any brukare.
+        LockNotInstalled = "lock_not_installed",
+        /// The device has been revoked.
+        DeviceRevoked = "device_revoked",
+        /// No visit or shift of this worker covers this lock now or later today.
+        NotScheduled = "not_scheduled",
+        /// The visit's window (with its margin) is already over.
+        WindowPassed = "window_passed",
+        /// The caller's role may not have this kind of key.
+        NotPermitted = "not_permitted",
+    }
+}
+
+impl NoKeyReason {
+    /// A short English explanation (the app shows its own localized text).
+    pub fn explain(self) -> &'static str {
+        match self {
+            Self::DecisionEnded => {
+                "the care decision has ended; the coordinator checks it with the needs assessor (R2.7)"
+            }
+            Self::DecisionNotStarted => "the care decision has not started yet",
+            Self::NoDecision => "the brukare has no care decision",
+            Self::LockRemoved => "the lock has been removed",
+            Self::LockNotInstalled => "the lock is not installed at any brukare",
+            Self::DeviceRevoked => "this device has been revoked",
+            Self::NotScheduled => "no visit or shift of yours covers this lock today",
+            Self::WindowPassed => "the visit's time window is over",
+            Self::NotPermitted => "your role may not have this kind of key",
+        }
+    }
+}
+
+string_enum! {
+    /// Kind of shift. Night shifts give keys to every installed lock of the
+    /// unit's brukare; day and evening work is keyed by visits.
+    ShiftKind {
+        /// Day shift (spare keys: the unit's key cabinet, R2.1).
+        Day = "day",
+        /// Evening shift.
+        Evening = "evening",
+        /// Night shift (spare keys: the central site, R2.2).
+        Night = "night",
+    }
+}
+
+string_enum! {
+    /// Kind of lock.
+    LockKind {
+        /// The thumb-turn inside the brukare's front door.
+        Door = "door",
+        /// A building's entrance lock (portlås, R1.4).
+        Entrance = "entrance",
+    }
+}
+
+string_enum! {
+    /// What a token allows (protocol `Scope`).
+    TokenScope {
+        /// A visit or shift: unlock and lock.
+        Care = "care",
+        /// Demonstration to the brukare at installation (R1.9).
+        Demo = "demo",
+        /// The alarm group's technician: everything, including mode commands.
+        Install = "install",
+    }
+}
+
+impl TokenScope {
+    /// The protocol's scope.
+    pub fn protocol(self) -> nyckelfri_protocol::token::Scope {
+        use nyckelfri_protocol::token::Scope;
+        match self {
+            Self::Care => Scope::Care,
+            Self::Demo => Scope::Demo,
+            Self::Install => Scope::Install,
+        }
+    }
+
+    /// From the protocol's scope code.
+    pub fn from_code(code: i64) -> Self {
+        match code {
+            2 => Self::Demo,
+            3 => Self::Install,
+            _ => Self::Care,
+        }
+    }
+}
+
+string_enum! {
+    /// Where a lock is in its life.
+    LockState {
+        /// Registered and given a grant, not yet at a brukare.
+        Commissioned = "commissioned",
+        /// Installed at a brukare's door.
+        Installed = "installed",
+        /// Removed (R1.12): no more keys, ever.
+        Removed = "removed",
+    }
+}
+
+string_enum! {
+    /// What happened to one uploaded event.
+    EventStatus {
+        /// Stored now.
+        Stored = "stored",
+        /// Already stored before (same client event id): nothing changed.
+        Duplicate = "duplicate",
+    }
+}
+
+// ---------------------------------------------------------------- units
+
+/// A unit's settings: what the routines need to tell a worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UnitSettings {
+    /// The coordinator's phone number (R2.6: the worker calls it).
+    #[schema(example = "+46 8 530 610 00")]
+    pub coordinator_phone: String,
+    /// Where the day spare keys are kept (R2.1).
+    #[schema(example = "Nyckelskåpet på enheten, Tumba torg 2")]
+    pub day_key_location: String,
+    /// The central site for night/alarm keys (R2.2).
+    #[schema(example = "Orrens servicehus")]
+    pub night_key_location: String,
+    /// Local time by which the night patrol must be told of broken locks (R2.12).
+    #[schema(example = "17:00")]
+    pub night_patrol_deadline: String,
+    /// IANA time zone of the unit.
+    #[schema(example = "Europe/Stockholm")]
+    pub time_zone: String,
+}
+
+/// Create a unit.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CreateUnit {
+    /// The unit's id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its settings.
+    pub settings: UnitSettings,
+}
+
+/// A home care unit.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Unit {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Settings.
+    pub settings: UnitSettings,
+}
+
+// ---------------------------------------------------------------- staff
+
+/// Create a staff member.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CreateStaff {
+    /// Id (made by the server when left out).
+    pub id: Option<String>,
+    /// The unit the person works in.
+    pub unit_id: String,
+    /// Name as colleagues see it.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// A staff member.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Staff {
+    /// Id.
+    pub id: String,
+    /// Unit.
+    pub unit_id: String,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// A one-time enrollment code for a staff member's new phone.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrollmentCode {
+    /// Whose.
+    pub staff_id: String,
+    /// The code (shown once; only its hash is stored).
+    #[schema(example = "K7QM-2XPD-9FRA")]
+    pub code: String,
+    /// Valid until.
+    pub expires_at: i64,
+}
+
+// ---------------------------------------------------------------- devices
+
+/// Register a device key with a one-time code.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct EnrollRequest {
+    /// The one-time code (dashes and case do not matter).
+    pub code: String,
+    /// The device's P-256 public key, 65-byte uncompressed SEC1, hex or base64.
+    pub public_key: String,
+    /// A label for the device, e.g. the phone model.
+    pub label: Option<String>,
+}
+
+/// The enrolled device.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrollResponse {
+    /// The device's id (used to authenticate).
+    pub device_id: String,
+    /// Whose device it is.
+    pub staff: Staff,
+}
+
+/// Ask for a challenge to sign.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ChallengeRequest {
+    /// The device's id.
+    pub device_id: String,
+}
+
+/// A challenge. The device signs, with ES256 and its enrolled key, the
+/// bytes `"nyckelfri/session/v1"` (ASCII), one zero byte, then the 32
+/// challenge bytes.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChallengeResponse {
+    /// Id to send back with the signature.
+    pub challenge_id: String,
+    /// 32 random bytes, base64.
+    pub challenge: String,
+    /// Answer before this time.
+    pub expires_at: i64,
+    /// The domain string that starts the signed bytes.
+    #[schema(example = "nyckelfri/session/v1")]
+    pub domain: String,
+}
+
+/// The signed challenge.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct SessionRequest {
+    /// The challenge's id.
+    pub challenge_id: String,
+    /// ES256 signature `r || s` (64 bytes), hex or base64.
+    pub signature: String,
+}
+
+/// A short-lived session.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SessionResponse {
+    /// Bearer token for `Authorization: Bearer ...`.
+    pub session_token: String,
+    /// Valid until.
+    pub expires_at: i64,
+    /// The device.
+    pub device_id: String,
+    /// Whose device.
+    pub staff: Staff,
+}
+
+/// An enrolled device.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Device {
+    /// Id.
+    pub id: String,
+    /// Whose.
+    pub staff_id: String,
+    /// Label.
+    pub label: String,
+    /// Public key, hex SEC1.
+    pub public_key: String,
+    /// When enrolled.
+    pub enrolled_at: i64,
+    /// When revoked, if it was.
+    pub revoked_at: Option<i64>,
+}
+
+/// What revoking a device did.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RevokeDeviceResponse {
+    /// The device.
+    pub device_id: String,
+    /// When it was revoked.
+    pub revoked_at: i64,
+    /// How many of its unexpired tokens went on the revocation list.
+    pub tokens_revoked: u64,
+    /// The revocation list's epoch now.
+    pub revocation_epoch: i64,
+    /// Entries the list had to drop to stay within its bound (soonest-expiring first).
+    pub entries_dropped: u64,
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    /// The staff member (absent for the admin token).
+    pub staff: Option<Staff>,
+    /// The device (absent for the admin token).
+    pub device_id: Option<String>,
+    /// Whether this is the admin token.
+    pub admin: bool,
+}
+
+// ---------------------------------------------------------------- brukare
+
+/// Create a brukare. Only what a worker needs at the door: no personal
+/// identity number, no health data.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CreateBrukare {
+    /// Id (made by the server when left out).
+    pub id: Option<String>,
+    /// Unit.
+    pub unit_id: String,
+    /// Name as shown to the worker, e.g. "Astrid B.".
+    pub display_name: String,
+    /// Street address with floor/entrance.
+    pub address: String,
+    /// How to get in: door code, floor, where the lock sits.
+    pub entry_notes: Option<String>,
+}
+
+/// A brukare (care recipient).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Brukare {
+    /// Id.
+    pub id: String,
+    /// Unit.
+    pub unit_id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Address.
+    pub address: String,
+    /// Entry notes.
+    pub entry_notes: String,
+}
+
+// ---------------------------------------------------------------- decisions
+
+/// Create a care decision.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CreateDecision {
+    /// Id (made by the server when left out).
+    pub id: Option<String>,
+    /// Whose.
+    pub brukare_id: String,
+    /// Valid from.
+    pub starts_at: i64,
+    /// Valid until (no key is ever valid after this).
+    pub ends_at: i64,
+}
+
+/// Change a decision's end (end it early, or extend it).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct UpdateDecision {
+    /// New end.
+    pub ends_at: i64,
+}
+
+/// A care decision.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Decision {
+    /// Id.
+    pub id: String,
+    /// Whose.
+    pub brukare_id: String,
+    /// Valid from.
+    pub starts_at: i64,
+    /// Valid until.
+    pub ends_at: i64,
+    /// Whether it is valid now (R2.7: the coordinator's check).
+    pub valid_now: bool,
+}
+
+/// A changed decision.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UpdateDecisionResponse {
+    /// The decision now.
+    pub decision: Decision,
+    /// Tokens that outlived the new end and were revoked.
+    pub tokens_revoked: u64,
+    /// The revocation list's epoch now.
+    pub revocation_epoch: i64,
+}
+
+// ---------------------------------------------------------------- visits and shifts
+
+/// Schedule a visit.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CreateVisit {
+    /// Id (made by the server when left out).
+    pub id: Option<String>,
+    /// Whom.
+    pub brukare_id: String,
+    /// The decision the visit delivers.
+    pub decision_id: String,
+    /// Who goes.
+    pub staff_id: String,
+    /// Planned start.
+    pub starts_at: i64,
+    /// Planned end.
+    pub ends_at: i64,
+    /// The care service (insats), e.g. "Morning help".
+    pub service: Option<String>,
+}
+
+/// A scheduled visit.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Visit {
+    /// Id.
+    pub id: String,
+    /// Whom.
+    pub brukare_id: String,
+    /// Decision.
+    pub decision_id: String,
+    /// Who goes.
+    pub staff_id: String,
+    /// Start.
+    pub starts_at: i64,
+    /// End.
+    pub ends_at: i64,
+    /// Service.
+    pub service: String,
+    /// Whether it was cancelled.
+    pub cancelled: bool,
+}
+
+/// Filter for visits.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VisitQuery {
+    /// Only this worker's.
+    pub staff_id: Option<String>,
+    /// Only this brukare's.
+    pub brukare_id: Option<String>,
+    /// Only visits ending after this time.
+    pub from: Option<i64>,
+    /// Only visits starting before this time.
+    pub to: Option<i64>,
+}
+
+/// Put a worker on a shift.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CreateShift {
+    /// Id (made by the server when left out).
+    pub id: Option<String>,
+    /// The unit whose brukare the shift covers.
+    pub unit_id: String,
+    /// Who.
+    pub staff_id: String,
+    /// Day, evening or night.
+    pub kind: ShiftKind,
+    /// Start.
+    pub starts_at: i64,
+    /// End.
+    pub ends_at: i64,
+}
+
+/// A shift.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Shift {
+    /// Id.
+    pub id: String,
+    /// Unit.
+    pub unit_id: String,
+    /// Who.
+    pub staff_id: String,
+    /// Kind.
+    pub kind: ShiftKind,
+    /// Start.
+    pub starts_at: i64,
+    /// End.
+    pub ends_at: i64,
+}
+
+/// Filter for shifts.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ShiftQuery {
+    /// Only this worker's.
+    pub staff_id: Option<String>,
+    /// Only this unit's.
+    pub unit_id: Option<String>,
+    /// Only shifts ending after this time.
+    pub from: Option<i64>,
+    /// Only shifts starting before this time.
+    pub to: Option<i64>,
+}
+
+// ---------------------------------------------------------------- locks
+
+/// Register (commission) a lock: R1.6, R1.9.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct RegisterLock {
+    /// The id the lock will take (1..=64 of A-Z a-z 0-9 . _ : -).
+    pub lock_id: String,
+    /// The lock's P-256 public key from its Hello, hex or base64 SEC1.
+    pub public_key: String,
+    /// Door (default) or entrance.
+    pub kind: Option<LockKind>,
+}
+
+/// A registered lock and the grant that commissions it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RegisterLockResponse {
+    /// The lock.
+    pub lock: Lock,
+    /// The issuer-signed `CommissionGrant`, base64: the technician's app
+    /// passes it to the lock.
+    pub grant: String,
+    /// The grant is refused by the lock after this time.
+    pub grant_expires: i64,
+}
+
+/// Install a lock at a brukare's door.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct InstallLock {
+    /// Whose door.
+    pub brukare_id: String,
+}
+
+/// A lock.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Lock {
+    /// Id (the token audience).
+    pub id: String,
+    /// Public key, hex SEC1 (verifies the lock's receipts).
+    pub public_key: String,
+    /// Kind.
+    pub kind: LockKind,
+    /// The brukare whose door it is on.
+    pub brukare_id: Option<String>,
+    /// State.
+    pub state: LockState,
+    /// When registered.
+    pub commissioned_at: i64,
+    /// When installed.
+    pub installed_at: Option<i64>,
+    /// When removed.
+    pub removed_at: Option<i64>,
+}
+
+/// Filter for locks.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LockQuery {
+    /// Only this brukare's.
+    pub brukare_id: Option<String>,
+}
+
+// ---------------------------------------------------------------- tokens and bundle
+
+/// Ask for one token now.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// Which lock.
+    pub lock_id: String,
+    /// Care (default; needs a visit or shift), or demo/install (alarm technicians).
+    pub scope: Option<TokenScope>,
+}
+
+/// An access token (a CWT in COSE_Sign1, signed by the issuer).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IssuedToken {
+    /// The token bytes, base64: what the app sends to the lock.
+    pub token: String,
+    /// Token id (cti), hex.
+    pub token_id: String,
+    /// The lock (aud).
+    pub lock_id: String,
+    /// Scope.
+    pub scope: TokenScope,
+    /// Not valid before.
+    pub not_before: i64,
+    /// Not valid from.
+    pub expires: i64,
+    /// The care decision.
+    pub decision_id: String,
+    /// The decision's end (expires is never later).
+    pub decision_end: i64,
+    /// The visit it is for.
+    pub visit_id: Option<String>,
+    /// The shift it is for.
+    pub shift_id: Option<String>,
+}
+
+/// A lock for which no key could be issued, and why.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NoKey {
+    /// The lock.
+    pub lock_id: String,
+    /// Whose door.
+    pub brukare_id: Option<String>,
+    /// The visit that wanted it.
+    pub visit_id: Option<String>,
+    /// The shift that wanted it.
+    pub shift_id: Option<String>,
+    /// Why (stable code).
+    pub reason: NoKeyReason,
+    /// Why (English).
+    pub message: String,
+}
+
+/// The issuer's public key.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IssuerInfo {
+    /// P-256 public key, hex SEC1 (65 bytes).
+    pub public_key: String,
+    /// Key id: first 8 bytes of SHA-256 of the key, hex (the COSE `kid`).
+    pub key_id: String,
+    /// Always `ES256`.
+    pub algorithm: String,
+}
+
+/// The current signed revocation list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RevocationInfo {
+    /// Rising epoch.
+    pub epoch: i64,
+    /// When signed.
+    pub issued_at: i64,
+    /// Revoked token ids in it.
+    pub entries: u64,
+    /// The signed list (COSE_Sign1), base64: the app carries it to every lock.
+    pub list: String,
+}
+
+/// Which day's bundle.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BundleQuery {
+    /// Local date `YYYY-MM-DD` in the worker's unit; today when left out.
+    pub date: Option<String>,
+}
+
+/// What a worker sees of a brukare.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BrukareCard {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Address.
+    pub address: String,
+    /// How to get in.
+    pub entry_notes: String,
+}
+
+/// A visit in the bundle.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BundleVisit {
+    /// Id.
+    pub id: String,
+    /// Start.
+    pub starts_at: i64,
+    /// End.
+    pub ends_at: i64,
+    /// Service.
+    pub service: String,
+    /// The decision it delivers.
+    pub decision_id: String,
+    /// Whom.
+    pub brukare: BrukareCard,
+    /// The brukare's installed locks (door and entrance).
+    pub lock_ids: Vec<String>,
+}
+
+/// A lock in the bundle.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BundleLock {
+    /// Id.
+    pub id: String,
+    /// Public key, hex SEC1 (verifies receipts).
+    pub public_key: String,
+    /// Kind.
+    pub kind: LockKind,
+    /// Whose door.
+    pub brukare_id: Option<String>,
+    /// State.
+    pub state: LockState,
+}
+
+/// Everything a worker's phone needs for a day, offline.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Bundle {
+    /// Server time, Unix seconds (anchor for the app's trusted time).
+    pub server_time: i64,
+    /// The local date covered.
+    pub date: String,
+    /// `[day_start, day_end)` of that date in UTC.
+    pub day_start: i64,
+    /// End of the day.
+    pub day_end: i64,
+    /// The worker.
+    pub staff: Staff,
+    /// The device the tokens are bound to.
+    pub device_id: String,
+    /// The worker's unit and its settings.
+    pub unit: Unit,
+    /// R2.12: that day's night-patrol deadline as an instant.
+    pub night_patrol_deadline_at: i64,
+    /// The issuer key the locks trust.
+    pub issuer: IssuerInfo,
+    /// The day's visits, by start.
+    pub visits: Vec<BundleVisit>,
+    /// The day's shifts.
+    pub shifts: Vec<Shift>,
+    /// Every lock the visits and shifts touch.
+    pub locks: Vec<BundleLock>,
+    /// One token per visit window (or shift) and lock.
+    pub tokens: Vec<IssuedToken>,
+    /// Locks for which no key could be issued, and why.
+    pub no_key: Vec<NoKey>,
+    /// The current signed revocation list.
+    pub revocation: RevocationInfo,
+}
+
+// ---------------------------------------------------------------- events
+
+/// One event from the app's outbox.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct EventIn {
+    /// Client-made id, unique across all devices (e.g. a UUID): the
+    /// idempotency key.
+    pub id: String,
+    /// What happened, e.g. `unlock`, `unlock_failed`, `lock_out_of_order`
+    /// (R2.9), `lock_working_again` (R2.10), `spare_key_used` (R2.8),
+    /// `deviation_reported` (R2.15). Lowercase letters, digits, `_` and `.`.
+    pub kind: String,
+    /// When, by the app's trusted time.
+    pub occurred_at: i64,
+    /// The lock concerned.
+    pub lock_id: Option<String>,
+    /// The visit concerned.
+    pub visit_id: Option<String>,
+    /// The routine step it documents, e.g. `R2.9`.
+    pub routine_step: Option<String>,
+    /// The lock's signed receipt, base64 (at most 1024 bytes).
+    pub receipt: Option<String>,
+    /// Anything else, a JSON object (at most 8 KiB serialized).
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<serde_json::Value>,
+}
+
+/// A batch of events.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct EventBatch {
+    /// 1 to 500 events.
+    pub events: Vec<EventIn>,
+}
+
+/// What happened to one event.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EventResult {
+    /// The client's id.
+    pub id: String,
+    /// Stored now, or a duplicate of one stored before.
+    pub status: EventStatus,
+}
+
+/// The batch's outcome. Every event is accounted for; a retry of the same
+/// batch answers the same with `duplicate`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EventBatchResponse {
+    /// One per event, in order.
+    pub results: Vec<EventResult>,
+    /// How many were new.
+    pub stored: u64,
+    /// How many were already stored.
+    pub duplicates: u64,
+}
+
+// ---------------------------------------------------------------- messages
+
+/// Send a message to a role's inbox (the routines' case-system messages).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct SendMessage {
+    /// Client-made id for a safe retry (made by the server when left out).
+    pub id: Option<String>,
+    /// Which role's inbox.
+    pub to_role: Role,
+    /// Which unit's (the sender's unit when left out; `"*"` for all units).
+    pub unit_id: Option<String>,
+    /// Subject.
+    pub subject: String,
+    /// Text.
+    pub body: String,
+    /// The routine step, e.g. `R2.12`.
+    pub routine_step: Option<String>,
+    /// The brukare concerned.
+    pub brukare_id: Option<String>,
+    /// The lock concerned.
+    pub lock_id: Option<String>,
+}
+
+/// A message in a role's inbox.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Message {
+    /// Id.
+    pub id: String,
+    /// Role.
+    pub to_role: Role,
+    /// Unit (absent: all units).
+    pub unit_id: Option<String>,
+    /// Sender (absent: the server or the admin).
+    pub from_staff_id: Option<String>,
+    /// Sender's role.
+    pub from_role: Option<Role>,
+    /// Routine step.
+    pub routine_step: Option<String>,
+    /// Subject.
+    pub subject: String,
+    /// Text.
+    pub body: String,
+    /// Brukare.
+    pub brukare_id: Option<String>,
+    /// Lock.
+    pub lock_id: Option<String>,
+    /// When sent.
+    pub created_at: i64,
+    /// R2.12: the night-patrol deadline that applied (messages to the night patrol).
+    pub deadline_at: Option<i64>,
+    /// R2.12: whether it was sent after that deadline.
+    pub after_deadline: Option<bool>,
+    /// Whether the caller has marked it read.
+    pub read: bool,
+}
+
+/// The sent message.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SendMessageResponse {
+    /// Stored now, or a duplicate of an earlier send with the same id.
+    pub status: EventStatus,
+    /// The message.
+    pub message: Message,
+}
+
+/// Inbox paging.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InboxQuery {
+    /// Only messages sent at or after this time.
+    pub since: Option<i64>,
+    /// At most this many (default 100, max 500).
+    pub limit: Option<i64>,
+    /// Another role's inbox (admin token only).
+    pub role: Option<Role>,
+    /// Another unit (admin token only).
+    pub unit_id: Option<String>,
+}
+
+// ---------------------------------------------------------------- misc
+
+/// The outcome of a CSV import.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ImportSummary {
+    /// Decisions created or updated.
+    pub decisions: u64,
+    /// Visits created or updated.
+    pub visits: u64,
+    /// Shifts created or updated.
+    pub shifts: u64,
+}
+
+/// Health.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// `sqlite` or `postgres`.
+    pub database: String,
+}
+
+/// The server's time.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServerTime {
+    /// Unix seconds.
+    pub server_time: i64,
+}

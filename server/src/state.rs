@@ -1,0 +1,103 @@
+//! The shared state of one server instance. Nothing here is per-client:
+//! sessions, challenges and the revocation list live in the database, so
+//! several instances can serve one database.
+
+use std::sync::Arc;
+
+use nyckelfri_protocol::{PublicKey, Signer, SoftwareKey};
+
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::model::IssuerInfo;
+
+/// Tunables of token issuance and sessions.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long before a visit's start and after its end a token is valid.
+    pub token_margin_secs: i64,
+    /// Lifetime of a device session.
+    pub session_ttl_secs: i64,
+    /// Lifetime of an authentication challenge.
+    pub challenge_ttl_secs: i64,
+    /// Lifetime of an enrollment code.
+    pub enrollment_code_ttl_secs: i64,
+    /// Lifetime of a commissioning grant.
+    pub grant_ttl_secs: i64,
+    /// Lifetime of an install or demo token (alarm technicians).
+    pub install_token_secs: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            token_margin_secs: 45 * 60,
+            session_ttl_secs: 60 * 60,
+            challenge_ttl_secs: 120,
+            enrollment_code_ttl_secs: 7 * 24 * 3600,
+            grant_ttl_secs: 24 * 3600,
+            install_token_secs: 4 * 3600,
+        }
+    }
+}
+
+/// The state every handler gets.
+#[derive(Clone)]
+pub struct AppState(pub(crate) Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub db: Db,
+    pub issuer: SoftwareKey,
+    pub issuer_public: PublicKey,
+    pub clock: Clock,
+    pub settings: Settings,
+    pub admin_token_hash: String,
+}
+
+impl AppState {
+    pub(crate) fn new(
+        db: Db,
+        issuer: SoftwareKey,
+        clock: Clock,
+        settings: Settings,
+        admin_token_hash: String,
+    ) -> Self {
+        let issuer_public = issuer.public_key();
+        Self(Arc::new(Inner {
+            db,
+            issuer,
+            issuer_public,
+            clock,
+            settings,
+            admin_token_hash,
+        }))
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.0.db
+    }
+
+    /// Now, Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.0.clock.now()
+    }
+
+    /// The issuer key (signs tokens, lists and grants).
+    pub(crate) fn issuer(&self) -> &SoftwareKey {
+        &self.0.issuer
+    }
+
+    /// Tunables.
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    /// The issuer's public key as the API shows it.
+    pub fn issuer_info(&self) -> IssuerInfo {
+        IssuerInfo {
+            public_key: hex::encode(self.0.issuer_public.as_bytes()),
+            key_id: hex::encode(self.0.issuer_public.key_id()),
+            algorithm: "ES256".into(),
+        }
+    }
+}
