@@ -81,6 +81,7 @@ fn main() {
             database_path: dir.path().join("app.db").display().to_string(),
             connect_timeout_ms: 10_000,
             message_timeout_ms: 5_000,
+            sync_backoff_ms: 50,
         },
         signer.clone() as Arc<dyn DeviceSigner>,
         Arc::new(BleTransport::new().unwrap()),

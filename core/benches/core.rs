@@ -122,6 +122,7 @@ fn bench(c: &mut Criterion) {
         database_path: dir.path().join("app.db").display().to_string(),
         connect_timeout_ms: 5_000,
         message_timeout_ms: 5_000,
+        sync_backoff_ms: 50,
     };
     let open = || {
         NyckelfriApp::with_parts(

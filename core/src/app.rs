@@ -11,6 +11,7 @@ use crate::keys;
 use crate::model::{EventView, KeyStatus, ReceiptView, UnitSettings, UnlockOutcome, VisitView};
 use crate::outbox;
 use crate::signer::{DeviceKey, DeviceSigner};
+use crate::sync::{self, Enrollment, SyncReport};
 use crate::time::{Clocks, SystemClocks, TimeSource, TrustedTime};
 use crate::transport::{LockTransport, MemoryTransport, SimulatedLockSet};
 use crate::unlock::{self, Timeouts, UnlockListener};
@@ -26,6 +27,10 @@ pub struct AppConfig {
     /// How long to wait for each message from a lock, in milliseconds.
     #[uniffi(default = 5000)]
     pub message_timeout_ms: u32,
+    /// First wait before retrying a failed server request, in milliseconds
+    /// (doubling on each retry).
+    #[uniffi(default = 500)]
+    pub sync_backoff_ms: u32,
 }
 
 impl AppConfig {
@@ -35,6 +40,7 @@ impl AppConfig {
             database_path: path.into(),
             connect_timeout_ms: 10_000,
             message_timeout_ms: 5_000,
+            sync_backoff_ms: 500,
         }
     }
 }
@@ -49,6 +55,7 @@ pub struct TrustedTimeView {
 }
 
 pub(crate) struct AppInner {
+    pub(crate) sync_backoff: Duration,
     pub(crate) store: Store,
     pub(crate) time: TrustedTime,
     pub(crate) device: DeviceKey,
@@ -76,6 +83,7 @@ impl NyckelfriApp {
         let store = Store::open(Path::new(&config.database_path))?;
         Ok(Arc::new(Self {
             inner: AppInner {
+                sync_backoff: Duration::from_millis(config.sync_backoff_ms.into()),
                 store,
                 time: TrustedTime::new(clocks),
                 device: DeviceKey::new(signer)?,
@@ -138,6 +146,32 @@ impl NyckelfriApp {
                 reason: format!("bundle: {e}"),
             })?;
         self.apply_bundle(&bundle)
+    }
+
+    /// Enrolls this phone at `server_url` with the one-time `code` from the
+    /// coordinator: registers the device key (which never leaves the
+    /// keystore) and remembers the server.
+    pub async fn enroll(
+        &self,
+        server_url: String,
+        code: String,
+        label: String,
+    ) -> Result<Enrollment, NyckelfriError> {
+        let app = &self.inner;
+        sync::enroll(app, app.sync_backoff, &server_url, &code, &label).await
+    }
+
+    /// Uploads the outbox and fetches the day's visits and keys. Without a
+    /// network this fails with `Network`; everything keeps working offline
+    /// and nothing is lost.
+    pub async fn sync(&self) -> Result<SyncReport, NyckelfriError> {
+        let app = &self.inner;
+        sync::sync(app, app.sync_backoff).await
+    }
+
+    /// How many events have not reached the server yet.
+    pub fn pending_events(&self) -> Result<u32, NyckelfriError> {
+        Ok(sync::pending(&self.inner)?)
     }
 
     /// Trusted time now, and whether it is anchored to the server.

@@ -99,6 +99,28 @@ pub enum NyckelfriError {
         /// Why.
         reason: String,
     },
+    /// The server could not be reached (no network, server down, timeouts
+    /// or server errors after retries). The app keeps working offline on
+    /// the keys it holds; sync again later.
+    #[error("cannot reach the server: {reason}; working offline, sync again later")]
+    Network {
+        /// What failed.
+        reason: String,
+    },
+    /// The server refused the request. `code` is the server's error code
+    /// (e.g. "device_revoked", "unauthorized", "bad_request").
+    #[error("the server refused ({status} {code}): {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The server's error code.
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+    /// This phone is not enrolled yet: enroll with a code from the coordinator.
+    #[error("this phone is not enrolled; enroll it with a code from the coordinator")]
+    NotEnrolled,
     /// A bug or an unexpected failure in app code (including a callback
     /// that threw). Report it.
     #[error("internal error: {reason}")]

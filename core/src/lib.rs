@@ -21,6 +21,7 @@ mod model;
 mod outbox;
 mod schema;
 mod signer;
+mod sync;
 pub mod time;
 pub mod transport;
 mod unlock;
@@ -33,4 +34,5 @@ pub use model::{
 };
 pub use schema::VERSION as SCHEMA_VERSION;
 pub use signer::{DeviceSigner, SoftwareSigner};
+pub use sync::{Enrollment, SyncReport};
 pub use unlock::UnlockListener;

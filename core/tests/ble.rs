@@ -70,6 +70,7 @@ fn doors_open_over_bluetooth_and_every_fault_has_its_outcome() {
             database_path: w.db_path(),
             connect_timeout_ms: 4_000,
             message_timeout_ms: 1_000,
+            sync_backoff_ms: 50,
         },
         w.signer.clone() as Arc<dyn DeviceSigner>,
         Arc::new(transport),

@@ -175,6 +175,7 @@ fn crash_child() {
             database_path: dir.join("nyckelfri.db").display().to_string(),
             connect_timeout_ms: 2_000,
             message_timeout_ms: 2_000,
+            sync_backoff_ms: 50,
         },
         signer as Arc<dyn DeviceSigner>,
         Arc::new(SocketTransport {

@@ -150,6 +150,24 @@ pub async fn unit(db: &Db, id: &str) -> Result<Unit> {
     row_unit(&r)
 }
 
+/// How many times each event id was stored, by device: for operators and
+/// tests checking that an outbox retry never stored an event twice.
+pub async fn stored_events(db: &Db, device_id: &str) -> Result<Vec<(String, String)>> {
+    let rows =
+        sqlx::query("SELECT id, kind FROM events WHERE device_id = $1 ORDER BY received_at, id")
+            .bind(device_id)
+            .fetch_all(db.pool())
+            .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<String, _>("id")?,
+                r.try_get::<String, _>("kind")?,
+            ))
+        })
+        .collect()
+}
+
 /// A unit and its time zone.
 pub async fn unit_tz(db: &Db, id: &str) -> Result<(Unit, Tz)> {
     let u = unit(db, id).await?;

@@ -85,6 +85,7 @@ impl World {
             database_path: self.db_path(),
             connect_timeout_ms: 2_000,
             message_timeout_ms: 2_000,
+            sync_backoff_ms: 50,
         }
     }
 

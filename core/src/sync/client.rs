@@ -1,0 +1,181 @@
+//! HTTP to the server: rustls on ring with Mozilla's roots (no aws-lc, no
+//! platform verifier to initialise on Android), JSON bodies, and retries
+//! with exponential backoff for what may pass (no connection, timeouts,
+//! 5xx, 503 busy, an unreadable answer). A 4xx is the server's final word.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::wire::ErrorWire;
+use crate::error::NyckelfriError;
+
+/// Attempts per request (the first try and the retries).
+const ATTEMPTS: u32 = 4;
+
+pub(crate) struct Client {
+    http: reqwest::Client,
+    base: String,
+    backoff: Duration,
+}
+
+/// What went wrong with one request.
+pub(crate) enum Failure {
+    /// Worth retrying: no connection, timeout, 5xx, unreadable answer.
+    Transient(String),
+    /// The server refused (4xx).
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+}
+
+impl From<Failure> for NyckelfriError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Transient(reason) => NyckelfriError::Network { reason },
+            Failure::Refused {
+                status,
+                code,
+                message,
+            } => NyckelfriError::Server {
+                status,
+                code,
+                message,
+            },
+        }
+    }
+}
+
+impl Client {
+    pub(crate) fn new(base: &str, backoff: Duration) -> Result<Self, NyckelfriError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| NyckelfriError::Internal {
+                reason: format!("TLS setup: {e}"),
+            })?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(20))
+            .build()
+            .map_err(|e| NyckelfriError::Internal {
+                reason: format!("HTTP client: {e}"),
+            })?;
+        let base = base.trim_end_matches('/').to_owned();
+        if !(base.starts_with("https://") || base.starts_with("http://")) {
+            return Err(NyckelfriError::InvalidInput {
+                reason: format!("server address must start with https:// (got {base})"),
+            });
+        }
+        Ok(Self {
+            http,
+            base,
+            backoff,
+        })
+    }
+
+    /// POSTs `body` as JSON and reads the JSON answer, retrying what may pass.
+    pub(crate) async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        bearer: Option<&str>,
+    ) -> Result<T, Failure> {
+        let body = serde_json::to_vec(body).map_err(|e| Failure::Transient(e.to_string()))?;
+        self.with_retries(|| {
+            let mut req = self
+                .http
+                .post(format!("{}{path}", self.base))
+                .header("content-type", "application/json")
+                .body(body.clone());
+            if let Some(t) = bearer {
+                req = req.bearer_auth(t);
+            }
+            req
+        })
+        .await
+    }
+
+    /// GETs JSON, retrying what may pass.
+    pub(crate) async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        bearer: &str,
+    ) -> Result<T, Failure> {
+        self.with_retries(|| {
+            self.http
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(bearer)
+        })
+        .await
+    }
+
+    async fn with_retries<T: DeserializeOwned>(
+        &self,
+        make: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<T, Failure> {
+        let mut wait = self.backoff;
+        let mut last = Failure::Transient("not tried".into());
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(wait).await;
+                wait = wait.saturating_mul(2).min(Duration::from_secs(30));
+            }
+            match once(make()).await {
+                Ok(v) => return Ok(v),
+                Err(f @ Failure::Refused { .. }) => return Err(f),
+                Err(f) => last = f,
+            }
+        }
+        Err(last)
+    }
+}
+
+async fn once<T: DeserializeOwned>(req: reqwest::RequestBuilder) -> Result<T, Failure> {
+    let resp = req.send().await.map_err(|e| {
+        Failure::Transient(if e.is_timeout() {
+            "the server did not answer in time".into()
+        } else if e.is_connect() {
+            "cannot reach the server".into()
+        } else {
+            format!("request failed: {e}")
+        })
+    })?;
+    let status = resp.status();
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| Failure::Transient(format!("the answer was cut off: {e}")))?;
+    if status.is_success() {
+        return serde_json::from_slice(&bytes)
+            .map_err(|e| Failure::Transient(format!("unreadable answer from the server: {e}")));
+    }
+    if status.is_server_error() || status.as_u16() == 429 {
+        return Err(Failure::Transient(format!(
+            "server error {}",
+            status.as_u16()
+        )));
+    }
+    let (code, message) = match serde_json::from_slice::<ErrorWire>(&bytes) {
+        Ok(e) => (e.error, e.message.unwrap_or_default()),
+        Err(_) => (
+            "unknown".into(),
+            String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+        ),
+    };
+    Err(Failure::Refused {
+        status: status.as_u16(),
+        code,
+        message,
+    })
+}
