@@ -7,8 +7,10 @@ use std::time::Duration;
 use crate::bundle::{self, DayBundle};
 use crate::db::Store;
 use crate::error::{Error, NyckelfriError, Result};
+use crate::guidance::{FailureKind, GuidanceStep, Language};
 use crate::keys;
 use crate::model::{EventView, KeyStatus, ReceiptView, UnitSettings, UnlockOutcome, VisitView};
+use crate::outage::{self, FailedLockReport, OutageReportView};
 use crate::outbox;
 use crate::signer::{DeviceKey, DeviceSigner};
 use crate::sync::{self, Enrollment, SyncReport};
@@ -172,6 +174,71 @@ impl NyckelfriApp {
     /// How many events have not reached the server yet.
     pub fn pending_events(&self) -> Result<u32, NyckelfriError> {
         Ok(sync::pending(&self.inner)?)
+    }
+
+    /// What to do now that opening failed (the outage routine, R2): ordered
+    /// steps with their routine ids, numbers to dial and where the spare
+    /// keys are, in the worker's language. Empty for a clean opening.
+    pub fn guidance_for_outcome(
+        &self,
+        outcome: UnlockOutcome,
+        visit_id: Option<String>,
+        language: Language,
+    ) -> Result<Vec<GuidanceStep>, NyckelfriError> {
+        let Some(failure) = FailureKind::from_outcome(&outcome) else {
+            return Ok(Vec::new());
+        };
+        Ok(outage::guidance_for(
+            &self.inner,
+            failure,
+            visit_id.as_deref(),
+            None,
+            language,
+        )?)
+    }
+
+    /// The routine's steps for a failure reported by hand (a lock found
+    /// broken, or the app itself failing), for a visit or a lock if known.
+    pub fn guidance_for_failure(
+        &self,
+        failure: FailureKind,
+        visit_id: Option<String>,
+        lock_id: Option<String>,
+        language: Language,
+    ) -> Result<Vec<GuidanceStep>, NyckelfriError> {
+        Ok(outage::guidance_for(
+            &self.inner,
+            failure,
+            visit_id.as_deref(),
+            lock_id.as_deref(),
+            language,
+        )?)
+    }
+
+    /// Reports a lock that does not work (R2.9), offline if need be: lock,
+    /// brukare, time, cause and the steps done so far. Sent on the next
+    /// sync. Returns the report's id.
+    pub fn report_failed_lock(&self, report: FailedLockReport) -> Result<String, NyckelfriError> {
+        Ok(outage::report(&self.inner, &report)?)
+    }
+
+    /// Marks a routine step of a report done now (e.g. "R2.6" after the
+    /// call); the update is sent on the next sync.
+    pub fn mark_step_done(
+        &self,
+        report_id: String,
+        routine_id: String,
+    ) -> Result<(), NyckelfriError> {
+        Ok(outage::mark_step_done(
+            &self.inner,
+            &report_id,
+            &routine_id,
+        )?)
+    }
+
+    /// Failed-lock reports made on this phone, newest first.
+    pub fn outage_reports(&self, limit: u32) -> Result<Vec<OutageReportView>, NyckelfriError> {
+        Ok(outage::reports(&self.inner, limit)?)
     }
 
     /// Trusted time now, and whether it is anchored to the server.

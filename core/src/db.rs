@@ -177,6 +177,12 @@ mod tests {
                         "INSERT INTO unlock_attempts VALUES (x'02', NULL, 'lock-1', x'01', 1, 'started', 1, 1)",
                         [],
                     )?;
+                    tx.execute(
+                        "INSERT INTO outage_reports (report_id, cause, occurred_at, steps,
+                             weekend_or_holiday, night, updated_at)
+                         VALUES ('r1', 'jammed', 1, '[]', 0, 0, 1)",
+                        [],
+                    )?;
                     Ok(())
                 })
                 .unwrap();

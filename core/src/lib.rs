@@ -16,8 +16,10 @@ mod app;
 mod bundle;
 mod db;
 mod error;
+pub mod guidance;
 mod keys;
 mod model;
+mod outage;
 mod outbox;
 mod schema;
 mod signer;
@@ -32,6 +34,7 @@ pub use error::NyckelfriError;
 pub use model::{
     EventView, KeyStatus, ReceiptView, UnitSettings, UnlockOutcome, UnlockStep, VisitView,
 };
+pub use outage::{FailedLockReport, OutageReportView, ReportStep};
 pub use schema::VERSION as SCHEMA_VERSION;
 pub use signer::{DeviceSigner, SoftwareSigner};
 pub use sync::{Enrollment, SyncReport};

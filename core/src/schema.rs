@@ -6,7 +6,7 @@ use rusqlite::Transaction;
 use crate::error::Result;
 
 /// The schema version this build writes.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Each entry takes the schema from version `i` to `i + 1`.
 pub(crate) const MIGRATIONS: [&str; VERSION as usize] = [
@@ -92,6 +92,23 @@ pub(crate) const MIGRATIONS: [&str; VERSION as usize] = [
         updated_at  INTEGER NOT NULL
     );
     CREATE INDEX unlock_attempts_open ON unlock_attempts(state) WHERE state IN ('started', 'sent');
+    ",
+    // 2 → 3: failed-lock reports (R2.9), kept until the lock works again,
+    // with the routine's steps and when each was done.
+    "
+    CREATE TABLE outage_reports (
+        report_id          TEXT PRIMARY KEY,
+        lock_id            TEXT,
+        brukare_id         TEXT,
+        visit_id           TEXT,
+        cause              TEXT NOT NULL,
+        occurred_at        INTEGER NOT NULL,
+        steps              TEXT NOT NULL,
+        weekend_or_holiday INTEGER NOT NULL,
+        night              INTEGER NOT NULL,
+        revision           INTEGER NOT NULL DEFAULT 0,
+        updated_at         INTEGER NOT NULL
+    );
     ",
 ];
 

@@ -1,0 +1,26 @@
+# Guidance when a lock does not work (routine R2).
+
+call-coordinator = Call the coordinator on { $phone } for help with planning.
+    .title = Call the coordinator
+day-spare-key = Take the spare key from the key cabinet: { $location }.
+    .title = Take the spare key (day)
+night-key = Fetch the night/alarm key from { $location }.
+    .title = Fetch the night key
+acute-key-handling = Follow the routine for acute key handling.
+    .title = Acute key handling
+document-outage = Document that the lock is out of order. The app keeps the report and sends it when there is a network.
+    .title = Document the outage
+weekend-night-patrol = It is a weekend or holiday: tell the night patrol at once and send a message to the alarm group, who take the case on the next weekday.
+    .title = Weekend: tell the night patrol and the alarm group
+report-deviation = Report the deviation in the deviation system.
+    .title = Report the deviation
+decision-ended = The care decision has ended and the lock cannot be opened with the app. The coordinator checks the decision and contacts the needs assessor.
+    .title = The care decision has ended
+major-outage = Many locks are down right now. The alarm group's unit manager coordinates and keeps everyone updated.
+    .title = Major outage
+sync-keys = Sync the app to get new keys (needs a network).
+    .title = Get new keys
+key-not-yet-valid = The key is valid from { $from }. Wait, or call the coordinator if the visit has moved.
+    .title = The key starts later
+low-battery = The lock opened but its battery is low. Report it so the alarm group changes the battery.
+    .title = Low battery
