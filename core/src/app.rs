@@ -106,6 +106,25 @@ impl NyckelfriApp {
     }
 }
 
+#[cfg(feature = "ble")]
+#[uniffi::export]
+impl NyckelfriApp {
+    /// Opens the app with Bluetooth LE locks (the phones' normal use). A
+    /// damaged database is moved aside and reported; open again to start
+    /// fresh. On Android, call `NyckelfriBle.init()` once before this.
+    #[uniffi::constructor]
+    pub fn open(
+        config: AppConfig,
+        signer: Arc<dyn DeviceSigner>,
+    ) -> Result<Arc<Self>, NyckelfriError> {
+        let transport =
+            crate::transport::BleTransport::new().map_err(|e| NyckelfriError::Internal {
+                reason: e.to_string(),
+            })?;
+        Self::with_parts(config, signer, Arc::new(transport), Box::new(SystemClocks))
+    }
+}
+
 #[uniffi::export(async_runtime = "tokio")]
 impl NyckelfriApp {
     /// Opens the app with simulated locks instead of Bluetooth (the demo,
@@ -123,22 +142,6 @@ impl NyckelfriApp {
             Arc::new(MemoryTransport::new(locks)),
             Box::new(SystemClocks),
         )
-    }
-
-    /// Opens the app with Bluetooth LE locks (the phones' normal use). A
-    /// damaged database is moved aside and reported; open again to start
-    /// fresh. On Android, call `NyckelfriBle.init()` once before this.
-    #[cfg(feature = "ble")]
-    #[uniffi::constructor]
-    pub fn open(
-        config: AppConfig,
-        signer: Arc<dyn DeviceSigner>,
-    ) -> Result<Arc<Self>, NyckelfriError> {
-        let transport =
-            crate::transport::BleTransport::new().map_err(|e| NyckelfriError::Internal {
-                reason: e.to_string(),
-            })?;
-        Self::with_parts(config, signer, Arc::new(transport), Box::new(SystemClocks))
     }
 
     /// Stores a day bundle given as JSON (the server's bundle format).
