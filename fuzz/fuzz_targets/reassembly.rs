@@ -59,6 +59,8 @@ fn feed(r: &mut Reassembler, data: &[u8]) {
                     assert!(stalled(&model), "timed out early");
                     assert!(!r.in_progress(), "still in progress after a timeout");
                     model.partial = None;
+                    // The rest of the stalled message is dropped quietly.
+                    model.broken = true;
                 }
             }
         }
