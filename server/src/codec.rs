@@ -120,6 +120,26 @@ pub fn check_time(t: i64, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks a routine step id such as `R2.12`.
+pub fn check_routine_step(step: &str) -> Result<()> {
+    let ok = step.len() <= 8
+        && step.strip_prefix('R').is_some_and(|rest| {
+            let mut parts = rest.split('.');
+            let a = parts.next().unwrap_or("");
+            let b = parts.next().unwrap_or("");
+            parts.next().is_none()
+                && !a.is_empty()
+                && !b.is_empty()
+                && a.bytes().all(|c| c.is_ascii_digit())
+                && b.bytes().all(|c| c.is_ascii_digit())
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::bad("routine_step must be a routine id such as R2.9"))
+    }
+}
+
 /// `n` random bytes from the system's CSPRNG.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut b = [0u8; N];

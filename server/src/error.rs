@@ -197,6 +197,9 @@ fn db_status(e: &sqlx::Error) -> (StatusCode, &'static str) {
         sqlx::Error::Database(d) if is_data_exception(d.as_ref()) => {
             (StatusCode::BAD_REQUEST, "bad_request")
         }
+        sqlx::Error::Database(d) if is_retryable(d.as_ref()) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "busy")
+        }
         sqlx::Error::PoolTimedOut => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
     }
@@ -208,6 +211,13 @@ fn db_status(e: &sqlx::Error) -> (StatusCode, &'static str) {
 fn is_data_exception(d: &dyn sqlx::error::DatabaseError) -> bool {
     d.code()
         .is_some_and(|c| c.len() == 5 && c.starts_with("22"))
+}
+
+/// PostgreSQL's deadlock (40P01) and serialization failure (40001): two
+/// transactions met (e.g. one batch of outage reports over two units
+/// against another in the other order); the client's retry succeeds.
+fn is_retryable(d: &dyn sqlx::error::DatabaseError) -> bool {
+    d.code().is_some_and(|c| c == "40P01" || c == "40001")
 }
 
 fn db_message(e: &sqlx::Error) -> String {

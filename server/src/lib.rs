@@ -25,10 +25,12 @@ pub mod codec;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod holidays;
 pub mod import;
 pub mod issuance;
 pub mod keys;
 pub mod model;
+pub mod outages;
 pub mod revocation;
 pub mod state;
 pub mod store;
@@ -112,6 +114,7 @@ impl Server {
     /// Opens the database, loads or makes the keys, binds and serves in
     /// the background. Returns once the socket is listening.
     pub async fn start(config: Config) -> Result<ServerHandle> {
+        check_settings(&config.settings)?;
         keys::ensure_data_dir(&config.data_dir)?;
         let issuer =
             keys::load_or_create_issuer(&config.data_dir, config.issuer_key_path.as_deref())?;
@@ -167,6 +170,24 @@ impl Server {
             janitor,
         })
     }
+}
+
+/// Checks the tunables that have bounds.
+fn check_settings(s: &Settings) -> Result<()> {
+    if !(2..=1000).contains(&s.outage_cluster_locks) {
+        return Err(Error::Config(
+            "the outage cluster threshold must be 2 to 1000 locks".into(),
+        ));
+    }
+    if !(60..=7 * 86_400).contains(&s.outage_cluster_window_secs) {
+        return Err(Error::Config(
+            "the outage cluster window must be 1 minute to 7 days".into(),
+        ));
+    }
+    if let Some(u) = &s.alarm_group_unit_id {
+        codec::check_id(u, "alarm group unit").map_err(|e| Error::Config(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// Deletes what has expired, every ten minutes.

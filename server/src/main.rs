@@ -60,6 +60,17 @@ enum Command {
         /// Database pool size.
         #[arg(long, default_value_t = 16)]
         db_connections: u32,
+        /// R2.3, R2.14: distinct locks of one unit down within the window
+        /// that make a major outage.
+        #[arg(long, default_value_t = 3)]
+        outage_cluster_locks: u32,
+        /// R2.3, R2.14: the window, in minutes.
+        #[arg(long, default_value_t = 60)]
+        outage_cluster_window_minutes: i64,
+        /// R2.3: the unit whose unit manager leads the alarm group (the unit
+        /// managers of all units are told when not given).
+        #[arg(long, env = "NYCKELFRI_ALARM_GROUP_UNIT")]
+        alarm_group_unit: Option<String>,
     },
     /// Load a demo municipality: two units, 30 brukare, staff in every role,
     /// shifts and a day's visits. Prints an enrollment code per staff member.
@@ -107,6 +118,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
             admin_token,
             token_margin_minutes,
             db_connections,
+            outage_cluster_locks,
+            outage_cluster_window_minutes,
+            alarm_group_unit,
         } => {
             if !(0..=24 * 60).contains(&token_margin_minutes) {
                 return Err(Error::Config(
@@ -119,6 +133,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
             config.admin_token = admin_token.filter(|t| !t.is_empty());
             config.max_db_connections = db_connections;
             config.settings.token_margin_secs = token_margin_minutes * 60;
+            config.settings.outage_cluster_locks = outage_cluster_locks;
+            config.settings.outage_cluster_window_secs =
+                outage_cluster_window_minutes.saturating_mul(60);
+            config.settings.alarm_group_unit_id = alarm_group_unit.filter(|u| !u.is_empty());
             let server = Server::start(config).await?;
             eprintln!(
                 "nyckelfri-server listening on {} ({}); admin token in {}",

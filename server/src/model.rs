@@ -792,9 +792,10 @@ pub struct EventIn {
     /// Client-made id, unique across all devices (e.g. a UUID): the
     /// idempotency key.
     pub id: String,
-    /// What happened, e.g. `unlock`, `unlock_failed`, `lock_out_of_order`
-    /// (R2.9), `lock_working_again` (R2.10), `spare_key_used` (R2.8),
-    /// `deviation_reported` (R2.15). Lowercase letters, digits, `_` and `.`.
+    /// What happened, e.g. `unlock`, `unlock_failed`, `outage_report`
+    /// (R2.9: `data` is an `OutageReportData` and opens or updates an
+    /// outage case), `spare_key_used` (R2.8). Lowercase letters, digits,
+    /// `_` and `.`.
     pub kind: String,
     /// When, by the app's trusted time.
     pub occurred_at: i64,
@@ -891,6 +892,11 @@ pub struct Message {
     pub deadline_at: Option<i64>,
     /// R2.12: whether it was sent after that deadline.
     pub after_deadline: Option<bool>,
+    /// R2.11, R2.13: for the alarm group, when they take the case (the next
+    /// office opening, 07:00 on a working day); absent when at once.
+    pub handle_from: Option<i64>,
+    /// The outage case the message is about.
+    pub outage_id: Option<String>,
     /// Whether the caller has marked it read.
     pub read: bool,
 }
@@ -916,6 +922,317 @@ pub struct InboxQuery {
     pub role: Option<Role>,
     /// Another unit (admin token only).
     pub unit_id: Option<String>,
+}
+
+// ---------------------------------------------------------------- outages (R2)
+
+string_enum! {
+    /// Whether an outage case is open.
+    OutageStatus {
+        /// The lock does not work (R2.6-R2.9).
+        Open = "open",
+        /// The coordinator documented that it works again (R2.10).
+        Closed = "closed",
+    }
+}
+
+string_enum! {
+    /// Which outage cases to list.
+    OutageFilter {
+        /// Open cases (the default).
+        Open = "open",
+        /// Closed cases.
+        Closed = "closed",
+        /// Both.
+        All = "all",
+    }
+}
+
+string_enum! {
+    /// R2.7: the brukare's care decision, checked now.
+    DecisionValidity {
+        /// Valid now and after today.
+        Valid = "valid",
+        /// Valid now, ends before today ends (local time).
+        EndsToday = "ends_today",
+        /// Has ended: the lock cannot be opened; contact the needs assessor.
+        Ended = "ended",
+        /// Not started yet.
+        NotStarted = "not_started",
+        /// The brukare has no care decision: contact the needs assessor.
+        NoDecision = "no_decision",
+        /// The case names no brukare (the lock was not identified).
+        UnknownBrukare = "unknown_brukare",
+    }
+}
+
+string_enum! {
+    /// Kind of deviation report (avvikelse).
+    DeviationKind {
+        /// One outage case: the worker reports it (R2.15).
+        Minor = "minor",
+        /// A major outage (R2.3): the head of operations reports it (R2.16).
+        Major = "major",
+    }
+}
+
+string_enum! {
+    /// Where a deviation report is.
+    DeviationStatus {
+        /// Expected and not yet written.
+        Expected = "expected",
+        /// Written in the deviation system.
+        Reported = "reported",
+    }
+}
+
+/// One routine step of a worker's report and when it was done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReportStep {
+    /// The routine step, e.g. `R2.6`.
+    pub id: String,
+    /// When it was done (absent or null: not yet).
+    #[serde(default)]
+    pub done_at: Option<i64>,
+}
+
+/// The `data` of an event of kind `outage_report` (R2.9): the worker's
+/// report of a lock that does not work. Each revision of a report is its
+/// own event (its own event id) with the same `report_id`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct OutageReportData {
+    /// The report's id, made by the app (1-64 of `A-Z a-z 0-9 . _ : -`):
+    /// revisions update the report; the case opened by it has this id.
+    pub report_id: String,
+    /// The lock, or null when the worker could not identify it.
+    #[serde(default)]
+    pub lock_id: Option<String>,
+    /// The brukare, if known.
+    #[serde(default)]
+    pub brukare_id: Option<String>,
+    /// The visit, if any.
+    #[serde(default)]
+    pub visit_id: Option<String>,
+    /// What failed: `lock_not_found`, `link_lost`, `jammed`,
+    /// `refused:wrong_lock` (any `refused:<code>`), `decision_ended`,
+    /// `app_failure`, `manual`, … (1-64 of `a-z 0-9 _ . : -`).
+    #[schema(example = "jammed")]
+    pub cause: String,
+    /// When the lock failed (the event's `occurred_at` when left out).
+    #[serde(default)]
+    pub occurred_at: Option<i64>,
+    /// The routine steps shown to the worker and when each was done.
+    #[serde(default)]
+    pub steps: Vec<ReportStep>,
+    /// R2.13: the app's calendar says weekend or public holiday.
+    #[serde(default)]
+    pub weekend_or_holiday: bool,
+    /// R2.2: it happened at night.
+    #[serde(default)]
+    pub night: bool,
+}
+
+/// R2.7: the brukare's care decision as checked now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DecisionCheck {
+    /// Valid, ends today, ended, …
+    pub status: DecisionValidity,
+    /// The decision that decides it (absent: none).
+    pub decision_id: Option<String>,
+    /// Its start.
+    pub starts_at: Option<i64>,
+    /// Its end.
+    pub ends_at: Option<i64>,
+    /// When checked (now).
+    pub checked_at: i64,
+}
+
+/// A worker's report attached to a case.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutageReport {
+    /// The app's report id.
+    pub report_id: String,
+    /// The latest event that carried it.
+    pub event_id: String,
+    /// Who reported.
+    pub staff_id: String,
+    /// The lock named (may be absent).
+    pub lock_id: Option<String>,
+    /// The brukare named.
+    pub brukare_id: Option<String>,
+    /// The visit named.
+    pub visit_id: Option<String>,
+    /// What failed.
+    pub cause: String,
+    /// When it failed.
+    pub occurred_at: i64,
+    /// When the server first got it.
+    pub received_at: i64,
+    /// When the server last updated it.
+    pub updated_at: i64,
+    /// R2.13 as the app said.
+    pub weekend_or_holiday: bool,
+    /// Night, as the app said.
+    pub night: bool,
+    /// Routine steps and when done.
+    pub steps: Vec<ReportStep>,
+}
+
+/// An outage case: one lock out of order (R2.6-R2.16).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Outage {
+    /// The case id: the report id of the report that opened it.
+    pub id: String,
+    /// The unit (the brukare's).
+    pub unit_id: String,
+    /// Open or closed.
+    pub status: OutageStatus,
+    /// The lock (absent when not identified).
+    pub lock_id: Option<String>,
+    /// The brukare.
+    pub brukare_id: Option<String>,
+    /// The brukare's display name.
+    pub brukare_display_name: Option<String>,
+    /// The visit.
+    pub visit_id: Option<String>,
+    /// What failed (the opening report's cause).
+    pub cause: String,
+    /// When the lock failed (the first report's time).
+    pub opened_at: i64,
+    /// When the server got the first report.
+    pub reported_at: i64,
+    /// Who reported first.
+    pub reported_by: String,
+    /// R2.13: reported on a weekend or holiday.
+    pub weekend_or_holiday: bool,
+    /// Reported at night.
+    pub night: bool,
+    /// R2.7: the care decision now.
+    pub decision: DecisionCheck,
+    /// R2.7: the decision has ended (or there is none): the coordinator
+    /// contacts the needs assessor (`POST /v1/outages/{id}/needs-assessor`).
+    pub contact_needs_assessor: bool,
+    /// R2.7: when the needs assessor was messaged.
+    pub needs_assessor_messaged_at: Option<i64>,
+    /// R2.7: by whom.
+    pub needs_assessor_messaged_by: Option<String>,
+    /// R2.11, R2.13: when the alarm group was informed.
+    pub alarm_group_informed_at: Option<i64>,
+    /// By whom.
+    pub alarm_group_informed_by: Option<String>,
+    /// R2.13: from when the alarm group takes the case (absent: at once).
+    pub alarm_group_handle_from: Option<i64>,
+    /// R2.12: by when the night patrol must be told: the unit's deadline
+    /// (17:00 local) on the day the case opened, or the opening time for a
+    /// case opened after it (due at once).
+    pub night_patrol_deadline_at: i64,
+    /// R2.12: when the night patrol was messaged.
+    pub night_patrol_messaged_at: Option<i64>,
+    /// By whom.
+    pub night_patrol_messaged_by: Option<String>,
+    /// R2.12: open, not messaged, and now is past the deadline.
+    pub night_patrol_overdue: bool,
+    /// R2.10: when the lock worked again.
+    pub working_at: Option<i64>,
+    /// R2.10: when that was documented.
+    pub closed_at: Option<i64>,
+    /// R2.10: by whom.
+    pub closed_by: Option<String>,
+    /// R2.10: the coordinator's note.
+    pub close_note: Option<String>,
+    /// R2.3, R2.14: the major outage this case is part of.
+    pub cluster_id: Option<String>,
+    /// R2.15, R2.16: the deviation reports expected for this case.
+    pub deviation_ids: Vec<String>,
+    /// The workers' reports, first first.
+    pub reports: Vec<OutageReport>,
+}
+
+/// Filter for outage cases.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OutageQuery {
+    /// `open` (default), `closed` or `all`.
+    pub status: Option<OutageFilter>,
+    /// Only this unit's (coordinators and unit managers: their own, the default).
+    pub unit_id: Option<String>,
+    /// At most this many, newest first (default 200, max 1000).
+    pub limit: Option<i64>,
+}
+
+/// R2.10: the lock works again.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct MarkWorking {
+    /// When it worked again (now when left out; not before the case opened, not in the future).
+    pub working_at: Option<i64>,
+    /// A note (at most 2000 characters).
+    pub note: Option<String>,
+}
+
+/// A message about a case (R2.7, R2.11, R2.12).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct OutageMessageRequest {
+    /// Client-made message id for a safe retry (made by the server when left out).
+    pub id: Option<String>,
+    /// Added to the message the server writes (at most 2000 characters).
+    pub note: Option<String>,
+}
+
+/// The message sent and the case after it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutageMessageResponse {
+    /// Stored now, or a duplicate of an earlier send with the same id.
+    pub status: EventStatus,
+    /// The message.
+    pub message: Message,
+    /// The case.
+    pub outage: Outage,
+}
+
+/// An expected or written deviation report (R2.5, R2.15, R2.16).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Deviation {
+    /// Id.
+    pub id: String,
+    /// Minor (one case, the worker) or major (several locks, the head of operations).
+    pub kind: DeviationKind,
+    /// The unit.
+    pub unit_id: String,
+    /// The major outage, for a major deviation.
+    pub cluster_id: Option<String>,
+    /// The outage cases it covers.
+    pub outage_ids: Vec<String>,
+    /// Who writes it.
+    pub assigned_role: Role,
+    /// The staff member, when known.
+    pub assigned_to: Option<String>,
+    /// When it became expected.
+    pub created_at: i64,
+    /// Expected or reported.
+    pub status: DeviationStatus,
+    /// When it was written.
+    pub reported_at: Option<i64>,
+    /// By whom.
+    pub reported_by: Option<String>,
+}
+
+/// Filter for deviations.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeviationQuery {
+    /// Only this status.
+    pub status: Option<DeviationStatus>,
+    /// Only this kind.
+    pub kind: Option<DeviationKind>,
+    /// Only this unit's (coordinators and unit managers: their own, the default).
+    pub unit_id: Option<String>,
+}
+
+/// The deviation report has been written.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct MarkDeviationReported {
+    /// When (now when left out; not in the future).
+    pub reported_at: Option<i64>,
 }
 
 // ---------------------------------------------------------------- misc

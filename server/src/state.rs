@@ -25,6 +25,16 @@ pub struct Settings {
     pub grant_ttl_secs: i64,
     /// Lifetime of an install or demo token (alarm technicians).
     pub install_token_secs: i64,
+    /// R2.3, R2.14: this many distinct locks of one unit with open outage
+    /// cases opened within [`Settings::outage_cluster_window_secs`] make a
+    /// major outage (at least 2).
+    pub outage_cluster_locks: u32,
+    /// R2.3, R2.14: the window those cases must open within.
+    pub outage_cluster_window_secs: i64,
+    /// R2.3: the unit whose unit manager leads the alarm group. The model
+    /// has no alarm-group unit of its own; when this is `None` the message
+    /// goes to the unit managers of all units.
+    pub alarm_group_unit_id: Option<String>,
 }
 
 impl Default for Settings {
@@ -36,6 +46,9 @@ impl Default for Settings {
             enrollment_code_ttl_secs: 7 * 24 * 3600,
             grant_ttl_secs: 24 * 3600,
             install_token_secs: 4 * 3600,
+            outage_cluster_locks: 3,
+            outage_cluster_window_secs: 3600,
+            alarm_group_unit_id: None,
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Reading the domain's rows: one place that knows the columns.
 
 use chrono_tz::Tz;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use crate::codec;
 use crate::db::Db;
@@ -173,6 +173,31 @@ pub async fn unit_tz(db: &Db, id: &str) -> Result<(Unit, Tz)> {
     let u = unit(db, id).await?;
     let tz = time::parse_tz(&u.settings.time_zone)?;
     Ok((u, tz))
+}
+
+/// [`unit_tz`] on a transaction's connection. Work inside a transaction
+/// reads through its own connection, never the pool: a transaction waiting
+/// for a second pooled connection while every connection is held by
+/// transactions waiting for it would starve the pool.
+pub(crate) async fn unit_tz_in(conn: &mut AnyConnection, id: &str) -> Result<(Unit, Tz)> {
+    let r = sqlx::query("SELECT * FROM units WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| Error::not_found("unit", id))?;
+    let u = row_unit(&r)?;
+    let tz = time::parse_tz(&u.settings.time_zone)?;
+    Ok((u, tz))
+}
+
+/// [`brukare`] on a transaction's connection.
+pub(crate) async fn brukare_in(conn: &mut AnyConnection, id: &str) -> Result<Brukare> {
+    let r = sqlx::query("SELECT * FROM brukare WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| Error::not_found("brukare", id))?;
+    row_brukare(&r)
 }
 
 /// A staff member.

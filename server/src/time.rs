@@ -77,6 +77,19 @@ pub fn deadline_on(tz: Tz, date: NaiveDate, hhmm: &str) -> Result<i64> {
     local_to_utc(tz, date.and_time(time))
 }
 
+/// R2.12: when the night patrol must have been told of an outage case
+/// opened at `opened_at`: the unit's deadline (e.g. 17:00 local) on the
+/// local date the case opened; a case opened after that time is due at
+/// once (the deadline is the opening time itself).
+pub fn night_patrol_deadline_for(tz: Tz, opened_at: i64, hhmm: &str) -> Result<i64> {
+    let deadline = deadline_on(tz, local_date(tz, opened_at)?, hhmm)?;
+    Ok(if opened_at > deadline {
+        opened_at
+    } else {
+        deadline
+    })
+}
+
 /// Parses a wall-clock date-time as `YYYY-MM-DD HH:MM` (or with `T`, or
 /// with seconds) in `tz`.
 pub fn parse_local_datetime(tz: Tz, s: &str, what: &str) -> Result<i64> {
@@ -117,6 +130,34 @@ mod tests {
         assert_eq!(
             deadline_on(tz, d("2025-07-15"), "17:00").unwrap(),
             1_752_591_600
+        );
+    }
+
+    #[test]
+    fn r2_12_a_case_opened_after_the_deadline_is_due_at_once() {
+        let tz = parse_tz(DEFAULT_TIME_ZONE).unwrap();
+        let at = |s: &str| parse_local_datetime(tz, s, "t").unwrap();
+        assert_eq!(
+            night_patrol_deadline_for(tz, at("2025-01-15 16:59"), "17:00").unwrap(),
+            at("2025-01-15 17:00")
+        );
+        assert_eq!(
+            night_patrol_deadline_for(tz, at("2025-01-15 17:01"), "17:00").unwrap(),
+            at("2025-01-15 17:01")
+        );
+        // A case opened in the small hours is due at 17:00 that day.
+        assert_eq!(
+            night_patrol_deadline_for(tz, at("2025-01-15 02:00"), "17:00").unwrap(),
+            at("2025-01-15 17:00")
+        );
+        // The nights clocks change: 17:00 CEST = 15:00 UTC, 17:00 CET = 16:00 UTC.
+        assert_eq!(
+            night_patrol_deadline_for(tz, at("2026-03-29 01:30"), "17:00").unwrap(),
+            1_774_796_400
+        );
+        assert_eq!(
+            night_patrol_deadline_for(tz, at("2026-10-25 02:30"), "17:00").unwrap(),
+            1_792_944_000
         );
     }
 

@@ -36,8 +36,16 @@ const DEVICE_ONLY: &[&str] = &[
     "/v1/me",
 ];
 
+/// A valid outage report's `data` (R2.9), for the case `o1`.
+fn outage_data() -> Value {
+    json!({"report_id": "o1", "lock_id": "l1", "brukare_id": "b1", "visit_id": "v1",
+           "cause": "refused:wrong_lock", "occurred_at": T0,
+           "steps": [{"id": "R2.6", "done_at": T0}, {"id": "R2.15", "done_at": null}],
+           "weekend_or_holiday": false, "night": false})
+}
+
 /// A valid body and path id for each endpoint that takes one.
-fn template(method: &str, path: &str, key_hex: &str) -> (Option<Value>, &'static str) {
+fn template(method: &str, path: &str, key_hex: &str, deviation: &str) -> (Option<Value>, String) {
     let b = match (method, path) {
         ("POST", "/v1/enroll") => {
             json!({"code": "AAAA-BBBB-CCCC", "public_key": key_hex, "label": "x"})
@@ -49,8 +57,15 @@ fn template(method: &str, path: &str, key_hex: &str) -> (Option<Value>, &'static
         ("POST", "/v1/tokens") => json!({"lock_id": "l1", "scope": "care"}),
         ("POST", "/v1/events") => {
             json!({"events": [{"id": "e1", "kind": "unlock", "occurred_at": T0,
-            "lock_id": "l1", "visit_id": "v1", "routine_step": "R2.9", "receipt": "AAEC", "data": {"a": 1}}]})
+            "lock_id": "l1", "visit_id": "v1", "routine_step": "R2.9", "receipt": "AAEC", "data": {"a": 1}},
+            {"id": "e2", "kind": "outage_report", "occurred_at": T0, "lock_id": "l1",
+             "routine_step": "R2.9", "data": outage_data()}]})
         }
+        ("POST", "/v1/outages/{id}/working") => json!({"working_at": T0, "note": "n"}),
+        ("POST", "/v1/outages/{id}/alarm-group")
+        | ("POST", "/v1/outages/{id}/night-patrol")
+        | ("POST", "/v1/outages/{id}/needs-assessor") => json!({"id": "om1", "note": "n"}),
+        ("POST", "/v1/deviations/{id}/reported") => json!({"reported_at": T0}),
         ("POST", "/v1/messages") => json!({"id": "m1", "to_role": "coordinator", "unit_id": "u1",
             "subject": "s", "body": "b", "routine_step": "R2.6", "brukare_id": "b1", "lock_id": "l1"}),
         ("POST", "/v1/units") => json!({"id": "u9", "name": "n", "settings": settings()}),
@@ -78,12 +93,22 @@ fn template(method: &str, path: &str, key_hex: &str) -> (Option<Value>, &'static
         }
         ("POST", "/v1/locks/{id}/install") => json!({"brukare_id": "b1"}),
         ("POST", _) => json!({}),
-        _ => return (None, id_for(path)),
+        _ => return (None, id_for(path, deviation)),
     };
-    (Some(b), id_for(path))
+    (Some(b), id_for(path, deviation))
 }
 
-fn id_for(path: &str) -> &'static str {
+fn id_for(path: &str, deviation: &str) -> String {
+    if path.starts_with("/v1/deviations") {
+        return deviation.to_owned();
+    }
+    if path.starts_with("/v1/outages") {
+        return "o1".to_owned();
+    }
+    id_for_static(path).to_owned()
+}
+
+fn id_for_static(path: &str) -> &'static str {
     if path.starts_with("/v1/units") {
         "u1"
     } else if path.starts_with("/v1/staff") {
@@ -195,8 +220,19 @@ async fn bad_input_to_every_endpoint_is_a_4xx(b: Backend) {
     let admin = s.admin.clone();
     let (k, _) = SoftwareKey::generate().unwrap();
     let key_hex = hex::encode(k.public_key().as_bytes());
+    // R2.9: an outage case `o1` (and its minor deviation) to aim at.
+    s.post(
+        "/v1/events",
+        &dev.token,
+        json!({"events": [{"id": "setup-1", "kind": "outage_report", "occurred_at": T0 - 60,
+                           "data": outage_data()}]}),
+    )
+    .await
+    .ok();
+    let devs = s.get("/v1/deviations", &admin).await.ok();
+    let deviation = devs[0]["id"].as_str().unwrap().to_owned();
     let routes = nyckelfri_server::api::route_table();
-    assert!(routes.len() >= 40);
+    assert!(routes.len() >= 48);
     let mut requests = 0usize;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
 
@@ -207,8 +243,8 @@ async fn bad_input_to_every_endpoint_is_a_4xx(b: Backend) {
         } else {
             admin.clone()
         };
-        let (valid, id) = template(method, path, &key_hex);
-        let concrete = path.replace("{id}", id);
+        let (valid, id) = template(method, path, &key_hex, &deviation);
+        let concrete = path.replace("{id}", &id);
 
         // No credentials, and junk credentials.
         if !public {
@@ -285,6 +321,10 @@ async fn bad_input_to_every_endpoint_is_a_4xx(b: Backend) {
                 "?unit_id=%00",
                 "?staff_id=",
                 "?brukare_id=x&from=1e99",
+                "?status=king",
+                "?status=all&limit=-3",
+                "?status=closed&unit_id=nope",
+                "?kind=huge&status=reported",
             ] {
                 let r = s.req(method, &format!("{concrete}{q}"), tok, None).await;
                 check(method, path, r.status.as_u16(), &r.body, q);

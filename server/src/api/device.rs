@@ -15,7 +15,7 @@ use crate::model::{
     RevocationInfo, ServerTime, SessionRequest, SessionResponse, TokenRequest,
 };
 use crate::state::AppState;
-use crate::{issuance, revocation, store};
+use crate::{issuance, outages, revocation, store};
 use axum::extract::State;
 
 /// Most events in one batch.
@@ -310,29 +310,12 @@ fn check_event_kind(kind: &str) -> Result<()> {
     }
 }
 
-/// Checks a routine step id such as `R2.12`.
-pub(crate) fn check_routine_step(step: &str) -> Result<()> {
-    let ok = step.len() <= 8
-        && step.strip_prefix('R').is_some_and(|rest| {
-            let mut parts = rest.split('.');
-            let a = parts.next().unwrap_or("");
-            let b = parts.next().unwrap_or("");
-            parts.next().is_none()
-                && !a.is_empty()
-                && !b.is_empty()
-                && a.bytes().all(|c| c.is_ascii_digit())
-                && b.bytes().all(|c| c.is_ascii_digit())
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::bad("routine_step must be a routine id such as R2.9"))
-    }
-}
-
 /// Upload events from the app's outbox. Idempotent by the client's event
 /// id: an id already stored is answered `duplicate` and not stored again.
 /// The batch is checked whole first; one bad event refuses the batch.
+/// An event of kind `outage_report` (R2.9) carries an `OutageReportData`
+/// in `data`: when stored it opens the lock's outage case, attaches to its
+/// open case, or updates its report (same `report_id`); see the `outages` tag.
 #[utoipa::path(post, path = "/v1/events", tag = "device", security(("session" = [])), request_body = EventBatch,
     responses(
         (status = 200, body = EventBatchResponse),
@@ -364,7 +347,7 @@ pub(super) async fn events(
             codec::check_id(v, "visit_id").map_err(at)?;
         }
         if let Some(r) = &e.routine_step {
-            check_routine_step(r).map_err(at)?;
+            codec::check_routine_step(r).map_err(at)?;
         }
         let receipt = match &e.receipt {
             Some(r) => Some(codec::decode_b64(r, MAX_RECEIPT, "receipt").map_err(at)?),
@@ -382,13 +365,26 @@ pub(super) async fn events(
                 "data must be at most {MAX_EVENT_DATA} bytes"
             ))));
         }
-        prepared.push((e, receipt, data));
+        // R2.9: an outage report must be whole before anything is stored.
+        let report = if e.kind == outages::REPORT_KIND {
+            Some(
+                outages::check_report(s.db(), &dev.staff.unit_id, e)
+                    .await
+                    .map_err(|err| match err {
+                        Error::BadRequest(m) => Error::bad(format!("event {i}: {m}")),
+                        other => other,
+                    })?,
+            )
+        } else {
+            None
+        };
+        prepared.push((e, receipt, data, report));
     }
     let now = s.now();
     let mut results = Vec::with_capacity(prepared.len());
     let mut stored = 0u64;
     let mut tx = s.db().pool().begin().await?;
-    for (e, receipt, data) in prepared {
+    for (e, receipt, data, report) in prepared {
         let r = sqlx::query(
             "INSERT INTO events (id, device_id, staff_id, kind, occurred_at, received_at, lock_id, \
              visit_id, routine_step, receipt, data) \
@@ -409,6 +405,11 @@ pub(super) async fn events(
         .await?;
         let status = if r.rows_affected() == 1 {
             stored += 1;
+            // A new outage report opens, joins or updates its case; a
+            // duplicate event changes nothing.
+            if let Some(report) = &report {
+                outages::ingest(&mut tx, s.settings(), dev, &e.id, report, now).await?;
+            }
             EventStatus::Stored
         } else {
             EventStatus::Duplicate

@@ -202,6 +202,9 @@ pub(super) async fn install(
                 body: &body,
                 brukare_id: Some(&b.id),
                 lock_id: Some(&id),
+                handle_from: None,
+                outage_id: None,
+                deadline_at: None,
             },
             now,
         )
@@ -289,6 +292,9 @@ pub(super) async fn remove(
                 body: &body,
                 brukare_id: Some(&b.id),
                 lock_id: Some(&id),
+                handle_from: None,
+                outage_id: None,
+                deadline_at: None,
             },
             now,
         )

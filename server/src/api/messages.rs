@@ -3,8 +3,8 @@
 //! unit (or in all units); every holder of that role there sees it.
 
 use axum::extract::State;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::{Json, Path, Query};
 use crate::auth::Caller;
@@ -26,6 +26,13 @@ pub(crate) struct NewMessage<'a> {
     pub body: &'a str,
     pub brukare_id: Option<&'a str>,
     pub lock_id: Option<&'a str>,
+    /// R2.11, R2.13: for the alarm group, when they take the case.
+    pub handle_from: Option<i64>,
+    /// The outage case it is about.
+    pub outage_id: Option<&'a str>,
+    /// R2.12: the deadline a night-patrol message answers to (an outage
+    /// case's own); `None`: that day's deadline in the unit.
+    pub deadline_at: Option<i64>,
 }
 
 fn row_message(r: &AnyRow) -> Result<Message> {
@@ -48,6 +55,8 @@ fn row_message(r: &AnyRow) -> Result<Message> {
         created_at,
         deadline_at,
         after_deadline: deadline_at.map(|d| created_at > d),
+        handle_from: r.try_get("handle_from")?,
+        outage_id: r.try_get("outage_id")?,
         read: r.try_get::<Option<i64>, _>("read_at")?.is_some(),
     })
 }
@@ -56,9 +65,20 @@ fn row_message(r: &AnyRow) -> Result<Message> {
 /// night patrol of a unit carry that day's deadline (R2.12). Returns
 /// whether it was new.
 pub(crate) async fn insert_message(db: &Db, m: &NewMessage<'_>, now: i64) -> Result<bool> {
+    let mut conn = db.pool().acquire().await?;
+    insert_message_in(&mut conn, m, now).await
+}
+
+/// [`insert_message`] on a transaction's connection (reads go through it too).
+pub(crate) async fn insert_message_in(
+    conn: &mut AnyConnection,
+    m: &NewMessage<'_>,
+    now: i64,
+) -> Result<bool> {
     let deadline_at = match (m.to_role, m.unit_id) {
+        (Role::NightPatrol, _) if m.deadline_at.is_some() => m.deadline_at,
         (Role::NightPatrol, Some(unit_id)) => {
-            let (unit, tz) = store::unit_tz(db, unit_id).await?;
+            let (unit, tz) = store::unit_tz_in(conn, unit_id).await?;
             let today = time::local_date(tz, now)?;
             Some(time::deadline_on(
                 tz,
@@ -70,8 +90,9 @@ pub(crate) async fn insert_message(db: &Db, m: &NewMessage<'_>, now: i64) -> Res
     };
     let r = sqlx::query(
         "INSERT INTO messages (id, to_role, unit_id, from_staff_id, from_role, routine_step, \
-         subject, body, brukare_id, lock_id, created_at, deadline_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (id) DO NOTHING",
+         subject, body, brukare_id, lock_id, created_at, deadline_at, handle_from, outage_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         ON CONFLICT (id) DO NOTHING",
     )
     .bind(&m.id)
     .bind(m.to_role.as_str())
@@ -85,12 +106,14 @@ pub(crate) async fn insert_message(db: &Db, m: &NewMessage<'_>, now: i64) -> Res
     .bind(m.lock_id.map(str::to_owned))
     .bind(now)
     .bind(deadline_at)
-    .execute(db.pool())
+    .bind(m.handle_from)
+    .bind(m.outage_id.map(str::to_owned))
+    .execute(&mut *conn)
     .await?;
     Ok(r.rows_affected() == 1)
 }
 
-async fn load_message(db: &Db, id: &str, staff_id: &str) -> Result<Message> {
+pub(crate) async fn load_message(db: &Db, id: &str, staff_id: &str) -> Result<Message> {
     let r = sqlx::query(
         "SELECT m.*, r.read_at FROM messages m LEFT JOIN message_reads r \
          ON r.message_id = m.id AND r.staff_id = $2 WHERE m.id = $1",
@@ -130,7 +153,7 @@ pub(super) async fn send(
     codec::check_text(&req.subject, 200, "subject", false)?;
     codec::check_text(&req.body, 4000, "body", true)?;
     if let Some(step) = &req.routine_step {
-        super::device::check_routine_step(step)?;
+        codec::check_routine_step(step)?;
     }
     let unit_id = match req.unit_id.as_deref() {
         Some("*") => None,
@@ -161,6 +184,9 @@ pub(super) async fn send(
         body: &req.body,
         brukare_id: req.brukare_id.as_deref(),
         lock_id: req.lock_id.as_deref(),
+        handle_from: None,
+        outage_id: None,
+        deadline_at: None,
     };
     let fresh = insert_message(s.db(), &m, now).await?;
     let staff_id = caller.staff().map(|st| st.id.clone()).unwrap_or_default();

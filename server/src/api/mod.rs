@@ -5,7 +5,8 @@ mod admin;
 pub use admin::{make_enrollment_code, revoke_device};
 mod device;
 mod locks;
-mod messages;
+pub(crate) mod messages;
+mod outages;
 
 use std::time::Instant;
 
@@ -190,6 +191,15 @@ fn routes() -> Routes {
         .get("/v1/locks/{id}", locks::get_one)
         .post("/v1/locks/{id}/install", locks::install)
         .post("/v1/locks/{id}/remove", locks::remove)
+        // Outages (R2): the coordinator, the alarm group, the managers.
+        .get("/v1/outages", outages::list)
+        .get("/v1/outages/{id}", outages::get_one)
+        .post("/v1/outages/{id}/alarm-group", outages::alarm_group)
+        .post("/v1/outages/{id}/night-patrol", outages::night_patrol)
+        .post("/v1/outages/{id}/needs-assessor", outages::needs_assessor)
+        .post("/v1/outages/{id}/working", outages::working)
+        .get("/v1/deviations", outages::list_deviations)
+        .post("/v1/deviations/{id}/reported", outages::deviation_reported)
 }
 
 /// Every (method, path) the router serves.
@@ -259,8 +269,9 @@ impl Modify for SecurityAddon {
         title = "Nyckelfri server",
         description = "Reference backend for Nyckelfri keyless home care: device enrollment and \
                        sessions, the day bundle of visits and access tokens, signed revocation \
-                       lists, idempotent event upload, role inboxes, and administration of units, \
-                       staff, brukare, care decisions, visits, shifts and locks. Times are Unix \
+                       lists, idempotent event upload, role inboxes, outage cases (routine R2), and \
+                       administration of units, staff, brukare, care decisions, visits, shifts and \
+                       locks. Times are Unix \
                        seconds (UTC); public keys are hex SEC1; other bytes are base64. Every \
                        error is JSON {error, message}."
     ),
@@ -277,8 +288,12 @@ impl Modify for SecurityAddon {
         admin::list_visits, admin::create_visit, admin::cancel_visit,
         admin::list_shifts, admin::create_shift, admin::import_csv,
         locks::list, locks::register, locks::get_one, locks::install, locks::remove,
+        outages::list, outages::get_one, outages::working, outages::alarm_group,
+        outages::night_patrol, outages::needs_assessor,
+        outages::list_deviations, outages::deviation_reported,
     ),
-    components(schemas(crate::error::ErrorBody, crate::error::RowError)),
+    components(schemas(crate::error::ErrorBody, crate::error::RowError,
+        crate::model::OutageReportData, crate::model::ReportStep, crate::model::OutageFilter)),
     modifiers(&SecurityAddon),
     tags(
         (name = "public", description = "No authentication"),
@@ -286,6 +301,10 @@ impl Modify for SecurityAddon {
         (name = "messages", description = "Role inboxes: the routines' case-system messages"),
         (name = "admin", description = "Units, staff, devices, brukare, decisions, visits, shifts, import"),
         (name = "locks", description = "The alarm group: commissioning, installation, removal"),
+        (name = "outages", description = "Routine R2, locks out of order: outage cases opened by the app's \
+            `outage_report` events (POST /v1/events, data: OutageReportData), the care decision check (R2.7), \
+            lock working again (R2.10), the alarm group (R2.11, R2.13), the night patrol by 17:00 (R2.12), \
+            major outages (R2.3, R2.4, R2.14) and deviation reports (R2.15, R2.16)"),
     )
 )]
 pub struct ApiDoc;

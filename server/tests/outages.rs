@@ -1,0 +1,1121 @@
+//! Routine R2 on the server: outage cases opened by the app's
+//! `outage_report` events, the coordinator's steps (R2.7, R2.10, R2.11,
+//! R2.12), weekends and holidays (R2.13), major outages (R2.3, R2.4,
+//! R2.14) and deviations (R2.15, R2.16). On SQLite and on PostgreSQL.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::{Backend, DAY0, Device, H, T0, TestServer, add_lock, settings, world};
+use serde_json::{Value, json};
+
+const M: i64 = 60;
+
+/// The `data` of an outage report.
+fn data(report_id: &str, lock: Option<&str>, at: i64) -> Value {
+    json!({
+        "report_id": report_id,
+        "lock_id": lock,
+        "brukare_id": null,
+        "visit_id": null,
+        "cause": "jammed",
+        "occurred_at": at,
+        "steps": [
+            {"id": "R2.6", "done_at": at},
+            {"id": "R2.8", "done_at": null},
+            {"id": "R2.9", "done_at": at},
+            {"id": "R2.15", "done_at": null}
+        ],
+        "weekend_or_holiday": false,
+        "night": false,
+    })
+}
+
+fn event(event_id: &str, d: &Value) -> Value {
+    json!({"id": event_id, "kind": "outage_report", "occurred_at": d["occurred_at"],
+           "lock_id": d["lock_id"], "routine_step": "R2.9", "data": d})
+}
+
+/// Uploads one report as the app does; returns the event's status.
+async fn report(s: &TestServer, dev: &Device, event_id: &str, d: &Value) -> String {
+    let r = s
+        .post(
+            "/v1/events",
+            &dev.token,
+            json!({"events": [event(event_id, d)]}),
+        )
+        .await
+        .ok();
+    r["results"][0]["status"].as_str().unwrap().to_owned()
+}
+
+async fn list(s: &TestServer, token: &str, query: &str) -> Vec<Value> {
+    s.get(&format!("/v1/outages{query}"), token)
+        .await
+        .ok()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn case(s: &TestServer, token: &str, id: &str) -> Value {
+    s.get(&format!("/v1/outages/{id}"), token).await.ok()
+}
+
+async fn inbox(s: &TestServer, dev: &Device) -> Vec<Value> {
+    s.get("/v1/inbox", &dev.token)
+        .await
+        .ok()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn with_step<'a>(msgs: &'a [Value], step: &str) -> Vec<&'a Value> {
+    msgs.iter().filter(|m| m["routine_step"] == step).collect()
+}
+
+/// A brukare in `unit` with a decision `[from, to)` and an installed lock.
+async fn brukare_with_lock(s: &TestServer, unit: &str, b: &str, lock: &str, from: i64, to: i64) {
+    s.admin_post(
+        "/v1/brukare",
+        json!({"id": b, "unit_id": unit, "display_name": format!("Brukare {b}"), "address": "Demogatan 2"}),
+    )
+    .await;
+    s.admin_post(
+        "/v1/decisions",
+        json!({"id": format!("d-{b}"), "brukare_id": b, "starts_at": from, "ends_at": to}),
+    )
+    .await;
+    add_lock(s, lock, b).await;
+}
+
+/// Locks l2..=l{n} at brukare b2.. in u1, with long decisions.
+async fn more_locks(s: &TestServer, n: usize) {
+    for i in 2..=n {
+        brukare_with_lock(
+            s,
+            "u1",
+            &format!("b{i}"),
+            &format!("l{i}"),
+            DAY0 - 100 * 24 * H,
+            DAY0 + 3000 * 24 * H,
+        )
+        .await;
+    }
+}
+
+async fn deviations(s: &TestServer, token: &str, query: &str) -> Vec<Value> {
+    s.get(&format!("/v1/deviations{query}"), token)
+        .await
+        .ok()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+// ---------------------------------------------------------------- R2.9, R2.15: reports open cases
+
+async fn r2_9_r2_15_a_report_opens_one_case_and_retries_change_nothing(b: Backend) {
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    let cw = s.enroll("cw1").await;
+    let cw2 = s.enroll("cw2").await;
+    let co = s.enroll("co1").await;
+    let co2 = s.enroll("co2").await;
+    let at = s.enroll("at1").await;
+
+    let d1 = data("rep-1", Some("l1"), T0 - 5 * M);
+    assert_eq!(report(&s, &cw, "ev-1", &d1).await, "stored");
+    let open = list(&s, &co.token, "").await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    let c = &open[0];
+    assert_eq!(c["id"], "rep-1");
+    assert_eq!(c["unit_id"], "u1");
+    assert_eq!(c["status"], "open");
+    assert_eq!(c["lock_id"], "l1");
+    assert_eq!(c["brukare_id"], "b1", "the lock's brukare");
+    assert_eq!(c["brukare_display_name"], "Astrid B.");
+    assert_eq!(c["cause"], "jammed");
+    assert_eq!(c["opened_at"], T0 - 5 * M);
+    assert_eq!(c["reported_at"], T0);
+    assert_eq!(c["reported_by"], "cw1");
+    assert_eq!(c["reports"].as_array().unwrap().len(), 1);
+    assert_eq!(c["deviation_ids"].as_array().unwrap().len(), 1);
+    assert!(c["cluster_id"].is_null());
+
+    // The outbox retries the same event: nothing new.
+    assert_eq!(report(&s, &cw, "ev-1", &d1).await, "duplicate");
+    let again = list(&s, &co.token, "?status=all").await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0]["reports"].as_array().unwrap().len(), 1);
+
+    // R2.15: a new revision of the report (new event id, same report id)
+    // marks the worker's deviation report written.
+    let minor = deviations(&s, &co.token, "").await;
+    assert_eq!(minor.len(), 1);
+    assert_eq!(minor[0]["kind"], "minor");
+    assert_eq!(minor[0]["status"], "expected");
+    assert_eq!(minor[0]["assigned_to"], "cw1");
+    assert_eq!(minor[0]["assigned_role"], "care_worker");
+    assert_eq!(minor[0]["outage_ids"], json!(["rep-1"]));
+    let mut d1b = d1.clone();
+    d1b["steps"][3]["done_at"] = json!(T0 + 10 * M);
+    d1b["steps"][0]["done_at"] = Value::Null; // a step once done stays done
+    assert_eq!(report(&s, &cw, "ev-1b", &d1b).await, "stored");
+    let c = case(&s, &co.token, "rep-1").await;
+    assert_eq!(c["reports"].as_array().unwrap().len(), 1);
+    let steps = &c["reports"][0]["steps"];
+    assert_eq!(steps[0], json!({"id": "R2.6", "done_at": T0 - 5 * M}));
+    assert_eq!(steps[3], json!({"id": "R2.15", "done_at": T0 + 10 * M}));
+    assert_eq!(c["reports"][0]["event_id"], "ev-1b");
+    let minor = deviations(&s, &co.token, "?kind=minor").await;
+    assert_eq!(minor[0]["status"], "reported");
+    assert_eq!(minor[0]["reported_at"], T0 + 10 * M);
+
+    // A second worker's report for the same lock attaches to the open case;
+    // so does one that names only the brukare.
+    assert_eq!(
+        report(&s, &cw2, "ev-2", &data("rep-2", Some("l1"), T0)).await,
+        "stored"
+    );
+    let mut by_brukare = data("rep-3", None, T0);
+    by_brukare["brukare_id"] = json!("b1");
+    by_brukare["cause"] = json!("lock_not_found");
+    assert_eq!(report(&s, &cw2, "ev-3", &by_brukare).await, "stored");
+    let open = list(&s, &co.token, "").await;
+    assert_eq!(open.len(), 1);
+    let reports = open[0]["reports"].as_array().unwrap();
+    assert_eq!(reports.len(), 3);
+    assert_eq!(reports[1]["staff_id"], "cw2");
+    assert_eq!(open[0]["cause"], "jammed", "the opening report's cause");
+
+    // A report that names no lock and no brukare opens its own case in the
+    // worker's unit.
+    let mut unknown = data("rep-4", None, T0);
+    unknown["cause"] = json!("app_failure");
+    assert_eq!(report(&s, &cw, "ev-4", &unknown).await, "stored");
+    let open = list(&s, &co.token, "").await;
+    assert_eq!(open.len(), 2);
+    let c4 = open.iter().find(|c| c["id"] == "rep-4").unwrap();
+    assert!(c4["lock_id"].is_null());
+    assert_eq!(c4["unit_id"], "u1");
+    assert_eq!(c4["decision"]["status"], "unknown_brukare");
+
+    // A report of another worker cannot be revised under the same report id.
+    s.post(
+        "/v1/events",
+        &cw2.token,
+        json!({"events": [event("ev-5", &data("rep-1", Some("l1"), T0))]}),
+    )
+    .await
+    .err(409, "conflict");
+
+    // A bad report refuses the whole batch, naming the event; nothing is stored.
+    let good = event("ev-ok", &data("rep-ok", Some("l1"), T0));
+    let mut no_report_id = data("x", Some("l1"), T0);
+    no_report_id.as_object_mut().unwrap().remove("report_id");
+    let mut wrong_lock = data("rep-x", Some("l1"), T0);
+    wrong_lock["brukare_id"] = json!("b-none");
+    let mut bad_cause = data("rep-x", Some("l1"), T0);
+    bad_cause["cause"] = json!("Låset är trasigt");
+    let mut mismatch = event("ev-x", &data("rep-x", Some("l1"), T0));
+    mismatch["lock_id"] = json!("l-other");
+    for (bad, what) in [
+        (event("ev-x", &no_report_id), "report_id"),
+        (
+            event("ev-x", &data("rep-x", Some("l-nope"), T0)),
+            "unknown lock",
+        ),
+        (event("ev-x", &wrong_lock), "lock of another brukare"),
+        (event("ev-x", &bad_cause), "cause"),
+        (mismatch, "lock_id"),
+        (
+            json!({"id": "ev-x", "kind": "outage_report", "occurred_at": T0}),
+            "needs data",
+        ),
+    ] {
+        let body = s
+            .post(
+                "/v1/events",
+                &cw.token,
+                json!({"events": [good.clone(), bad]}),
+            )
+            .await
+            .err(400, "bad_request");
+        let msg = body["message"].as_str().unwrap();
+        assert!(msg.starts_with("event 1:"), "{what}: {msg}");
+    }
+    let stored = nyckelfri_server::store::stored_events(s.handle.db(), &cw.id)
+        .await
+        .unwrap();
+    assert!(stored.iter().all(|(id, _)| id != "ev-ok" && id != "ev-x"));
+
+    // Who sees cases: the unit's coordinator and the alarm group; not a care
+    // worker, not another unit's coordinator.
+    s.get("/v1/outages", &cw.token).await.err(403, "forbidden");
+    assert!(list(&s, &co2.token, "").await.is_empty());
+    s.get("/v1/outages?unit_id=u1", &co2.token)
+        .await
+        .err(403, "forbidden");
+    s.get("/v1/outages/rep-1", &co2.token)
+        .await
+        .err(403, "forbidden");
+    assert_eq!(list(&s, &at.token, "").await.len(), 2);
+    assert_eq!(list(&s, &s.admin.clone(), "?unit_id=u1").await.len(), 2);
+    s.get("/v1/outages/nope", &co.token)
+        .await
+        .err(404, "not_found");
+    s.stop().await;
+}
+backend_test!(
+    r2_9_r2_15_a_report_opens_one_case_t,
+    r2_9_r2_15_a_report_opens_one_case_and_retries_change_nothing
+);
+
+// ---------------------------------------------------------------- R2.7
+
+async fn r2_7_the_case_shows_the_decision_now_and_the_needs_assessor_is_told(b: Backend) {
+    let s = TestServer::start_with(b, |c| c.settings.outage_cluster_locks = 10).await;
+    world(&s).await;
+    // b2: ends today 20:00; b3: ended yesterday; b4: no decision; b5: starts tomorrow.
+    brukare_with_lock(&s, "u1", "b2", "l2", DAY0 - 30 * 24 * H, DAY0 + 20 * H).await;
+    brukare_with_lock(&s, "u1", "b3", "l3", DAY0 - 30 * 24 * H, DAY0 - 24 * H).await;
+    s.admin_post(
+        "/v1/brukare",
+        json!({"id": "b4", "unit_id": "u1", "display_name": "Brukare b4", "address": "Demogatan 4"}),
+    )
+    .await;
+    add_lock(&s, "l4", "b4").await;
+    brukare_with_lock(&s, "u1", "b5", "l5", DAY0 + 24 * H, DAY0 + 90 * 24 * H).await;
+    let cw = s.enroll("cw1").await;
+    let co = s.enroll("co1").await;
+    let na = s.enroll("na1").await;
+    for (i, lock) in ["l1", "l2", "l3", "l4", "l5"].iter().enumerate() {
+        let d = data(&format!("rep-{lock}"), Some(lock), T0 - i as i64 * 10 * M);
+        assert_eq!(report(&s, &cw, &format!("ev-{lock}"), &d).await, "stored");
+    }
+    let open = list(&s, &co.token, "").await;
+    let by = |lock: &str| open.iter().find(|c| c["lock_id"] == lock).unwrap().clone();
+    let valid = by("l1");
+    assert_eq!(valid["decision"]["status"], "valid");
+    assert_eq!(valid["decision"]["decision_id"], "d1");
+    assert_eq!(valid["decision"]["checked_at"], T0);
+    assert_eq!(valid["contact_needs_assessor"], false);
+    let today = by("l2");
+    assert_eq!(today["decision"]["status"], "ends_today");
+    assert_eq!(today["decision"]["ends_at"], DAY0 + 20 * H);
+    assert_eq!(today["contact_needs_assessor"], false);
+    let ended = by("l3");
+    assert_eq!(ended["decision"]["status"], "ended");
+    assert_eq!(ended["decision"]["ends_at"], DAY0 - 24 * H);
+    assert_eq!(ended["contact_needs_assessor"], true);
+    let none = by("l4");
+    assert_eq!(none["decision"]["status"], "no_decision");
+    assert_eq!(none["contact_needs_assessor"], true);
+    assert_eq!(by("l5")["decision"]["status"], "not_started");
+
+    // Checked now: at 21:00 the decision that ended at 20:00 has ended.
+    s.clock.set(DAY0 + 21 * H);
+    let c = case(&s, &co.token, "rep-l2").await;
+    assert_eq!(c["decision"]["status"], "ended");
+    assert_eq!(c["contact_needs_assessor"], true);
+
+    // One call messages the needs assessor of the unit.
+    let r = s
+        .post(
+            "/v1/outages/rep-l3/needs-assessor",
+            &co.token,
+            json!({"id": "na-msg-1", "note": "Ring mig."}),
+        )
+        .await
+        .ok();
+    assert_eq!(r["status"], "stored");
+    assert_eq!(r["message"]["to_role"], "needs_assessor");
+    assert_eq!(r["message"]["routine_step"], "R2.7");
+    assert_eq!(r["message"]["outage_id"], "rep-l3");
+    assert_eq!(r["message"]["brukare_id"], "b3");
+    assert!(r["message"]["body"].as_str().unwrap().contains("d-b3"));
+    assert!(r["message"]["body"].as_str().unwrap().contains("Ring mig."));
+    assert_eq!(r["outage"]["needs_assessor_messaged_at"], DAY0 + 21 * H);
+    assert_eq!(r["outage"]["needs_assessor_messaged_by"], "co1");
+    let msgs = inbox(&s, &na).await;
+    assert_eq!(with_step(&msgs, "R2.7").len(), 1);
+    // A retry with the same id is a duplicate, not a second message.
+    let r = s
+        .post(
+            "/v1/outages/rep-l3/needs-assessor",
+            &co.token,
+            json!({"id": "na-msg-1", "note": "Ring mig."}),
+        )
+        .await
+        .ok();
+    assert_eq!(r["status"], "duplicate");
+    assert_eq!(with_step(&inbox(&s, &na).await, "R2.7").len(), 1);
+    // Without a brukare there is no decision to ask about.
+    report(
+        &s,
+        &cw,
+        "ev-unknown",
+        &data("rep-unknown", None, DAY0 + 21 * H),
+    )
+    .await;
+    s.post(
+        "/v1/outages/rep-unknown/needs-assessor",
+        &co.token,
+        json!({}),
+    )
+    .await
+    .err(409, "conflict");
+    // Only managers send it.
+    s.post("/v1/outages/rep-l3/needs-assessor", &cw.token, json!({}))
+        .await
+        .err(403, "forbidden");
+    s.stop().await;
+}
+backend_test!(
+    r2_7_decision_validity_t,
+    r2_7_the_case_shows_the_decision_now_and_the_needs_assessor_is_told
+);
+
+// ---------------------------------------------------------------- R2.10
+
+async fn r2_10_marking_a_lock_working_again_closes_the_case(b: Backend) {
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    let cw = s.enroll("cw1").await;
+    let co = s.enroll("co1").await;
+    let co2 = s.enroll("co2").await;
+    let at = s.enroll("at1").await;
+    report(&s, &cw, "ev-1", &data("rep-1", Some("l1"), T0)).await;
+    s.clock.set(T0 + 2 * H);
+
+    // Not before the case opened, not in the future; only the unit's own.
+    s.post(
+        "/v1/outages/rep-1/working",
+        &co.token,
+        json!({"working_at": T0 - 1}),
+    )
+    .await
+    .err(400, "bad_request");
+    s.post(
+        "/v1/outages/rep-1/working",
+        &co.token,
+        json!({"working_at": T0 + 3 * H}),
+    )
+    .await
+    .err(400, "bad_request");
+    s.post("/v1/outages/rep-1/working", &co2.token, json!({}))
+        .await
+        .err(403, "forbidden");
+    s.post("/v1/outages/rep-1/working", &cw.token, json!({}))
+        .await
+        .err(403, "forbidden");
+
+    let c = s
+        .post(
+            "/v1/outages/rep-1/working",
+            &co.token,
+            json!({"working_at": T0 + 90 * M, "note": "Larmgruppen bytte batteri."}),
+        )
+        .await
+        .ok();
+    assert_eq!(c["status"], "closed");
+    assert_eq!(c["working_at"], T0 + 90 * M);
+    assert_eq!(c["closed_at"], T0 + 2 * H);
+    assert_eq!(c["closed_by"], "co1");
+    assert_eq!(c["close_note"], "Larmgruppen bytte batteri.");
+    assert_eq!(c["night_patrol_overdue"], false);
+    assert!(list(&s, &co.token, "").await.is_empty());
+    assert_eq!(list(&s, &co.token, "?status=closed").await.len(), 1);
+    assert_eq!(list(&s, &co.token, "?status=all").await.len(), 1);
+
+    // Again: answered as it is.
+    s.clock.set(T0 + 3 * H);
+    let again = s
+        .post("/v1/outages/rep-1/working", &co.token, json!({}))
+        .await
+        .ok();
+    assert_eq!(again["closed_at"], T0 + 2 * H);
+    assert_eq!(again["closed_by"], "co1");
+    // A closed case takes no more messages.
+    s.post("/v1/outages/rep-1/night-patrol", &co.token, json!({}))
+        .await
+        .err(409, "conflict");
+
+    // The lock fails again: a new case. The alarm group, who fixed it, may
+    // close it too.
+    report(&s, &cw, "ev-2", &data("rep-2", Some("l1"), T0 + 3 * H)).await;
+    let open = list(&s, &co.token, "").await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0]["id"], "rep-2");
+    let c = s
+        .post("/v1/outages/rep-2/working", &at.token, json!({}))
+        .await
+        .ok();
+    assert_eq!(c["closed_by"], "at1");
+    assert_eq!(c["working_at"], T0 + 3 * H);
+    s.stop().await;
+}
+backend_test!(
+    r2_10_lock_working_again_t,
+    r2_10_marking_a_lock_working_again_closes_the_case
+);
+
+// ---------------------------------------------------------------- R2.11
+
+async fn r2_11_the_alarm_group_gets_the_case_in_its_inbox(b: Backend) {
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    more_locks(&s, 2).await;
+    let cw = s.enroll("cw1").await;
+    let co = s.enroll("co1").await;
+    let at = s.enroll("at1").await;
+    report(&s, &cw, "ev-1", &data("rep-1", Some("l1"), T0)).await;
+
+    // In office hours (Wednesday 09:00): the alarm group takes it at once.
+    let r = s
+        .post(
+            "/v1/outages/rep-1/alarm-group",
+            &co.token,
+            json!({"id": "ag-1", "note": "Brukaren är hemma hela dagen."}),
+        )
+        .await
+        .ok();
+    assert_eq!(r["status"], "stored");
+    let m = &r["message"];
+    assert_eq!(m["to_role"], "alarm_technician");
+    assert_eq!(m["unit_id"], "u1");
+    assert_eq!(m["routine_step"], "R2.11");
+    assert_eq!(m["outage_id"], "rep-1");
+    assert_eq!(m["lock_id"], "l1");
+    assert!(m["handle_from"].is_null());
+    assert_eq!(r["outage"]["alarm_group_informed_at"], T0);
+    assert_eq!(r["outage"]["alarm_group_informed_by"], "co1");
+    assert!(r["outage"]["alarm_group_handle_from"].is_null());
+    // It is in the alarm group's inbox, and they see the open case.
+    let msgs = inbox(&s, &at).await;
+    let r211 = with_step(&msgs, "R2.11");
+    assert_eq!(r211.len(), 1);
+    assert_eq!(r211[0]["outage_id"], "rep-1");
+    assert_eq!(list(&s, &at.token, "").await.len(), 1);
+    // A retry is a duplicate; the same id for another message is a conflict.
+    let again = s
+        .post(
+            "/v1/outages/rep-1/alarm-group",
+            &co.token,
+            json!({"id": "ag-1", "note": "Brukaren är hemma hela dagen."}),
+        )
+        .await
+        .ok();
+    assert_eq!(again["status"], "duplicate");
+    s.post(
+        "/v1/outages/rep-1/night-patrol",
+        &co.token,
+        json!({"id": "ag-1"}),
+    )
+    .await
+    .err(409, "conflict");
+    assert_eq!(with_step(&inbox(&s, &at).await, "R2.11").len(), 1);
+
+    // In the evening: from 07:00 the next (working) morning.
+    s.clock.set(DAY0 + 19 * H);
+    report(&s, &cw, "ev-2", &data("rep-2", Some("l2"), DAY0 + 19 * H)).await;
+    let r = s
+        .post("/v1/outages/rep-2/alarm-group", &co.token, json!({}))
+        .await
+        .ok();
+    assert_eq!(r["message"]["handle_from"], DAY0 + 24 * H + 7 * H);
+    assert_eq!(
+        r["outage"]["alarm_group_handle_from"],
+        DAY0 + 24 * H + 7 * H
+    );
+    s.stop().await;
+}
+backend_test!(
+    r2_11_alarm_group_inbox_t,
+    r2_11_the_alarm_group_gets_the_case_in_its_inbox
+);
+
+// ---------------------------------------------------------------- R2.12
+
+async fn r2_12_night_patrol_message_overdue_after_17(b: Backend) {
+    // Three locks down within the hour would be a major outage: not here.
+    let s = TestServer::start_with(b, |c| c.settings.outage_cluster_locks = 10).await;
+    world(&s).await;
+    more_locks(&s, 3).await;
+    let cw = s.enroll("cw1").await;
+    let co = s.enroll("co1").await;
+    let np = s.enroll("np1").await;
+    let deadline = DAY0 + 17 * H;
+
+    // Case A opened 16:59 and messaged 16:59:30: never overdue.
+    // Case B opened 16:59, not messaged: overdue from 17:00:01.
+    s.clock.set(deadline - M);
+    report(&s, &cw, "ev-a", &data("rep-a", Some("l1"), deadline - M)).await;
+    report(&s, &cw, "ev-b", &data("rep-b", Some("l2"), deadline - M)).await;
+    let open = list(&s, &co.token, "").await;
+    for c in &open {
+        assert_eq!(c["night_patrol_deadline_at"], deadline);
+        assert_eq!(c["night_patrol_overdue"], false);
+        assert!(c["night_patrol_messaged_at"].is_null());
+    }
+    s.clock.set(deadline - 30);
+    let r = s
+        .post("/v1/outages/rep-a/night-patrol", &co.token, json!({}))
+        .await
+        .ok();
+    assert_eq!(r["message"]["to_role"], "night_patrol");
+    assert_eq!(r["message"]["routine_step"], "R2.12");
+    assert_eq!(r["message"]["deadline_at"], deadline);
+    assert_eq!(r["message"]["after_deadline"], false);
+    assert_eq!(r["outage"]["night_patrol_messaged_at"], deadline - 30);
+    assert_eq!(r["outage"]["night_patrol_messaged_by"], "co1");
+    assert!(
+        r["message"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Orrens servicehus"),
+        "the night key's place"
+    );
+
+    // 17:00:00 is still in time; 17:01 is not.
+    s.clock.set(deadline);
+    assert_eq!(
+        case(&s, &co.token, "rep-b").await["night_patrol_overdue"],
+        false
+    );
+    s.clock.set(deadline + M);
+    assert_eq!(
+        case(&s, &co.token, "rep-a").await["night_patrol_overdue"],
+        false
+    );
+    assert_eq!(
+        case(&s, &co.token, "rep-b").await["night_patrol_overdue"],
+        true
+    );
+
+    // Case C opened 17:01: due at once (its deadline is its opening).
+    report(&s, &cw, "ev-c", &data("rep-c", Some("l3"), deadline + M)).await;
+    let c = case(&s, &co.token, "rep-c").await;
+    assert_eq!(c["night_patrol_deadline_at"], deadline + M);
+    assert_eq!(c["opened_at"], deadline + M);
+    s.clock.set(deadline + M + 1);
+    assert_eq!(
+        case(&s, &co.token, "rep-c").await["night_patrol_overdue"],
+        true
+    );
+
+    // Messaging late clears "overdue"; the message says it was late.
+    let r = s
+        .post("/v1/outages/rep-b/night-patrol", &co.token, json!({}))
+        .await
+        .ok();
+    assert_eq!(r["message"]["after_deadline"], true);
+    assert_eq!(r["outage"]["night_patrol_overdue"], false);
+    let msgs = inbox(&s, &np).await;
+    assert_eq!(with_step(&msgs, "R2.12").len(), 2);
+    assert!(
+        with_step(&msgs, "R2.12")
+            .iter()
+            .all(|m| m["unit_id"] == "u1" && m["outage_id"].is_string())
+    );
+    // The list shows who is overdue.
+    let overdue: Vec<String> = list(&s, &co.token, "")
+        .await
+        .iter()
+        .filter(|c| c["night_patrol_overdue"] == true)
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(overdue, vec!["rep-c".to_owned()]);
+    s.stop().await;
+}
+backend_test!(
+    r2_12_night_patrol_message_overdue_after_17_t,
+    r2_12_night_patrol_message_overdue_after_17
+);
+
+// ---------------------------------------------------------------- R2.13
+
+async fn r2_13_weekend_reports_message_the_alarm_group_for_the_next_working_day(b: Backend) {
+    let s = TestServer::start_with(b, |c| {
+        c.settings.outage_cluster_locks = 10;
+        c.settings.session_ttl_secs = 14 * 24 * H;
+    })
+    .await;
+    world(&s).await;
+    more_locks(&s, 5).await;
+    let cw = s.enroll("cw1").await;
+    let co = s.enroll("co1").await;
+    let at = s.enroll("at1").await;
+    let np = s.enroll("np1").await;
+    let monday_0700 = DAY0 + 5 * 24 * H + 7 * H; // 2025-01-20 07:00 CET
+
+    // A weekday report in office hours: nothing is sent for the worker.
+    report(&s, &cw, "ev-wed", &data("rep-wed", Some("l4"), T0)).await;
+    assert!(with_step(&inbox(&s, &at).await, "R2.13").is_empty());
+    assert!(case(&s, &co.token, "rep-wed").await["alarm_group_informed_at"].is_null());
+
+    // Friday 20:00, the app says weekend: the alarm group takes it Monday 07:00.
+    let friday = DAY0 + 2 * 24 * H + 20 * H;
+    s.clock.set(friday + 60);
+    let mut d = data("rep-fri", Some("l1"), friday);
+    d["weekend_or_holiday"] = json!(true);
+    report(&s, &cw, "ev-fri", &d).await;
+    let c = case(&s, &co.token, "rep-fri").await;
+    assert_eq!(c["weekend_or_holiday"], true);
+    assert_eq!(c["alarm_group_handle_from"], monday_0700);
+    assert_eq!(c["alarm_group_informed_by"], "cw1");
+    assert_eq!(c["alarm_group_informed_at"], friday + 60);
+    // The worker notified the night patrol too: not overdue.
+    assert_eq!(c["night_patrol_messaged_by"], "cw1");
+    assert_eq!(c["night_patrol_overdue"], false);
+    let msgs = inbox(&s, &at).await;
+    let m = with_step(&msgs, "R2.13");
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0]["handle_from"], monday_0700);
+    assert_eq!(m[0]["outage_id"], "rep-fri");
+    assert_eq!(m[0]["from_staff_id"], "cw1");
+    let np_msgs = inbox(&s, &np).await;
+    assert_eq!(with_step(&np_msgs, "R2.13").len(), 1);
+
+    // Saturday noon, even when the app does not say so: Monday 07:00.
+    let saturday = DAY0 + 3 * 24 * H + 12 * H;
+    s.clock.set(saturday);
+    report(&s, &cw, "ev-sat", &data("rep-sat", Some("l2"), saturday)).await;
+    let c = case(&s, &co.token, "rep-sat").await;
+    assert_eq!(c["alarm_group_handle_from"], monday_0700);
+    assert_eq!(with_step(&inbox(&s, &at).await, "R2.13").len(), 2);
+    // A coordinator who informs the alarm group on Sunday gets Monday 07:00 too.
+    s.clock.set(saturday + 24 * H);
+    report(
+        &s,
+        &cw,
+        "ev-sun",
+        &data("rep-sun", Some("l3"), saturday + 24 * H),
+    )
+    .await;
+    let r = s
+        .post("/v1/outages/rep-wed/alarm-group", &co.token, json!({}))
+        .await
+        .ok();
+    assert_eq!(r["message"]["handle_from"], monday_0700);
+
+    // Midsommarafton 2026 (Friday 19 June): the next working day is Monday
+    // 22 June, 07:00 CEST.
+    let midsommarafton_1000 = 1_781_856_000; // 2026-06-19 10:00 CEST
+    s.clock.set(midsommarafton_1000);
+    let cw = s.enroll("cw1").await; // sessions do not last a year
+    let co = s.enroll("co1").await;
+    report(
+        &s,
+        &cw,
+        "ev-mid",
+        &data("rep-mid", Some("l5"), midsommarafton_1000),
+    )
+    .await;
+    let c = case(&s, &co.token, "rep-mid").await;
+    assert_eq!(c["alarm_group_handle_from"], 1_782_104_400); // 2026-06-22 07:00 CEST
+    assert_eq!(c["weekend_or_holiday"], false, "the app did not say so");
+    assert_eq!(c["alarm_group_informed_by"], "cw1");
+    s.stop().await;
+}
+backend_test!(
+    r2_13_weekend_reports_t,
+    r2_13_weekend_reports_message_the_alarm_group_for_the_next_working_day
+);
+
+async fn r2_12_r2_13_dst_nights_compute_17_and_07_local(b: Backend) {
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    more_locks(&s, 2).await;
+    // 2026-03-29 01:30 CET, half an hour before clocks go forward.
+    let spring = 1_774_744_200;
+    s.clock.set(spring);
+    let cw = s.enroll("cw1").await;
+    let co = s.enroll("co1").await;
+    report(
+        &s,
+        &cw,
+        "ev-spring",
+        &data("rep-spring", Some("l1"), spring),
+    )
+    .await;
+    let c = case(&s, &co.token, "rep-spring").await;
+    assert_eq!(c["night_patrol_deadline_at"], 1_774_796_400); // 17:00 CEST = 15:00 UTC
+    assert_eq!(c["alarm_group_handle_from"], 1_774_846_800); // Mon 07:00 CEST = 05:00 UTC
+    s.post("/v1/outages/rep-spring/working", &co.token, json!({}))
+        .await
+        .ok();
+
+    // 2026-10-25 02:30 CEST, the first of the two 02:30s.
+    let autumn = 1_792_888_200;
+    s.clock.set(autumn);
+    let cw = s.enroll("cw1").await;
+    let co = s.enroll("co1").await;
+    report(
+        &s,
+        &cw,
+        "ev-autumn",
+        &data("rep-autumn", Some("l2"), autumn),
+    )
+    .await;
+    let c = case(&s, &co.token, "rep-autumn").await;
+    assert_eq!(c["night_patrol_deadline_at"], 1_792_944_000); // 17:00 CET = 16:00 UTC
+    assert_eq!(c["alarm_group_handle_from"], 1_792_994_400); // Mon 07:00 CET = 06:00 UTC
+    s.stop().await;
+}
+backend_test!(
+    r2_12_r2_13_dst_nights_t,
+    r2_12_r2_13_dst_nights_compute_17_and_07_local
+);
+
+// ---------------------------------------------------------------- R2.3, R2.16
+
+async fn r2_3_r2_16_three_locks_down_within_an_hour_make_a_major_outage(b: Backend) {
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    more_locks(&s, 6).await;
+    let cw = s.enroll("cw1").await;
+    let co = s.enroll("co1").await;
+    let um = s.enroll("um1").await;
+    let ho = s.enroll("ho1").await;
+
+    // Spread out: l1 at 09:00, l2 at 09:40, l3 at 10:41 — never three
+    // within an hour.
+    report(&s, &cw, "ev-1", &data("rep-1", Some("l1"), T0)).await;
+    s.clock.set(T0 + 40 * M);
+    report(&s, &cw, "ev-2", &data("rep-2", Some("l2"), T0 + 40 * M)).await;
+    s.clock.set(T0 + 101 * M);
+    report(&s, &cw, "ev-3", &data("rep-3", Some("l3"), T0 + 101 * M)).await;
+    assert!(with_step(&inbox(&s, &um).await, "R2.3").is_empty());
+    assert!(
+        list(&s, &co.token, "")
+            .await
+            .iter()
+            .all(|c| c["cluster_id"].is_null())
+    );
+    assert!(deviations(&s, &ho.token, "?kind=major").await.is_empty());
+
+    // l4 at 11:00 and l5 at 11:10: l3, l4, l5 within 29 minutes.
+    s.clock.set(T0 + 2 * H);
+    report(&s, &cw, "ev-4", &data("rep-4", Some("l4"), T0 + 2 * H)).await;
+    assert!(with_step(&inbox(&s, &um).await, "R2.3").is_empty());
+    s.clock.set(T0 + 2 * H + 10 * M);
+    report(
+        &s,
+        &cw,
+        "ev-5",
+        &data("rep-5", Some("l5"), T0 + 2 * H + 10 * M),
+    )
+    .await;
+    let open = list(&s, &co.token, "").await;
+    let cluster = open.iter().find(|c| c["id"] == "rep-5").unwrap()["cluster_id"].clone();
+    assert!(cluster.is_string(), "{open:?}");
+    for c in &open {
+        let inside = ["rep-3", "rep-4", "rep-5"].contains(&c["id"].as_str().unwrap());
+        assert_eq!(c["cluster_id"] == cluster, inside, "{}", c["id"]);
+    }
+    // R2.3: the alarm group's unit manager is told at once (no alarm-group
+    // unit configured: the unit managers of every unit).
+    let m = inbox(&s, &um).await;
+    let r23 = with_step(&m, "R2.3");
+    assert_eq!(r23.len(), 1);
+    assert!(r23[0]["unit_id"].is_null());
+    assert!(r23[0]["body"].as_str().unwrap().contains("3 låsvred"));
+    // R2.16: a major deviation for the head of operations, covering the cases.
+    let major = deviations(&s, &ho.token, "?kind=major").await;
+    assert_eq!(major.len(), 1);
+    assert_eq!(major[0]["assigned_role"], "head_of_operations");
+    assert_eq!(major[0]["assigned_to"], "ho1");
+    assert_eq!(major[0]["status"], "expected");
+    assert_eq!(major[0]["cluster_id"], cluster);
+    assert_eq!(major[0]["outage_ids"], json!(["rep-3", "rep-4", "rep-5"]));
+    let case5 = case(&s, &co.token, "rep-5").await;
+    assert!(
+        case5["deviation_ids"]
+            .as_array()
+            .unwrap()
+            .contains(&major[0]["id"])
+    );
+
+    // A sixth lock down while the outage lasts joins it; nobody is told twice.
+    s.clock.set(T0 + 3 * H);
+    report(&s, &cw, "ev-6", &data("rep-6", Some("l6"), T0 + 3 * H)).await;
+    assert_eq!(case(&s, &co.token, "rep-6").await["cluster_id"], cluster);
+    let major = deviations(&s, &ho.token, "?kind=major").await;
+    assert_eq!(major[0]["outage_ids"].as_array().unwrap().len(), 4);
+    assert_eq!(with_step(&inbox(&s, &um).await, "R2.3").len(), 1);
+
+    // R2.16: the head of operations writes it; a coordinator may not mark it.
+    let id = major[0]["id"].as_str().unwrap().to_owned();
+    s.post(
+        &format!("/v1/deviations/{id}/reported"),
+        &co.token,
+        json!({}),
+    )
+    .await
+    .err(403, "forbidden");
+    let d = s
+        .post(
+            &format!("/v1/deviations/{id}/reported"),
+            &ho.token,
+            json!({}),
+        )
+        .await
+        .ok();
+    assert_eq!(d["status"], "reported");
+    assert_eq!(d["reported_by"], "ho1");
+    s.stop().await;
+}
+backend_test!(
+    r2_3_r2_16_major_outage_t,
+    r2_3_r2_16_three_locks_down_within_an_hour_make_a_major_outage
+);
+
+async fn r2_3_the_alarm_groups_unit_manager_is_the_configured_units(b: Backend) {
+    let s = TestServer::start_with(b, |c| {
+        c.settings.alarm_group_unit_id = Some("u2".into());
+    })
+    .await;
+    world(&s).await;
+    more_locks(&s, 3).await;
+    s.admin_post(
+        "/v1/staff",
+        json!({"id": "um2", "unit_id": "u2", "name": "Larmgruppens enhetschef", "role": "unit_manager"}),
+    )
+    .await;
+    let cw = s.enroll("cw1").await;
+    let um1 = s.enroll("um1").await;
+    let um2 = s.enroll("um2").await;
+    for (i, l) in ["l1", "l2", "l3"].iter().enumerate() {
+        let at = T0 + i as i64 * 10 * M;
+        report(
+            &s,
+            &cw,
+            &format!("ev-{l}"),
+            &data(&format!("rep-{l}"), Some(l), at),
+        )
+        .await;
+    }
+    let m2 = inbox(&s, &um2).await;
+    assert_eq!(with_step(&m2, "R2.3").len(), 1);
+    assert_eq!(with_step(&m2, "R2.3")[0]["unit_id"], "u2");
+    let m1 = inbox(&s, &um1).await;
+    assert!(with_step(&m1, "R2.3").is_empty());
+    // R2.4 reaches every unit manager.
+    assert_eq!(with_step(&m1, "R2.4").len(), 1);
+    assert_eq!(with_step(&m2, "R2.4").len(), 1);
+    s.stop().await;
+}
+backend_test!(
+    r2_3_alarm_group_unit_t,
+    r2_3_the_alarm_groups_unit_manager_is_the_configured_units
+);
+
+// ---------------------------------------------------------------- R2.4, R2.14
+
+async fn r2_4_r2_14_all_unit_managers_are_told_when_locks_go_down_and_come_back(b: Backend) {
+    // The threshold is configurable: two locks here.
+    let s = TestServer::start_with(b, |c| {
+        c.settings.outage_cluster_locks = 2;
+        c.settings.outage_cluster_window_secs = 30 * 60;
+    })
+    .await;
+    world(&s).await;
+    more_locks(&s, 4).await;
+    s.admin_post(
+        "/v1/staff",
+        json!({"id": "um2", "unit_id": "u2", "name": "Annan enhetschef", "role": "unit_manager"}),
+    )
+    .await;
+    let cw = s.enroll("cw1").await;
+    let co = s.enroll("co1").await;
+    let um1 = s.enroll("um1").await;
+    let um2 = s.enroll("um2").await;
+    let ho = s.enroll("ho1").await;
+
+    report(&s, &cw, "ev-1", &data("rep-1", Some("l1"), T0)).await;
+    // 31 minutes later: outside the 30-minute window.
+    s.clock.set(T0 + 31 * M);
+    report(&s, &cw, "ev-2", &data("rep-2", Some("l2"), T0 + 31 * M)).await;
+    assert!(with_step(&inbox(&s, &ho).await, "R2.4").is_empty());
+    s.clock.set(T0 + 40 * M);
+    report(&s, &cw, "ev-3", &data("rep-3", Some("l3"), T0 + 40 * M)).await;
+    // Down: every unit manager (both units) and the head of operations.
+    for dev in [&um1, &um2, &ho] {
+        let m = inbox(&s, dev).await;
+        let down = with_step(&m, "R2.4");
+        assert_eq!(down.len(), 1, "{}", dev.staff_id);
+        assert_eq!(down[0]["subject"], "Låsvred ur funktion");
+        assert!(with_step(&m, "R2.14").is_empty());
+    }
+    let cluster = case(&s, &co.token, "rep-3").await["cluster_id"].clone();
+    assert_eq!(case(&s, &co.token, "rep-2").await["cluster_id"], cluster);
+    assert!(case(&s, &co.token, "rep-1").await["cluster_id"].is_null());
+
+    // One lock works again: not yet.
+    s.clock.set(T0 + 2 * H);
+    s.post("/v1/outages/rep-2/working", &co.token, json!({}))
+        .await
+        .ok();
+    assert!(with_step(&inbox(&s, &ho).await, "R2.14").is_empty());
+    // The last one: everyone is told they work again, once.
+    s.post("/v1/outages/rep-3/working", &co.token, json!({}))
+        .await
+        .ok();
+    s.post("/v1/outages/rep-3/working", &co.token, json!({}))
+        .await
+        .ok();
+    for dev in [&um1, &um2, &ho] {
+        let m = inbox(&s, dev).await;
+        let up = with_step(&m, "R2.14");
+        assert_eq!(up.len(), 1, "{}", dev.staff_id);
+        assert_eq!(up[0]["subject"], "Låsvred åter i funktion");
+    }
+    // The outage is over: a new case starts afresh (rep-1 is still open but
+    // long ago, so l4 alone makes no new outage).
+    s.clock.set(T0 + 3 * H);
+    report(&s, &cw, "ev-4", &data("rep-4", Some("l4"), T0 + 3 * H)).await;
+    assert!(case(&s, &co.token, "rep-4").await["cluster_id"].is_null());
+    s.stop().await;
+}
+backend_test!(
+    r2_4_r2_14_down_and_up_t,
+    r2_4_r2_14_all_unit_managers_are_told_when_locks_go_down_and_come_back
+);
+
+async fn r2_16_all_installed_locks_of_a_unit_down_is_a_major_deviation(b: Backend) {
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    // Unit u2 has two locks; they fail five hours apart.
+    brukare_with_lock(&s, "u2", "b21", "l21", DAY0 - 24 * H, DAY0 + 90 * 24 * H).await;
+    brukare_with_lock(&s, "u2", "b22", "l22", DAY0 - 24 * H, DAY0 + 90 * 24 * H).await;
+    s.admin_post(
+        "/v1/staff",
+        json!({"id": "cw21", "unit_id": "u2", "name": "Medarbetare", "role": "care_worker"}),
+    )
+    .await;
+    let cw = s.enroll("cw21").await;
+    let co2 = s.enroll("co2").await;
+    let ho = s.enroll("ho1").await;
+    report(&s, &cw, "ev-1", &data("rep-1", Some("l21"), T0)).await;
+    assert!(deviations(&s, &ho.token, "?kind=major").await.is_empty());
+    s.clock.set(T0 + 5 * H);
+    report(&s, &cw, "ev-2", &data("rep-2", Some("l22"), T0 + 5 * H)).await;
+    let major = deviations(&s, &ho.token, "?kind=major").await;
+    assert_eq!(major.len(), 1);
+    assert_eq!(major[0]["unit_id"], "u2");
+    assert_eq!(major[0]["assigned_role"], "head_of_operations");
+    assert_eq!(major[0]["outage_ids"], json!(["rep-1", "rep-2"]));
+    // The coordinator of u2 sees the unit's deviations: two minor, one major.
+    let all = deviations(&s, &co2.token, "").await;
+    assert_eq!(all.len(), 3);
+    assert_eq!(
+        deviations(&s, &co2.token, "?status=expected&kind=minor")
+            .await
+            .len(),
+        2
+    );
+    let inbox_ho = inbox(&s, &ho).await;
+    assert!(
+        with_step(&inbox_ho, "R2.4")[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("alla installerade låsvred")
+    );
+    s.stop().await;
+}
+backend_test!(
+    r2_16_all_locks_down_t,
+    r2_16_all_installed_locks_of_a_unit_down_is_a_major_deviation
+);
+
+// ---------------------------------------------------------------- settings of a unit
+
+async fn r2_12_the_deadline_follows_the_units_setting(b: Backend) {
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    let mut st = settings();
+    st["night_patrol_deadline"] = json!("15:30");
+    s.req(
+        "PUT",
+        "/v1/units/u1/settings",
+        Some(&s.admin.clone()),
+        Some(st),
+    )
+    .await
+    .ok();
+    let cw = s.enroll("cw1").await;
+    let co = s.enroll("co1").await;
+    report(&s, &cw, "ev-1", &data("rep-1", Some("l1"), T0)).await;
+    let c = case(&s, &co.token, "rep-1").await;
+    assert_eq!(c["night_patrol_deadline_at"], DAY0 + 15 * H + 30 * M);
+    s.stop().await;
+}
+backend_test!(
+    r2_12_deadline_setting_t,
+    r2_12_the_deadline_follows_the_units_setting
+);
+
+// ---------------------------------------------------------------- concurrency
+
+async fn concurrent_reports_open_one_case_per_lock_and_one_major_outage(b: Backend) {
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    more_locks(&s, 4).await;
+    let co = s.enroll("co1").await;
+    let um = s.enroll("um1").await;
+    let mut devices = Vec::new();
+    for staff in ["cw1", "cw2", "cw1", "cw2"] {
+        devices.push(s.enroll(staff).await);
+    }
+    // Every device reports every lock at once: 16 reports, 4 locks.
+    let mut tasks = Vec::new();
+    for (d, dev) in devices.iter().enumerate() {
+        for lock in ["l1", "l2", "l3", "l4"] {
+            let client = s.client.clone();
+            let url = format!("{}/v1/events", s.base);
+            let token = dev.token.clone();
+            let body = json!({"events": [event(
+                &format!("ev-{d}-{lock}"),
+                &data(&format!("rep-{d}-{lock}"), Some(lock), T0),
+            )]});
+            tasks.push(tokio::spawn(async move {
+                let r = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }));
+        }
+    }
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    let open = list(&s, &co.token, "").await;
+    assert_eq!(open.len(), 4, "one case per lock: {open:?}");
+    let cluster = open[0]["cluster_id"].clone();
+    assert!(cluster.is_string());
+    for c in &open {
+        assert_eq!(c["reports"].as_array().unwrap().len(), 4, "{}", c["id"]);
+        assert_eq!(c["cluster_id"], cluster);
+    }
+    assert_eq!(with_step(&inbox(&s, &um).await, "R2.3").len(), 1);
+    assert_eq!(deviations(&s, &co.token, "?kind=major").await.len(), 1);
+    assert_eq!(deviations(&s, &co.token, "?kind=minor").await.len(), 4);
+    s.stop().await;
+}
+backend_test!(
+    concurrent_reports_t,
+    concurrent_reports_open_one_case_per_lock_and_one_major_outage
+);
