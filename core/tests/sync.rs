@@ -13,26 +13,18 @@
     clippy::indexing_slicing
 )]
 
+#[path = "common/server_env.rs"]
+mod server_env;
+
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use nyckelfri_core::time::ManualClocks;
-use nyckelfri_core::transport::{MemoryTransport, SimulatedLockSet};
-use nyckelfri_core::{
-    AppConfig, DeviceSigner, KeyStatus, NyckelfriApp, NyckelfriError, SoftwareSigner,
-    UnlockListener, UnlockOutcome, UnlockStep,
-};
-use nyckelfri_lock::{LockConfig, SimulatedLock};
-use nyckelfri_protocol::SoftwareKey;
-use nyckelfri_protocol::messages::LockMode;
+use nyckelfri_core::{KeyStatus, NyckelfriApp, NyckelfriError, UnlockListener, UnlockOutcome, UnlockStep};
 use nyckelfri_server::model::Role;
-use nyckelfri_server::{Clock, Config, DemoSummary, Server, ServerHandle};
-
-/// Monday 2026-11-23, 07:00 in Stockholm: the day's first visits are near.
-const MORNING: i64 = 1_795_413_600;
+use server_env::{Env, MORNING};
 
 struct Quiet;
 impl UnlockListener for Quiet {
@@ -167,120 +159,6 @@ fn serve_one(mut client: TcpStream, upstream: SocketAddr, fault: Fault) {
         return; // the answer is lost on the way back
     }
     let _ = client.write_all(&response);
-}
-
-// --- the server and the app ---
-
-struct Env {
-    rt: tokio::runtime::Runtime,
-    data: tempfile::TempDir,
-    config: Config,
-    server: Option<ServerHandle>,
-    summary: DemoSummary,
-    locks: Arc<SimulatedLockSet>,
-}
-
-impl Env {
-    fn start() -> Env {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let data = tempfile::tempdir().unwrap();
-        let mut config = Config::new(data.path().join("server"));
-        config.listen = "127.0.0.1:0".parse().unwrap();
-        config.clock = Clock::fixed(MORNING);
-        let server = rt.block_on(Server::start(config.clone())).unwrap();
-        config.listen = server.local_addr();
-        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        let summary = rt
-            .block_on(nyckelfri_server::load_demo(server.db(), date, MORNING))
-            .unwrap();
-        let locks = SimulatedLockSet::new();
-        for k in &summary.new_lock_keys {
-            let key = SoftwareKey::from_pkcs8(&hex::decode(&k.pkcs8_hex).unwrap()).unwrap();
-            locks.add(SimulatedLock::new(
-                Box::new(key),
-                LockConfig {
-                    lock_id: k.lock_id.clone(),
-                    issuers: vec![server.issuer_public_key()],
-                    mode: LockMode::Normal,
-                },
-                MORNING as u64,
-            ));
-        }
-        Env {
-            rt,
-            data,
-            config,
-            server: Some(server),
-            summary,
-            locks,
-        }
-    }
-
-    fn codes(&self, role: Role) -> Vec<String> {
-        self.summary
-            .enrollment_codes
-            .iter()
-            .filter(|(r, _)| *r == role)
-            .map(|(_, c)| c.code.clone())
-            .collect()
-    }
-
-    fn stop(&mut self) {
-        if let Some(s) = self.server.take() {
-            self.rt.block_on(s.shutdown()).unwrap();
-        }
-    }
-
-    fn restart(&mut self) {
-        self.stop();
-        self.server = Some(
-            self.rt
-                .block_on(Server::start(self.config.clone()))
-                .unwrap(),
-        );
-    }
-
-    fn server(&self) -> &ServerHandle {
-        self.server.as_ref().unwrap()
-    }
-
-    fn stored(&self, device_id: &str) -> Vec<String> {
-        self.rt
-            .block_on(nyckelfri_server::store::stored_events(
-                self.server().db(),
-                device_id,
-            ))
-            .unwrap()
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect()
-    }
-
-    /// A phone of its own, in its own folder.
-    fn phone(&self, name: &str) -> (Arc<NyckelfriApp>, ManualClocks) {
-        let dir = self.data.path().join(name);
-        std::fs::create_dir_all(&dir).unwrap();
-        let signer =
-            SoftwareSigner::open_or_create(dir.join("device.key").display().to_string()).unwrap();
-        let clocks = ManualClocks::new(MORNING);
-        let app = NyckelfriApp::with_parts(
-            AppConfig {
-                database_path: dir.join("app.db").display().to_string(),
-                connect_timeout_ms: 2_000,
-                message_timeout_ms: 2_000,
-                sync_backoff_ms: 20,
-            },
-            signer as Arc<dyn DeviceSigner>,
-            Arc::new(MemoryTransport::new(self.locks.clone())),
-            Box::new(clocks.clone()),
-        )
-        .unwrap();
-        (app, clocks)
-    }
 }
 
 fn outbox_ids(app: &NyckelfriApp) -> BTreeSet<String> {

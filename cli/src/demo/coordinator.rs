@@ -1,0 +1,129 @@
+//! The coordinator's side of the day (R2): after the worker's failed-lock
+//! report has synced, the coordinator sees the open case with the care
+//! decision's validity (R2.7), informs the alarm group (R2.11), tells the
+//! night patrol before the 17:00 deadline (R2.12), and, once the alarm group
+//! has fixed it, marks the lock working again (R2.10). Done through the
+//! server's HTTP API, as a coordinator's tool would.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::exit::{CliError, Exit};
+
+/// A field of a JSON object, or null.
+fn field<'a>(v: &'a Value, key: &str) -> &'a Value {
+    v.get(key).unwrap_or(&Value::Null)
+}
+
+/// What the coordinator did with one outage case.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseReport {
+    /// The case.
+    pub case_id: String,
+    /// The lock.
+    pub lock_id: Option<String>,
+    /// The care decision's validity when checked (R2.7).
+    pub decision: String,
+    /// When the night patrol had to be told by (R2.12).
+    pub night_patrol_deadline_at: i64,
+    /// When it was told.
+    pub night_patrol_told_at: Option<i64>,
+    /// Told by the deadline.
+    pub night_patrol_in_time: bool,
+    /// The alarm group was informed (R2.11).
+    pub alarm_group_told: bool,
+    /// From when the alarm group takes it (the next weekday on a weekend, R2.13).
+    pub alarm_group_handle_from: Option<i64>,
+    /// Marked working again and closed (R2.10).
+    pub closed: bool,
+}
+
+struct Api {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl Api {
+    async fn call(&self, method: &str, path: &str) -> Result<Value, CliError> {
+        let url = format!("{}{path}", self.url);
+        let req = match method {
+            "GET" => self.http.get(url),
+            _ => self
+                .http
+                .post(url)
+                .header("content-type", "application/json")
+                .body("{}"),
+        };
+        let resp = req.bearer_auth(&self.token).send().await.map_err(|e| {
+            CliError::new(
+                Exit::Unreachable,
+                format!("coordinator call {path}: {e}"),
+                "is the demo server running?",
+            )
+        })?;
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(CliError::new(
+                Exit::Failed,
+                format!("coordinator call {path}: {status} {text}"),
+                "this is a bug in the demo; please report it",
+            ));
+        }
+        serde_json::from_str(&text).map_err(|e| {
+            CliError::new(
+                Exit::Failed,
+                format!("coordinator call {path}: {e}"),
+                "report it",
+            )
+        })
+    }
+}
+
+/// Handles every open outage case of the day, as the coordinator.
+pub async fn handle_open_cases(url: &str, admin_token: &str) -> Result<Vec<CaseReport>, CliError> {
+    // reqwest is built without a TLS provider of its own; loopback needs none,
+    // but the client still wants one installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let api = Api {
+        http: reqwest::Client::new(),
+        url: url.to_owned(),
+        token: admin_token.to_owned(),
+    };
+    let open = api.call("GET", "/v1/outages?status=open").await?;
+    let mut reports = Vec::new();
+    for case in open.as_array().cloned().unwrap_or_default() {
+        let Some(id) = field(&case, "id").as_str().map(str::to_owned) else {
+            continue;
+        };
+        api.call("POST", &format!("/v1/outages/{id}/alarm-group"))
+            .await?; // R2.11
+        api.call("POST", &format!("/v1/outages/{id}/night-patrol"))
+            .await?; // R2.12
+        let told = api.call("GET", &format!("/v1/outages/{id}")).await?;
+        api.call("POST", &format!("/v1/outages/{id}/working"))
+            .await?; // R2.10
+        let after = api.call("GET", &format!("/v1/outages/{id}")).await?;
+        let deadline = field(&told, "night_patrol_deadline_at")
+            .as_i64()
+            .unwrap_or(0);
+        let told_at = field(&told, "night_patrol_messaged_at").as_i64();
+        reports.push(CaseReport {
+            case_id: id,
+            lock_id: field(&told, "lock_id").as_str().map(str::to_owned),
+            decision: field(field(&told, "decision"), "status")
+                .as_str()
+                .unwrap_or("unknown")
+                .to_owned(),
+            night_patrol_deadline_at: deadline,
+            night_patrol_told_at: told_at,
+            night_patrol_in_time: told_at.is_some_and(|t| t <= deadline)
+                && field(&told, "night_patrol_overdue") == false,
+            alarm_group_told: field(&told, "alarm_group_informed_at").as_i64().is_some(),
+            alarm_group_handle_from: field(&told, "alarm_group_handle_from").as_i64(),
+            closed: field(&after, "status") == "closed",
+        });
+    }
+    Ok(reports)
+}

@@ -1,0 +1,139 @@
+//! A real server on loopback with the demo municipality, simulated locks
+//! with the demo's lock keys, and phones of their own (each its own folder,
+//! key and clock), for the core's tests against the server.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::sync::Arc;
+
+use nyckelfri_core::time::ManualClocks;
+use nyckelfri_core::transport::{MemoryTransport, SimulatedLockSet};
+use nyckelfri_core::{AppConfig, DeviceSigner, NyckelfriApp, SoftwareSigner};
+use nyckelfri_lock::{LockConfig, SimulatedLock};
+use nyckelfri_protocol::SoftwareKey;
+use nyckelfri_protocol::messages::LockMode;
+use nyckelfri_server::model::Role;
+use nyckelfri_server::{Clock, Config, DemoSummary, Server, ServerHandle};
+
+/// Monday 2026-11-23, 07:00 in Stockholm: the day's first visits are near.
+pub const MORNING: i64 = 1_795_413_600;
+
+pub struct Env {
+    pub rt: tokio::runtime::Runtime,
+    pub data: tempfile::TempDir,
+    pub config: Config,
+    pub server: Option<ServerHandle>,
+    pub summary: DemoSummary,
+    pub locks: Arc<SimulatedLockSet>,
+    pub now: i64,
+}
+
+impl Env {
+    pub fn start() -> Env {
+        Self::start_at(MORNING)
+    }
+
+    /// The server's clock (and the locks' and phones' clocks) at `now`.
+    pub fn start_at(now: i64) -> Env {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let data = tempfile::tempdir().unwrap();
+        let mut config = Config::new(data.path().join("server"));
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.clock = Clock::fixed(now);
+        let server = rt.block_on(Server::start(config.clone())).unwrap();
+        config.listen = server.local_addr();
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let summary = rt
+            .block_on(nyckelfri_server::load_demo(server.db(), date, now))
+            .unwrap();
+        let locks = SimulatedLockSet::new();
+        for k in &summary.new_lock_keys {
+            let key = SoftwareKey::from_pkcs8(&hex::decode(&k.pkcs8_hex).unwrap()).unwrap();
+            locks.add(SimulatedLock::new(
+                Box::new(key),
+                LockConfig {
+                    lock_id: k.lock_id.clone(),
+                    issuers: vec![server.issuer_public_key()],
+                    mode: LockMode::Normal,
+                },
+                now as u64,
+            ));
+        }
+        Env {
+            rt,
+            data,
+            config,
+            server: Some(server),
+            summary,
+            locks,
+            now,
+        }
+    }
+
+    pub fn codes(&self, role: Role) -> Vec<String> {
+        self.summary
+            .enrollment_codes
+            .iter()
+            .filter(|(r, _)| *r == role)
+            .map(|(_, c)| c.code.clone())
+            .collect()
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(s) = self.server.take() {
+            self.rt.block_on(s.shutdown()).unwrap();
+        }
+    }
+
+    pub fn restart(&mut self) {
+        self.stop();
+        self.server = Some(
+            self.rt
+                .block_on(Server::start(self.config.clone()))
+                .unwrap(),
+        );
+    }
+
+    pub fn server(&self) -> &ServerHandle {
+        self.server.as_ref().unwrap()
+    }
+
+    pub fn stored(&self, device_id: &str) -> Vec<String> {
+        self.rt
+            .block_on(nyckelfri_server::store::stored_events(
+                self.server().db(),
+                device_id,
+            ))
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// A phone of its own, in its own folder.
+    pub fn phone(&self, name: &str) -> (Arc<NyckelfriApp>, ManualClocks) {
+        let dir = self.data.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let signer =
+            SoftwareSigner::open_or_create(dir.join("device.key").display().to_string()).unwrap();
+        let clocks = ManualClocks::new(self.now);
+        let app = NyckelfriApp::with_parts(
+            AppConfig {
+                database_path: dir.join("app.db").display().to_string(),
+                connect_timeout_ms: 2_000,
+                message_timeout_ms: 2_000,
+                sync_backoff_ms: 20,
+            },
+            signer as Arc<dyn DeviceSigner>,
+            Arc::new(MemoryTransport::new(self.locks.clone())),
+            Box::new(clocks.clone()),
+        )
+        .unwrap();
+        (app, clocks)
+    }
+}
+

@@ -1,0 +1,124 @@
+//! The outage routine end to end, with the real server on loopback: a lock
+//! fails at 14:00 on a Monday → the worker is guided through the routine →
+//! the report syncs and opens an outage case → the coordinator sees it with
+//! the care decision's validity, informs the alarm group and tells the night
+//! patrol before 17:00 → the lock is marked working again.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+#[path = "common/server_env.rs"]
+mod server_env;
+
+use std::sync::Arc;
+
+use nyckelfri_core::guidance::{FailureKind, Language, StepAction};
+use nyckelfri_core::{FailedLockReport, KeyStatus, UnlockListener, UnlockOutcome, UnlockStep};
+use nyckelfri_server::model::Role;
+use serde_json::Value;
+use server_env::{Env, MORNING};
+
+/// Monday 2026-11-23, 14:00 in Stockholm.
+const TWO_PM: i64 = MORNING + 7 * 3_600;
+
+struct Quiet;
+impl UnlockListener for Quiet {
+    fn on_step(&self, _: UnlockStep) {}
+}
+
+fn admin(env: &Env, method: &str, path: &str, body: Option<Value>) -> Value {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    env.rt.block_on(async {
+        let c = reqwest::Client::new();
+        let url = format!("{}{path}", env.server().url());
+        let req = match method {
+            "GET" => c.get(url),
+            _ => c.post(url).header("content-type", "application/json").body(body.unwrap_or(Value::Null).to_string()),
+        };
+        let resp = req.bearer_auth(env.server().admin_token()).send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        assert!(status.is_success(), "{method} {path}: {status} {text}");
+        serde_json::from_str(&text).unwrap()
+    })
+}
+
+#[test]
+fn a_lock_failing_at_14_is_guided_reported_escalated_before_17_and_closed_r2_6_r2_9_r2_10_r2_11_r2_12() {
+    let env = Env::start_at(TWO_PM);
+    // A care worker with a visit whose key works now.
+    let (app, visit) = env
+        .codes(Role::CareWorker)
+        .into_iter()
+        .enumerate()
+        .find_map(|(i, code)| {
+            let (app, _) = env.phone(&format!("w{i}"));
+            env.rt.block_on(app.enroll(env.server().url(), code, "p".into())).unwrap();
+            env.rt.block_on(app.sync()).unwrap();
+            let v = app
+                .today_visits()
+                .unwrap()
+                .into_iter()
+                .find(|v| matches!(v.key_status, KeyStatus::Ready { .. }))?;
+            Some((app, v))
+        })
+        .expect("a worker with a visit around 14:00");
+
+    // The lock is jammed.
+    env.locks.get(&visit.lock_id).unwrap().lock().unwrap().controls().set_jammed(true);
+    let outcome = env.rt.block_on(app.open_door(visit.visit_id.clone(), Arc::new(Quiet))).unwrap();
+    assert!(matches!(outcome, UnlockOutcome::Jammed { .. }), "{outcome:?}");
+
+    // Guided (R2.6 first: call the coordinator, at the unit's number).
+    let steps = app.guidance_for_outcome(outcome.clone(), Some(visit.visit_id.clone()), Language::Swedish).unwrap();
+    let ids: Vec<_> = steps.iter().filter_map(|s| s.routine_id.clone()).collect();
+    assert_eq!(ids, ["R2.6", "R2.1", "R2.8", "R2.9", "R2.15"]);
+    let StepAction::CallCoordinator { phone } = &steps[0].action else { panic!("{:?}", steps[0]) };
+    assert!(!phone.is_empty());
+
+    // Reported with the call done (R2.9), synced.
+    let report_id = app
+        .report_failed_lock(FailedLockReport {
+            lock_id: None,
+            visit_id: Some(visit.visit_id.clone()),
+            failure: FailureKind::from_outcome(&outcome).unwrap(),
+            steps_done: vec!["R2.6".into()],
+        })
+        .unwrap();
+    app.mark_step_done(report_id.clone(), "R2.1".into()).unwrap();
+    env.rt.block_on(app.sync()).unwrap();
+    assert_eq!(app.pending_events().unwrap(), 0);
+
+    // The coordinator's view: the case, the decision's validity, the deadline.
+    let open = admin(&env, "GET", "/v1/outages?status=open", None);
+    let case = open
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["lock_id"] == visit.lock_id.as_str())
+        .unwrap_or_else(|| panic!("no case for {}: {open}", visit.lock_id))
+        .clone();
+    let id = case["id"].as_str().unwrap().to_owned();
+    assert_eq!(case["decision"]["status"], "valid", "{case}"); // R2.7
+    assert_eq!(case["night_patrol_overdue"], false);
+    let deadline = case["night_patrol_deadline_at"].as_i64().unwrap();
+    assert_eq!(deadline, MORNING + 10 * 3_600, "17:00 local"); // R2.12
+
+    // At 14:30 the coordinator informs the alarm group (R2.11) and tells the
+    // night patrol, well before 17:00 (R2.12).
+    env.config.clock.advance(30 * 60);
+    admin(&env, "POST", &format!("/v1/outages/{id}/alarm-group"), Some(serde_json::json!({})));
+    admin(&env, "POST", &format!("/v1/outages/{id}/night-patrol"), Some(serde_json::json!({})));
+    let case = admin(&env, "GET", &format!("/v1/outages/{id}"), None);
+    assert!(case["night_patrol_messaged_at"].as_i64().unwrap() < deadline);
+    // Still not overdue after 17:00: it was messaged in time.
+    env.config.clock.advance(3 * 3_600);
+    let case = admin(&env, "GET", &format!("/v1/outages/{id}"), None);
+    assert_eq!(case["night_patrol_overdue"], false);
+
+    // The alarm group fixed it: the lock works again (R2.10).
+    admin(&env, "POST", &format!("/v1/outages/{id}/working"), Some(serde_json::json!({})));
+    let case = admin(&env, "GET", &format!("/v1/outages/{id}"), None);
+    assert_eq!(case["status"], "closed");
+    let open = admin(&env, "GET", "/v1/outages?status=open", None);
+    assert!(open.as_array().unwrap().iter().all(|c| c["id"] != id.as_str()));
+}
