@@ -4,7 +4,12 @@
 //! the care decision's validity, informs the alarm group and tells the night
 //! patrol before 17:00 → the lock is marked working again.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[path = "common/server_env.rs"]
 mod server_env;
@@ -32,9 +37,16 @@ fn admin(env: &Env, method: &str, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}{path}", env.server().url());
         let req = match method {
             "GET" => c.get(url),
-            _ => c.post(url).header("content-type", "application/json").body(body.unwrap_or(Value::Null).to_string()),
+            _ => c
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body.unwrap_or(Value::Null).to_string()),
         };
-        let resp = req.bearer_auth(env.server().admin_token()).send().await.unwrap();
+        let resp = req
+            .bearer_auth(env.server().admin_token())
+            .send()
+            .await
+            .unwrap();
         let status = resp.status();
         let text = resp.text().await.unwrap();
         assert!(status.is_success(), "{method} {path}: {status} {text}");
@@ -43,7 +55,8 @@ fn admin(env: &Env, method: &str, path: &str, body: Option<Value>) -> Value {
 }
 
 #[test]
-fn a_lock_failing_at_14_is_guided_reported_escalated_before_17_and_closed_r2_6_r2_9_r2_10_r2_11_r2_12() {
+fn a_lock_failing_at_14_is_guided_reported_escalated_before_17_and_closed_r2_6_r2_9_r2_10_r2_11_r2_12()
+ {
     let env = Env::start_at(TWO_PM);
     // A care worker with a visit whose key works now.
     let (app, visit) = env
@@ -52,7 +65,9 @@ fn a_lock_failing_at_14_is_guided_reported_escalated_before_17_and_closed_r2_6_r
         .enumerate()
         .find_map(|(i, code)| {
             let (app, _) = env.phone(&format!("w{i}"));
-            env.rt.block_on(app.enroll(env.server().url(), code, "p".into())).unwrap();
+            env.rt
+                .block_on(app.enroll(env.server().url(), code, "p".into()))
+                .unwrap();
             env.rt.block_on(app.sync()).unwrap();
             let v = app
                 .today_visits()
@@ -64,15 +79,35 @@ fn a_lock_failing_at_14_is_guided_reported_escalated_before_17_and_closed_r2_6_r
         .expect("a worker with a visit around 14:00");
 
     // The lock is jammed.
-    env.locks.get(&visit.lock_id).unwrap().lock().unwrap().controls().set_jammed(true);
-    let outcome = env.rt.block_on(app.open_door(visit.visit_id.clone(), Arc::new(Quiet))).unwrap();
-    assert!(matches!(outcome, UnlockOutcome::Jammed { .. }), "{outcome:?}");
+    env.locks
+        .get(&visit.lock_id)
+        .unwrap()
+        .lock()
+        .unwrap()
+        .controls()
+        .set_jammed(true);
+    let outcome = env
+        .rt
+        .block_on(app.open_door(visit.visit_id.clone(), Arc::new(Quiet)))
+        .unwrap();
+    assert!(
+        matches!(outcome, UnlockOutcome::Jammed { .. }),
+        "{outcome:?}"
+    );
 
     // Guided (R2.6 first: call the coordinator, at the unit's number).
-    let steps = app.guidance_for_outcome(outcome.clone(), Some(visit.visit_id.clone()), Language::Swedish).unwrap();
+    let steps = app
+        .guidance_for_outcome(
+            outcome.clone(),
+            Some(visit.visit_id.clone()),
+            Language::Swedish,
+        )
+        .unwrap();
     let ids: Vec<_> = steps.iter().filter_map(|s| s.routine_id.clone()).collect();
     assert_eq!(ids, ["R2.6", "R2.1", "R2.8", "R2.9", "R2.15"]);
-    let StepAction::CallCoordinator { phone } = &steps[0].action else { panic!("{:?}", steps[0]) };
+    let StepAction::CallCoordinator { phone } = &steps[0].action else {
+        panic!("{:?}", steps[0])
+    };
     assert!(!phone.is_empty());
 
     // Reported with the call done (R2.9), synced.
@@ -84,7 +119,8 @@ fn a_lock_failing_at_14_is_guided_reported_escalated_before_17_and_closed_r2_6_r
             steps_done: vec!["R2.6".into()],
         })
         .unwrap();
-    app.mark_step_done(report_id.clone(), "R2.1".into()).unwrap();
+    app.mark_step_done(report_id.clone(), "R2.1".into())
+        .unwrap();
     env.rt.block_on(app.sync()).unwrap();
     assert_eq!(app.pending_events().unwrap(), 0);
 
@@ -106,8 +142,18 @@ fn a_lock_failing_at_14_is_guided_reported_escalated_before_17_and_closed_r2_6_r
     // At 14:30 the coordinator informs the alarm group (R2.11) and tells the
     // night patrol, well before 17:00 (R2.12).
     env.config.clock.advance(30 * 60);
-    admin(&env, "POST", &format!("/v1/outages/{id}/alarm-group"), Some(serde_json::json!({})));
-    admin(&env, "POST", &format!("/v1/outages/{id}/night-patrol"), Some(serde_json::json!({})));
+    admin(
+        &env,
+        "POST",
+        &format!("/v1/outages/{id}/alarm-group"),
+        Some(serde_json::json!({})),
+    );
+    admin(
+        &env,
+        "POST",
+        &format!("/v1/outages/{id}/night-patrol"),
+        Some(serde_json::json!({})),
+    );
     let case = admin(&env, "GET", &format!("/v1/outages/{id}"), None);
     assert!(case["night_patrol_messaged_at"].as_i64().unwrap() < deadline);
     // Still not overdue after 17:00: it was messaged in time.
@@ -116,9 +162,19 @@ fn a_lock_failing_at_14_is_guided_reported_escalated_before_17_and_closed_r2_6_r
     assert_eq!(case["night_patrol_overdue"], false);
 
     // The alarm group fixed it: the lock works again (R2.10).
-    admin(&env, "POST", &format!("/v1/outages/{id}/working"), Some(serde_json::json!({})));
+    admin(
+        &env,
+        "POST",
+        &format!("/v1/outages/{id}/working"),
+        Some(serde_json::json!({})),
+    );
     let case = admin(&env, "GET", &format!("/v1/outages/{id}"), None);
     assert_eq!(case["status"], "closed");
     let open = admin(&env, "GET", "/v1/outages?status=open", None);
-    assert!(open.as_array().unwrap().iter().all(|c| c["id"] != id.as_str()));
+    assert!(
+        open.as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["id"] != id.as_str())
+    );
 }

@@ -22,7 +22,9 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use nyckelfri_core::{KeyStatus, NyckelfriApp, NyckelfriError, UnlockListener, UnlockOutcome, UnlockStep};
+use nyckelfri_core::{
+    KeyStatus, NyckelfriApp, NyckelfriError, UnlockListener, UnlockOutcome, UnlockStep,
+};
 use nyckelfri_server::model::Role;
 use server_env::{Env, MORNING};
 

@@ -2,7 +2,13 @@
 //! with the demo's lock keys, and phones of their own (each its own folder,
 //! key and clock), for the core's tests against the server.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 
@@ -136,4 +142,3 @@ impl Env {
         (app, clocks)
     }
 }
-
