@@ -8,6 +8,7 @@ use crate::bundle::{self, DayBundle};
 use crate::db::Store;
 use crate::error::{Error, NyckelfriError, Result};
 use crate::guidance::{FailureKind, GuidanceStep, Language};
+use crate::install::CommissionedLock;
 use crate::keys;
 use crate::model::{EventView, KeyStatus, ReceiptView, UnitSettings, UnlockOutcome, VisitView};
 use crate::outage::{self, FailedLockReport, OutageReportView};
@@ -172,6 +173,19 @@ impl NyckelfriApp {
     pub async fn sync(&self) -> Result<SyncReport, NyckelfriError> {
         let app = &self.inner;
         sync::sync(app, app.sync_backoff).await
+    }
+
+    /// The alarm group's technician commissions a new lock (R1.6, R1.9):
+    /// registers its key (`lock_key_hex`, from its label or the order) with
+    /// the server as `lock_id`, and hands the lock the issuer's grant. Someone
+    /// must have pressed the setup button inside the door; otherwise the
+    /// status is "presence_required". Needs the network.
+    pub async fn commission_lock(
+        &self,
+        lock_id: String,
+        lock_key_hex: String,
+    ) -> Result<CommissionedLock, NyckelfriError> {
+        crate::install::commission_lock(&self.inner, &lock_id, &lock_key_hex).await
     }
 
     /// How many events have not reached the server yet.

@@ -17,6 +17,7 @@ mod bundle;
 mod db;
 mod error;
 pub mod guidance;
+mod install;
 mod keys;
 mod model;
 mod outage;
@@ -31,6 +32,7 @@ mod unlock;
 pub use app::{AppConfig, NyckelfriApp, TrustedTimeView};
 pub use bundle::{DayBundle, HexBytes, LockInfo, Visit};
 pub use error::NyckelfriError;
+pub use install::CommissionedLock;
 pub use model::{
     EventView, KeyStatus, ReceiptView, UnitSettings, UnlockOutcome, UnlockStep, VisitView,
 };

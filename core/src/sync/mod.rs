@@ -4,8 +4,8 @@
 //! connection never duplicates), then fetch the day's bundle and store it in
 //! one transaction. Without a network the app keeps working on what it has.
 
-mod client;
-mod wire;
+pub(crate) mod client;
+pub(crate) mod wire;
 
 use std::time::Duration;
 
@@ -106,7 +106,7 @@ pub(crate) async fn enroll(
 }
 
 /// Opens a session: the server's challenge, signed by the device key.
-async fn session(
+pub(crate) async fn session(
     app: &AppInner,
     client: &Client,
     device_id: &str,
@@ -136,6 +136,22 @@ async fn session(
         .await?;
     let _ = s.expires_at;
     Ok(s.session_token)
+}
+
+/// A client for the enrolled server and a fresh session on it.
+pub(crate) async fn authorized(
+    app: &AppInner,
+    backoff: Duration,
+) -> Result<(Client, String), NyckelfriError> {
+    let (Some(url), Some(device_id)) = (
+        meta_get(app, "sync.server_url")?,
+        meta_get(app, "sync.device_id")?,
+    ) else {
+        return Err(NyckelfriError::NotEnrolled);
+    };
+    let client = Client::new(&url, backoff)?;
+    let token = session(app, &client, &device_id).await?;
+    Ok((client, token))
 }
 
 pub(crate) async fn sync(app: &AppInner, backoff: Duration) -> Result<SyncReport, NyckelfriError> {

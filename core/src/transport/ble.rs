@@ -23,6 +23,7 @@ use futures_util::StreamExt;
 use nyckelfri_protocol::framing::{self, Reassembler};
 use nyckelfri_protocol::gatt::{
     AdvertisedLock, REQUEST_CHAR_UUID, RESPONSE_CHAR_UUID, SERVICE_UUID, advertised_lock_tag,
+    commissioning_tag,
 };
 use tokio::sync::{OnceCell, mpsc};
 use uuid::Uuid;
@@ -140,8 +141,9 @@ impl BleTransport {
         }
     }
 
-    async fn find(&self, adapter: &Adapter, lock_id: &str) -> Result<Peripheral, TransportError> {
-        let tag = advertised_lock_tag(lock_id);
+    /// Finds the lock advertising `tag`, from what the adapter saw lately or
+    /// by a (rationed) scan.
+    async fn find(&self, adapter: &Adapter, tag: [u8; 8]) -> Result<Peripheral, TransportError> {
         // A lock the adapter saw advertising recently needs no new scan:
         // scan starts are scarce (five per 30 s on Android).
         let seen = {
@@ -157,7 +159,6 @@ impl BleTransport {
             .await?
         };
         if let Some(p) = seen {
-            guard(&self.known).insert(lock_id.to_owned(), p.id());
             return Ok(p);
         }
         self.ration_scan().await;
@@ -196,9 +197,7 @@ impl BleTransport {
                 Ok(found)
             })
             .await?;
-        let p = found.ok_or(TransportError::NotFound)?;
-        guard(&self.known).insert(lock_id.to_owned(), p.id());
-        Ok(p)
+        found.ok_or(TransportError::NotFound)
     }
 }
 
@@ -311,12 +310,22 @@ impl LockTransport for BleTransport {
                 }
             }
         }
-        let p = self.find(&adapter, lock_id).await?;
+        let p = self.find(&adapter, advertised_lock_tag(lock_id)).await?;
+        guard(&self.known).insert(lock_id.to_owned(), p.id());
         let link = self.on_ble(open(p)).await;
         if link.is_err() {
             guard(&self.known).remove(lock_id);
         }
         Ok(Box::new(link?))
+    }
+
+    async fn connect_commissioning(
+        &self,
+        lock_key: &nyckelfri_protocol::PublicKey,
+    ) -> Result<Box<dyn LockLink>, TransportError> {
+        let adapter = self.adapter().await?;
+        let p = self.find(&adapter, commissioning_tag(lock_key)).await?;
+        Ok(Box::new(self.on_ble(open(p)).await?))
     }
 }
 

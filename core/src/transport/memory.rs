@@ -26,26 +26,41 @@ impl SimulatedLockSet {
         Arc::new(Self::default())
     }
 
-    /// The ids of the locks in the set.
+    /// The ids of the locks in the set (commissioned ones).
     pub fn lock_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = guard(&self.locks).keys().cloned().collect();
+        let mut ids: Vec<String> = guard(&self.locks)
+            .values()
+            .map(|l| guard(l).lock().lock_id().to_owned())
+            .filter(|id| !id.is_empty())
+            .collect();
         ids.sort();
         ids
     }
 }
 
 impl SimulatedLockSet {
-    /// Adds a lock under its own lock id; returns a handle to it.
+    /// Adds a lock; returns a handle to it. A factory-new lock (no id yet)
+    /// is found by its public key until it is commissioned.
     pub fn add(&self, lock: SimulatedLock) -> Arc<Mutex<SimulatedLock>> {
-        let id = lock.lock().lock_id().to_owned();
+        let key = hex::encode(lock.lock().public_key().as_bytes());
         let lock = Arc::new(Mutex::new(lock));
-        guard(&self.locks).insert(id, lock.clone());
+        guard(&self.locks).insert(key, lock.clone());
         lock
     }
 
-    /// The lock with this id.
+    /// The lock that now has this id.
     pub fn get(&self, lock_id: &str) -> Option<Arc<Mutex<SimulatedLock>>> {
-        guard(&self.locks).get(lock_id).cloned()
+        guard(&self.locks)
+            .values()
+            .find(|l| guard(l).lock().lock_id() == lock_id)
+            .cloned()
+    }
+
+    /// The lock with this public key.
+    pub fn by_key(&self, key: &nyckelfri_protocol::PublicKey) -> Option<Arc<Mutex<SimulatedLock>>> {
+        guard(&self.locks)
+            .get(&hex::encode(key.as_bytes()))
+            .cloned()
     }
 }
 
@@ -65,13 +80,28 @@ impl MemoryTransport {
 impl LockTransport for MemoryTransport {
     async fn connect(&self, lock_id: &str) -> Result<Box<dyn LockLink>, TransportError> {
         let lock = self.locks.get(lock_id).ok_or(TransportError::NotFound)?;
-        let hello = guard(&lock).connect().ok_or(TransportError::NotFound)?;
-        Ok(Box::new(MemoryLink {
-            lock,
-            inbox: VecDeque::from([hello]),
-            dropped: false,
-        }))
+        link_to(lock)
     }
+
+    async fn connect_commissioning(
+        &self,
+        lock_key: &nyckelfri_protocol::PublicKey,
+    ) -> Result<Box<dyn LockLink>, TransportError> {
+        let lock = self
+            .locks
+            .by_key(lock_key)
+            .ok_or(TransportError::NotFound)?;
+        link_to(lock)
+    }
+}
+
+fn link_to(lock: Arc<Mutex<SimulatedLock>>) -> Result<Box<dyn LockLink>, TransportError> {
+    let hello = guard(&lock).connect().ok_or(TransportError::NotFound)?;
+    Ok(Box::new(MemoryLink {
+        lock,
+        inbox: VecDeque::from([hello]),
+        dropped: false,
+    }))
 }
 
 struct MemoryLink {

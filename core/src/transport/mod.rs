@@ -35,6 +35,13 @@ pub trait LockTransport: Send + Sync {
     /// Connects to the lock with this id. The lock's Hello is the first
     /// message [`LockLink::receive`] returns.
     async fn connect(&self, lock_id: &str) -> Result<Box<dyn LockLink>, TransportError>;
+
+    /// Connects to a factory-new (or decommissioned) lock, which has no id
+    /// yet and is known by its public key (from its label or the order).
+    async fn connect_commissioning(
+        &self,
+        lock_key: &nyckelfri_protocol::PublicKey,
+    ) -> Result<Box<dyn LockLink>, TransportError>;
 }
 
 /// One connection to one lock.
