@@ -8,7 +8,7 @@ use crate::bundle::{self, DayBundle};
 use crate::db::Store;
 use crate::error::{Error, NyckelfriError, Result};
 use crate::guidance::{FailureKind, GuidanceStep, Language};
-use crate::install::CommissionedLock;
+use crate::install::{CommissionedLock, DemonstrationStep};
 use crate::keys;
 use crate::model::{EventView, KeyStatus, ReceiptView, UnitSettings, UnlockOutcome, VisitView};
 use crate::outage::{self, FailedLockReport, OutageReportView};
@@ -186,6 +186,42 @@ impl NyckelfriApp {
         lock_key_hex: String,
     ) -> Result<CommissionedLock, NyckelfriError> {
         crate::install::commission_lock(&self.inner, &lock_id, &lock_key_hex).await
+    }
+
+    /// The demonstration to the brukare at installation (R1.9): opens and
+    /// locks the real lock with demonstration keys (valid only during the
+    /// installation visit, and only while the lock is in installation mode),
+    /// then explains what happens if the phone or the lock fails.
+    pub async fn demonstrate(
+        &self,
+        lock_id: String,
+        language: Language,
+        listener: Arc<dyn UnlockListener>,
+    ) -> Result<Vec<DemonstrationStep>, NyckelfriError> {
+        crate::install::demonstrate(&self.inner, &lock_id, language, listener.as_ref()).await
+    }
+
+    /// Puts the lock in service and reports the installation, after which
+    /// the night patrol's coordinator and the home care group are told the
+    /// time (R1.6, R1.10).
+    pub async fn finish_installation(
+        &self,
+        lock_id: String,
+        brukare_id: String,
+        listener: Arc<dyn UnlockListener>,
+    ) -> Result<UnlockOutcome, NyckelfriError> {
+        crate::install::finish_installation(&self.inner, &lock_id, &brukare_id, listener.as_ref())
+            .await
+    }
+
+    /// Removes a lock (R1.12): the lock is decommissioned (its receipt is
+    /// the proof) and the server never issues a key for it again.
+    pub async fn remove_lock(
+        &self,
+        lock_id: String,
+        listener: Arc<dyn UnlockListener>,
+    ) -> Result<UnlockOutcome, NyckelfriError> {
+        crate::install::remove_lock(&self.inner, &lock_id, listener.as_ref()).await
     }
 
     /// How many events have not reached the server yet.

@@ -134,23 +134,7 @@ pub(crate) fn apply(tx: &Transaction<'_>, time: &TrustedTime, b: &DayBundle) -> 
         )?;
     }
     for t in &b.tokens {
-        let claims = SignedToken::parse(&t.0)?.claims_unverified()?;
-        tx.execute(
-            "INSERT INTO tokens (token_id, lock_id, not_before, expires, decision_id,
-                 decision_end, scope, token)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT(token_id) DO NOTHING",
-            params![
-                claims.token_id.to_vec(),
-                claims.lock_id,
-                to_i64(claims.not_before)?,
-                to_i64(claims.expires)?,
-                claims.decision_id,
-                to_i64(claims.decision_end)?,
-                claims.scope as u8,
-                t.0
-            ],
-        )?;
+        store_token(tx, &t.0)?;
     }
     tx.execute(
         "DELETE FROM tokens WHERE expires < ?1",
@@ -169,6 +153,28 @@ pub(crate) fn apply(tx: &Transaction<'_>, time: &TrustedTime, b: &DayBundle) -> 
             [epoch.to_string()],
         )?;
     }
+    Ok(())
+}
+
+/// Stores one token (once per token id).
+pub(crate) fn store_token(tx: &Transaction<'_>, token: &[u8]) -> Result<()> {
+    let claims = SignedToken::parse(token)?.claims_unverified()?;
+    tx.execute(
+        "INSERT INTO tokens (token_id, lock_id, not_before, expires, decision_id,
+                 decision_end, scope, token)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(token_id) DO NOTHING",
+        params![
+            claims.token_id.to_vec(),
+            claims.lock_id,
+            to_i64(claims.not_before)?,
+            to_i64(claims.expires)?,
+            claims.decision_id,
+            to_i64(claims.decision_end)?,
+            claims.scope as u8,
+            token
+        ],
+    )?;
     Ok(())
 }
 

@@ -7,7 +7,8 @@
 //! believes the lock took its id.
 
 use nyckelfri_protocol::exchange::verify_commission_result;
-use nyckelfri_protocol::messages::{Commission, LockMode, Message};
+use nyckelfri_protocol::messages::{Command, Commission, LockMode, Message};
+use nyckelfri_protocol::token::Scope;
 use nyckelfri_protocol::{PublicKey, Status};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
@@ -15,9 +16,13 @@ use serde_json::json;
 
 use crate::app::AppInner;
 use crate::error::NyckelfriError;
+use crate::guidance::{self, Language};
+use crate::keys::{self, KeyChoice};
+use crate::model::UnlockOutcome;
 use crate::outbox;
 use crate::sync;
 use crate::transport::TransportError;
+use crate::unlock::{self, Attempt, UnlockListener};
 
 /// What commissioning a lock gave.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -166,4 +171,216 @@ async fn receive(
         .map_err(|_| link_error(TransportError::LinkLost("the lock went silent".into())))?
         .map_err(link_error)?;
     Message::decode(&bytes).map_err(|e| invalid(format!("unreadable message from the lock: {e}")))
+}
+
+/// Fetches a fresh demonstration or installation token for `lock_id` from
+/// the server (alarm technicians only; valid for the installation visit).
+async fn fetch_token(app: &AppInner, lock_id: &str, scope: Scope) -> Result<(), NyckelfriError> {
+    #[derive(Serialize)]
+    struct TokenRequest<'a> {
+        lock_id: &'a str,
+        scope: &'a str,
+    }
+    #[derive(Deserialize)]
+    struct Issued {
+        token: String,
+    }
+    let (client, session) = sync::authorized(app, app.sync_backoff).await?;
+    let scope_name = match scope {
+        Scope::Demo => "demo",
+        Scope::Install => "install",
+        Scope::Care => "care",
+    };
+    let issued: Issued = client
+        .post(
+            "/v1/tokens",
+            &TokenRequest {
+                lock_id,
+                scope: scope_name,
+            },
+            Some(&session),
+        )
+        .await?;
+    let token = sync::wire::b64(&issued.token).map_err(|reason| NyckelfriError::Server {
+        status: 200,
+        code: "bad_token".into(),
+        message: reason,
+    })?;
+    app.store
+        .write(|tx| crate::bundle::store_token(tx, &token))?;
+    Ok(())
+}
+
+/// Sends `command` to `lock_id` with a token of `scope`, fetching one from
+/// the server if the phone holds none valid now. The same flow as opening a
+/// door: one reconnect with the same request id, receipt checked and stored.
+pub(crate) async fn lock_command(
+    app: &AppInner,
+    lock_id: &str,
+    scope: Scope,
+    command: Command,
+    listener: &dyn UnlockListener,
+) -> Result<UnlockOutcome, NyckelfriError> {
+    let choose = || {
+        app.store.read(|c| {
+            let now = app.time.peek(c)?.unix;
+            keys::choose(c, lock_id, scope, now, None)
+        })
+    };
+    let key = match choose()? {
+        KeyChoice::Usable(k) => k,
+        KeyChoice::Unusable(_) => {
+            fetch_token(app, lock_id, scope).await?;
+            match choose()? {
+                KeyChoice::Usable(k) => k,
+                KeyChoice::Unusable(_) => {
+                    return Err(NyckelfriError::Server {
+                        status: 200,
+                        code: "no_key".into(),
+                        message: "the server's token is not valid now (check the phone's time)"
+                            .into(),
+                    });
+                }
+            }
+        }
+    };
+    let attempt = app.store.write(|tx| {
+        let now = app.time.now(tx)?.unix;
+        let lock_key: Vec<u8> = tx
+            .query_row(
+                "SELECT public_key FROM locks WHERE lock_id = ?1",
+                [lock_id],
+                |r| r.get(0),
+            )
+            .map_err(|_| {
+                crate::error::Error::NotFound(format!(
+                    "lock {lock_id} (commission it or sync first)"
+                ))
+            })?;
+        let attempt = Attempt {
+            command,
+            request_id: unlock::random_request_id()?,
+            visit_id: None,
+            lock_id: lock_id.to_owned(),
+            token_id: key.token_id.as_slice().try_into().map_err(|_| {
+                crate::error::Error::InvalidInput("stored token id is not 16 bytes".into())
+            })?,
+            token: key.token,
+            lock_key: PublicKey::from_sec1(&lock_key)?,
+        };
+        unlock::record_attempt(tx, &attempt, now)?;
+        Ok(attempt)
+    })?;
+    Ok(unlock::run(app, attempt, listener, false).await?)
+}
+
+/// One step of the demonstration to the brukare (R1.9).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DemonstrationStep {
+    /// A short title.
+    pub title: String,
+    /// What to say or show.
+    pub text: String,
+    /// For the steps that move the lock: what it did.
+    pub outcome: Option<UnlockOutcome>,
+}
+
+/// The demonstration script: open and lock the real lock with
+/// demonstration-scope keys (which work only while the lock is in
+/// installation mode), then what happens if the phone or the lock fails.
+pub(crate) async fn demonstrate(
+    app: &AppInner,
+    lock_id: &str,
+    language: Language,
+    listener: &dyn UnlockListener,
+) -> Result<Vec<DemonstrationStep>, NyckelfriError> {
+    let mut steps = Vec::new();
+    for (msg, command) in [("demo-open", Command::Unlock), ("demo-lock", Command::Lock)] {
+        let outcome = lock_command(app, lock_id, Scope::Demo, command, listener).await?;
+        let (text, title) = guidance::text(language, msg, &[]);
+        steps.push(DemonstrationStep {
+            title,
+            text,
+            outcome: Some(outcome),
+        });
+    }
+    for msg in ["demo-phone-fails", "demo-lock-fails"] {
+        let (text, title) = guidance::text(language, msg, &[]);
+        steps.push(DemonstrationStep {
+            title,
+            text,
+            outcome: None,
+        });
+    }
+    Ok(steps)
+}
+
+/// Puts the lock in service (installation → normal mode, where
+/// demonstration keys stop working) and reports the installation to the
+/// server, which messages the night patrol's coordinator and the home care
+/// group with the time (R1.6, R1.10).
+pub(crate) async fn finish_installation(
+    app: &AppInner,
+    lock_id: &str,
+    brukare_id: &str,
+    listener: &dyn UnlockListener,
+) -> Result<UnlockOutcome, NyckelfriError> {
+    let outcome = lock_command(
+        app,
+        lock_id,
+        Scope::Install,
+        Command::FinishInstallation,
+        listener,
+    )
+    .await?;
+    if matches!(
+        outcome,
+        UnlockOutcome::Opened { .. } | UnlockOutcome::OpenedBatteryLow { .. }
+    ) {
+        #[derive(Serialize)]
+        struct Install<'a> {
+            brukare_id: &'a str,
+        }
+        let (client, session) = sync::authorized(app, app.sync_backoff).await?;
+        let _: serde_json::Value = client
+            .post(
+                &format!("/v1/locks/{lock_id}/install"),
+                &Install { brukare_id },
+                Some(&session),
+            )
+            .await?;
+    }
+    Ok(outcome)
+}
+
+/// Removes a lock (R1.12): the lock forgets its id and issuer (back to
+/// commissioning mode, its receipt proving it), and the server marks it
+/// removed, after which no key for it is ever issued again.
+pub(crate) async fn remove_lock(
+    app: &AppInner,
+    lock_id: &str,
+    listener: &dyn UnlockListener,
+) -> Result<UnlockOutcome, NyckelfriError> {
+    let outcome = lock_command(
+        app,
+        lock_id,
+        Scope::Install,
+        Command::Decommission,
+        listener,
+    )
+    .await?;
+    if matches!(
+        outcome,
+        UnlockOutcome::Opened { .. } | UnlockOutcome::OpenedBatteryLow { .. }
+    ) {
+        let (client, session) = sync::authorized(app, app.sync_backoff).await?;
+        let _: serde_json::Value = client
+            .post(
+                &format!("/v1/locks/{lock_id}/remove"),
+                &serde_json::json!({}),
+                Some(&session),
+            )
+            .await?;
+    }
+    Ok(outcome)
 }

@@ -32,7 +32,7 @@ mod unlock;
 pub use app::{AppConfig, NyckelfriApp, TrustedTimeView};
 pub use bundle::{DayBundle, HexBytes, LockInfo, Visit};
 pub use error::NyckelfriError;
-pub use install::CommissionedLock;
+pub use install::{CommissionedLock, DemonstrationStep};
 pub use model::{
     EventView, KeyStatus, ReceiptView, UnitSettings, UnlockOutcome, UnlockStep, VisitView,
 };

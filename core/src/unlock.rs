@@ -44,6 +44,7 @@ pub(crate) const RESUME_WINDOW_SECS: i64 = 120;
 /// What one attempt is about.
 #[derive(Debug, Clone)]
 pub(crate) struct Attempt {
+    pub(crate) command: Command,
     pub(crate) request_id: [u8; REQUEST_ID_LEN],
     pub(crate) visit_id: Option<String>,
     pub(crate) lock_id: String,
@@ -134,6 +135,7 @@ fn plan(
         }));
     };
     let attempt = Attempt {
+        command: Command::Unlock,
         request_id: random_request_id()?,
         visit_id: Some(visit_id.to_owned()),
         lock_id,
@@ -145,6 +147,12 @@ fn plan(
         token: key.token,
         lock_key: PublicKey::from_sec1(&lock_key)?,
     };
+    record_attempt(tx, &attempt, now)?;
+    Ok(Ok(attempt))
+}
+
+/// Records an attempt as started, before anything is sent.
+pub(crate) fn record_attempt(tx: &Transaction<'_>, attempt: &Attempt, now: i64) -> Result<()> {
     tx.execute(
         "INSERT INTO unlock_attempts (request_id, visit_id, lock_id, token_id, command, state,
              started_at, updated_at)
@@ -154,14 +162,14 @@ fn plan(
             attempt.visit_id,
             attempt.lock_id,
             attempt.token_id.to_vec(),
-            Command::Unlock as u8,
+            attempt.command as u8,
             now
         ],
     )?;
-    Ok(Ok(attempt))
+    Ok(())
 }
 
-fn random_request_id() -> Result<[u8; REQUEST_ID_LEN]> {
+pub(crate) fn random_request_id() -> Result<[u8; REQUEST_ID_LEN]> {
     let mut id = [0u8; REQUEST_ID_LEN];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut id)
         .map_err(|_| Error::Signer("no randomness for a request id".into()))?;
@@ -278,7 +286,7 @@ async fn one_session(
     let request = build_request(
         &hello,
         &attempt.token,
-        Command::Unlock,
+        attempt.command,
         attempt.request_id,
         &app.device,
         revocation,
@@ -492,7 +500,8 @@ pub(crate) async fn resume_pending(
             [now],
         )?;
         let mut stmt = tx.prepare(
-            "SELECT a.request_id, a.visit_id, a.lock_id, a.token_id, a.started_at, t.token, l.public_key
+            "SELECT a.request_id, a.visit_id, a.lock_id, a.token_id, a.started_at, t.token, l.public_key,
+                    a.command
              FROM unlock_attempts a
              LEFT JOIN tokens t ON t.token_id = a.token_id
              LEFT JOIN locks l ON l.lock_id = a.lock_id
@@ -508,12 +517,14 @@ pub(crate) async fn resume_pending(
                     r.get::<_, i64>(4)?,
                     r.get::<_, Option<Vec<u8>>>(5)?,
                     r.get::<_, Option<Vec<u8>>>(6)?,
+                    r.get::<_, u8>(7)?,
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         drop(stmt);
         let mut resumable = Vec::new();
-        for (request_id, visit_id, lock_id, token_id, started_at, token, key) in rows {
+        for (request_id, visit_id, lock_id, token_id, started_at, token, key, command) in rows {
+            let command = Command::from_code(u64::from(command)).unwrap_or(Command::Unlock);
             let parts = (
                 <[u8; REQUEST_ID_LEN]>::try_from(request_id.as_slice()),
                 <[u8; TOKEN_ID_LEN]>::try_from(token_id.as_slice()),
@@ -525,6 +536,7 @@ pub(crate) async fn resume_pending(
                     if now - started_at <= RESUME_WINDOW_SECS =>
                 {
                     resumable.push(Attempt {
+                        command,
                         request_id: rid,
                         visit_id,
                         lock_id,

@@ -13,15 +13,23 @@
 #[path = "common/server_env.rs"]
 mod server_env;
 
-use nyckelfri_core::NyckelfriError;
+use std::sync::Arc;
+
+use nyckelfri_core::guidance::Language;
+use nyckelfri_core::{NyckelfriError, UnlockListener, UnlockOutcome, UnlockStep};
 use nyckelfri_lock::{LockConfig, SimulatedLock};
 use nyckelfri_protocol::messages::LockMode;
 use nyckelfri_protocol::{Signer, SoftwareKey};
 use nyckelfri_server::model::Role;
 use server_env::Env;
 
+struct Quiet;
+impl UnlockListener for Quiet {
+    fn on_step(&self, _: UnlockStep) {}
+}
+
 #[test]
-fn a_new_lock_is_registered_and_commissioned_with_someone_at_the_door_r1_6_r1_9() {
+fn a_new_lock_is_commissioned_demonstrated_put_in_service_and_removed_r1_6_r1_9_r1_10_r1_12() {
     let env = Env::start();
     let (app, _) = env.phone("technician");
     let code = env.codes(Role::AlarmTechnician).remove(0);
@@ -72,6 +80,64 @@ fn a_new_lock_is_registered_and_commissioned_with_someone_at_the_door_r1_6_r1_9(
             .iter()
             .any(|e| e.kind == "lock_commissioned" && e.payload_json.contains("\"ok\""))
     );
+
+    // The demonstration to the brukare (R1.9): the real lock opens and locks
+    // with demonstration keys, then what happens if the phone or lock fails.
+    let steps = env
+        .rt
+        .block_on(app.demonstrate("l-new-01".into(), Language::Swedish, Arc::new(Quiet)))
+        .unwrap();
+    assert_eq!(steps.len(), 4);
+    for s in &steps[..2] {
+        assert!(
+            matches!(s.outcome, Some(UnlockOutcome::Opened { .. })),
+            "{s:?}"
+        );
+    }
+    assert!(steps[2].outcome.is_none() && steps[2].text.contains("extranyckel"));
+    assert_eq!(lock.lock().unwrap().lock().actuations(), 2);
+
+    // In service (R1.10): installation reported; demonstration keys stop working.
+    let outcome = env
+        .rt
+        .block_on(app.finish_installation("l-new-01".into(), "b-tumba-14".into(), Arc::new(Quiet)))
+        .unwrap();
+    assert!(
+        matches!(outcome, UnlockOutcome::Opened { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(lock.lock().unwrap().lock().mode(), LockMode::Normal);
+    let installed = env
+        .rt
+        .block_on(nyckelfri_server::store::lock(env.server().db(), "l-new-01"))
+        .unwrap();
+    assert!(installed.installed_at.is_some());
+    assert_eq!(installed.brukare_id.as_deref(), Some("b-tumba-14"));
+    let again = env
+        .rt
+        .block_on(app.demonstrate("l-new-01".into(), Language::English, Arc::new(Quiet)))
+        .unwrap();
+    assert!(
+        matches!(&again[0].outcome, Some(UnlockOutcome::Refused { code, .. }) if code == "wrong_mode"),
+        "{:?}",
+        again[0]
+    );
+
+    // Removal (R1.12): the lock forgets its id; the server never issues a key again.
+    let outcome = env
+        .rt
+        .block_on(app.remove_lock("l-new-01".into(), Arc::new(Quiet)))
+        .unwrap();
+    assert!(
+        matches!(outcome, UnlockOutcome::Opened { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(lock.lock().unwrap().lock().mode(), LockMode::Commissioning);
+    let removed = env
+        .rt
+        .block_on(nyckelfri_server::store::lock(env.server().db(), "l-new-01"))
+        .unwrap();
+    assert!(removed.removed_at.is_some());
 }
 
 #[test]

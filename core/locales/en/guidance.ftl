@@ -24,3 +24,13 @@ key-not-yet-valid = The key is valid from { $from }. Wait, or call the coordinat
     .title = The key starts later
 low-battery = The lock opened but its battery is low. Report it so the alarm group changes the battery.
     .title = Low battery
+
+# Demonstration to the brukare at installation (R1.9).
+demo-open = Now the staff's phone opens the lock, just as on a visit.
+    .title = The lock opens
+demo-lock = Now the door is locked again from the phone.
+    .title = The lock locks
+demo-phone-fails = If the staff's phone does not work, the staff have a spare key and a routine for it. You need not do anything.
+    .title = If the phone does not work
+demo-lock-fails = If the lock does not work, the staff call their coordinator, use a spare key, and the alarm group repairs the lock.
+    .title = If the lock does not work

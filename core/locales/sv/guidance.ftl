@@ -24,3 +24,13 @@ key-not-yet-valid = Nyckeln gäller från { $from }. Vänta eller kontakta koord
     .title = Nyckeln gäller senare
 low-battery = Låset öppnades men batteriet är svagt. Rapportera det så att larmgruppen byter batteri.
     .title = Svagt batteri
+
+# Demonstration för brukaren vid installation (R1.9).
+demo-open = Nu öppnar personalens telefon låset, precis som vid ett besök.
+    .title = Låset öppnas
+demo-lock = Nu låses dörren igen från telefonen.
+    .title = Låset låses
+demo-phone-fails = Om personalens telefon inte fungerar har personalen en extranyckel och följer en rutin för det. Ni behöver inte göra något.
+    .title = Om telefonen inte fungerar
+demo-lock-fails = Om låset inte fungerar kontaktar personalen sin koordinator, använder extranyckel och larmgruppen lagar låset.
+    .title = Om låset inte fungerar

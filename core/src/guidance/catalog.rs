@@ -67,7 +67,7 @@ pub(crate) fn text(lang: Language, id: &str, args: &[(&str, String)]) -> (String
 
 /// Every message id the guidance uses (tests check both catalogues have them).
 #[cfg(test)]
-pub(crate) const MESSAGE_IDS: [&str; 12] = [
+pub(crate) const MESSAGE_IDS: [&str; 16] = [
     "call-coordinator",
     "day-spare-key",
     "night-key",
@@ -80,6 +80,10 @@ pub(crate) const MESSAGE_IDS: [&str; 12] = [
     "sync-keys",
     "key-not-yet-valid",
     "low-battery",
+    "demo-open",
+    "demo-lock",
+    "demo-phone-fails",
+    "demo-lock-fails",
 ];
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 mod calendar;
 mod catalog;
 
+pub(crate) use catalog::text;
+
 use chrono::{TimeZone, Utc};
 use chrono_tz::Tz;
 
