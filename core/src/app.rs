@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::agreement::{BrukareConsent, InstallationReceipt};
 use crate::bundle::{self, DayBundle};
 use crate::db::Store;
 use crate::error::{Error, NyckelfriError, Result};
@@ -222,6 +223,44 @@ impl NyckelfriApp {
         listener: Arc<dyn UnlockListener>,
     ) -> Result<UnlockOutcome, NyckelfriError> {
         crate::install::remove_lock(&self.inner, &lock_id, listener.as_ref()).await
+    }
+
+    /// The brukare's receipt and responsibility agreement (R1.9): the
+    /// agreement text of `agreement_version`, the brukare's signature strokes
+    /// or a witnessed confirmation, signed by this phone's key so any later
+    /// change is detectable. Queued for the server.
+    pub fn sign_installation_receipt(
+        &self,
+        lock_id: String,
+        brukare_id: String,
+        brukare_name: String,
+        agreement_version: u32,
+        language: Language,
+        consent: BrukareConsent,
+    ) -> Result<InstallationReceipt, NyckelfriError> {
+        crate::agreement::sign(
+            &self.inner,
+            &lock_id,
+            &brukare_id,
+            &brukare_name,
+            agreement_version,
+            language,
+            &consent,
+        )
+    }
+
+    /// Whether a receipt is intact (hash and signature).
+    pub fn verify_installation_receipt(&self, receipt: InstallationReceipt) -> bool {
+        crate::agreement::verify(&receipt)
+    }
+
+    /// The receipt as a PDF the brukare can keep.
+    pub fn installation_receipt_pdf(
+        &self,
+        receipt: InstallationReceipt,
+        language: Language,
+    ) -> Result<Vec<u8>, NyckelfriError> {
+        Ok(crate::agreement::pdf(&receipt, language)?)
     }
 
     /// How many events have not reached the server yet.

@@ -12,6 +12,7 @@
 
 uniffi::setup_scaffolding!();
 
+mod agreement;
 mod app;
 mod bundle;
 mod db;
@@ -22,6 +23,7 @@ mod keys;
 mod model;
 mod outage;
 mod outbox;
+mod pdf;
 mod schema;
 mod signer;
 mod sync;
@@ -29,6 +31,7 @@ pub mod time;
 pub mod transport;
 mod unlock;
 
+pub use agreement::{BrukareConsent, InstallationReceipt, SignatureStroke, StrokePoint};
 pub use app::{AppConfig, NyckelfriApp, TrustedTimeView};
 pub use bundle::{DayBundle, HexBytes, LockInfo, Visit};
 pub use error::NyckelfriError;

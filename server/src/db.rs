@@ -55,6 +55,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "outages",
         include_str!("../migrations/sqlite/0002_outages.sql"),
     ),
+    (
+        3,
+        "orders",
+        include_str!("../migrations/sqlite/0003_orders.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -66,6 +71,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "outages",
         include_str!("../migrations/postgres/0002_outages.sql"),
+    ),
+    (
+        3,
+        "orders",
+        include_str!("../migrations/postgres/0003_orders.sql"),
     ),
 ];
 

@@ -437,6 +437,16 @@ async fn apply(db: &Db, records: &[Record], now: i64) -> Result<ImportSummary> {
                 starts,
                 ends,
             } => {
+                // A write first (db.rs), then what the decision ended at before.
+                sqlx::query("UPDATE decisions SET updated_at = updated_at WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let old_end: Option<i64> =
+                    sqlx::query_scalar("SELECT ends_at FROM decisions WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 sqlx::query(
                     "INSERT INTO decisions (id, brukare_id, starts_at, ends_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET \
@@ -463,6 +473,8 @@ async fn apply(db: &Db, records: &[Record], now: i64) -> Result<ImportSummary> {
                 {
                     to_revoke.push((t.try_get("token_id")?, t.try_get("expires")?));
                 }
+                // R1.5, R1.11: care that ends takes its locks' removal with it.
+                crate::orders::decision_changed(&mut tx, id, old_end, *ends, now).await?;
                 summary.decisions += 1;
             }
             Record::Visit {

@@ -30,6 +30,7 @@ pub mod import;
 pub mod issuance;
 pub mod keys;
 pub mod model;
+pub mod orders;
 pub mod outages;
 pub mod revocation;
 pub mod state;

@@ -1235,6 +1235,244 @@ pub struct MarkDeviationReported {
     pub reported_at: Option<i64>,
 }
 
+// ---------------------------------------------------------------- orders (R1)
+
+string_enum! {
+    /// Kind of order to the alarm group (routine R1).
+    OrderKind {
+        /// The authority's order for a new brukare (R1.1, R1.7).
+        NewBrukare = "new_brukare",
+        /// Home care's order for an existing brukare (R1.3, R1.8).
+        ExistingBrukare = "existing_brukare",
+        /// Home care's order of an entrance lock (portlås, R1.4).
+        Entrance = "entrance",
+        /// Removal of an installed lock (R1.5, R1.11), made by the server
+        /// when a care decision ends.
+        Removal = "removal",
+    }
+}
+
+impl OrderKind {
+    /// Whether the order is for an installation.
+    pub fn is_installation(self) -> bool {
+        !matches!(self, Self::Removal)
+    }
+}
+
+string_enum! {
+    /// Where an order is.
+    OrderStatus {
+        /// Waiting for the alarm group.
+        Open = "open",
+        /// The alarm group has booked a time.
+        Scheduled = "scheduled",
+        /// The lock is installed (R1.6, R1.10).
+        Installed = "installed",
+        /// The lock is removed (R1.12).
+        Removed = "removed",
+        /// No longer needed (R1.5).
+        Cancelled = "cancelled",
+        /// The new brukare declined the lock (R1.7): recorded, no work.
+        Declined = "declined",
+    }
+}
+
+impl OrderStatus {
+    /// Open or scheduled: work for the alarm group.
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Open | Self::Scheduled)
+    }
+}
+
+string_enum! {
+    /// Which orders to list.
+    OrderStatusFilter {
+        /// Open or scheduled (the default).
+        Active = "active",
+        /// Every status.
+        All = "all",
+        /// Open.
+        Open = "open",
+        /// Scheduled.
+        Scheduled = "scheduled",
+        /// Installed.
+        Installed = "installed",
+        /// Removed.
+        Removed = "removed",
+        /// Cancelled.
+        Cancelled = "cancelled",
+        /// Declined.
+        Declined = "declined",
+    }
+}
+
+/// An order to the alarm group (routine R1).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Order {
+    /// Id.
+    pub id: String,
+    /// Kind.
+    pub kind: OrderKind,
+    /// Status.
+    pub status: OrderStatus,
+    /// The brukare's unit (the home care group).
+    pub unit_id: String,
+    /// The brukare.
+    pub brukare_id: String,
+    /// The brukare's display name.
+    pub brukare_display_name: String,
+    /// Removal: the lock to remove; installation: the lock installed.
+    pub lock_id: Option<String>,
+    /// Removal: the care decision that ended.
+    pub decision_id: Option<String>,
+    /// New brukare: informed about the lock (R1.1, R1.7).
+    pub brukare_informed: Option<bool>,
+    /// New brukare: accepted (`true`) or declined (`false`) (R1.7).
+    pub brukare_accepted: Option<bool>,
+    /// Existing brukare: the brukare's name (R1.8).
+    pub contact_name: Option<String>,
+    /// Existing brukare: a phone number to book the installation (R1.8).
+    pub contact_phone: Option<String>,
+    /// Existing brukare: the address (R1.8); entrance: the building's address (R1.4).
+    pub address: Option<String>,
+    /// Free text.
+    pub note: Option<String>,
+    /// When ordered.
+    pub created_at: i64,
+    /// Who ordered (`null`: the server itself or the admin token).
+    pub created_by: Option<String>,
+    /// Removal: when the care decision ends.
+    pub due_at: Option<i64>,
+    /// When the alarm group has booked the work.
+    pub scheduled_for: Option<i64>,
+    /// When it was booked.
+    pub scheduled_at: Option<i64>,
+    /// When the lock was installed.
+    pub installed_at: Option<i64>,
+    /// When the lock was removed.
+    pub removed_at: Option<i64>,
+    /// When cancelled.
+    pub cancelled_at: Option<i64>,
+    /// Why cancelled (`decision_ended`, `decision_extended`, or the canceller's text).
+    pub cancel_reason: Option<String>,
+    /// Who closed it (installed, removed, cancelled).
+    pub closed_by: Option<String>,
+    /// Last change.
+    pub updated_at: i64,
+}
+
+/// R1.1, R1.7: the authority's order for a new brukare.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CreateNewBrukareOrder {
+    /// Client-made id for a safe retry (made by the server when left out).
+    pub id: Option<String>,
+    /// The brukare.
+    pub brukare_id: String,
+    /// Whether the brukare has been informed about the lock.
+    pub brukare_informed: bool,
+    /// Whether the brukare accepted (`false`: declined; recorded, no installation).
+    pub accepted: bool,
+    /// Free text (at most 2000 characters).
+    pub note: Option<String>,
+}
+
+/// R1.3, R1.8: home care's order for an existing brukare. Name, phone and
+/// address are all required (400 when one is missing).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CreateExistingBrukareOrder {
+    /// Client-made id for a safe retry (made by the server when left out).
+    pub id: Option<String>,
+    /// The brukare.
+    pub brukare_id: String,
+    /// The brukare's name.
+    pub name: Option<String>,
+    /// A phone number to book the installation.
+    pub phone: Option<String>,
+    /// The address.
+    pub address: Option<String>,
+    /// Free text (at most 2000 characters).
+    pub note: Option<String>,
+}
+
+/// R1.4: an entrance lock (portlås) for a building where staff must get in
+/// and the brukare has no alarm and only receives care services.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CreateEntranceOrder {
+    /// Client-made id for a safe retry (made by the server when left out).
+    pub id: Option<String>,
+    /// The brukare in the building.
+    pub brukare_id: String,
+    /// The building's address.
+    pub building_address: Option<String>,
+    /// Must be `false`: an entrance lock is ordered where the brukare has no alarm.
+    pub brukare_has_alarm: Option<bool>,
+    /// A phone number to book the installation.
+    pub phone: Option<String>,
+    /// Free text (at most 2000 characters).
+    pub note: Option<String>,
+}
+
+/// Filter for orders.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrderQuery {
+    /// `active` (open or scheduled, the default), `all`, or one status.
+    pub status: Option<OrderStatusFilter>,
+    /// Only this kind.
+    pub kind: Option<OrderKind>,
+    /// Only this unit's (coordinators and unit managers: their own, the default).
+    pub unit_id: Option<String>,
+    /// Only this brukare's.
+    pub brukare_id: Option<String>,
+    /// At most this many, newest first (default 200, max 1000).
+    pub limit: Option<i64>,
+}
+
+/// Cancel an order (R1.5).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct CancelOrder {
+    /// Why (at most 2000 characters).
+    pub reason: Option<String>,
+}
+
+/// The alarm group books the work.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ScheduleOrder {
+    /// When (Unix seconds).
+    pub scheduled_for: i64,
+}
+
+/// R1.2: a brukare with a valid care decision and no installed door lock.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BrukareWithoutLock {
+    /// The brukare.
+    pub brukare_id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Address.
+    pub address: String,
+    /// Unit.
+    pub unit_id: String,
+    /// The valid decision that ends last.
+    pub decision_id: String,
+    /// When it ends.
+    pub decision_ends_at: i64,
+    /// The open (or scheduled) installation order, if any.
+    pub open_order_id: Option<String>,
+    /// Its status.
+    pub open_order_status: Option<OrderStatus>,
+    /// The brukare has declined a lock (R1.7): home care works to motivate (R1.2).
+    pub declined: bool,
+}
+
+/// Filter for the brukare without a lock.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WithoutLockQuery {
+    /// Only this unit's (coordinators and unit managers: their own, the default).
+    pub unit_id: Option<String>,
+}
+
 // ---------------------------------------------------------------- misc
 
 /// The outcome of a CSV import.

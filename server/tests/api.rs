@@ -678,6 +678,47 @@ async fn r1_6_r1_9_r1_10_commissioning_and_installation(b: Backend) {
         json!({"id": "b5", "unit_id": "u1", "display_name": "X Y.", "address": "Demogatan 5"}),
     )
     .await;
+    // R1.6: installing at a brukare with an open installation order (R1.7)
+    // closes the order, and R1.10 still tells the night patrol and coordinator.
+    let na = s.enroll("na1").await;
+    s.post(
+        "/v1/orders/new-brukare",
+        &na.token,
+        json!({"id": "ord-b5", "brukare_id": "b5", "brukare_informed": true, "accepted": true}),
+    )
+    .await
+    .ok();
+    s.clock.set(T0 + 600);
+    let (k11, _) = SoftwareKey::generate().unwrap();
+    s.post(
+        "/v1/locks",
+        &at.token,
+        json!({"lock_id": "l11", "public_key": hex::encode(k11.public_key().as_bytes())}),
+    )
+    .await
+    .ok();
+    s.post(
+        "/v1/locks/l11/install",
+        &at.token,
+        json!({"brukare_id": "b5"}),
+    )
+    .await
+    .ok();
+    let order = s.get("/v1/orders/ord-b5", &at.token).await.ok();
+    assert_eq!(order["status"], "installed");
+    assert_eq!(order["installed_at"], T0 + 600);
+    assert_eq!(order["lock_id"], "l11");
+    let co = s.enroll("co1").await;
+    let inbox = s.get("/v1/inbox", &co.token).await.ok();
+    assert!(
+        inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["routine_step"] == "R1.10" && m["lock_id"] == "l11"),
+        "{inbox}"
+    );
+    s.clock.set(T0);
     s.post(
         "/v1/locks/l9/install",
         &at.token,

@@ -92,6 +92,19 @@ fn template(method: &str, path: &str, key_hex: &str, deviation: &str) -> (Option
             json!({"lock_id": "l99", "public_key": key_hex, "kind": "entrance"})
         }
         ("POST", "/v1/locks/{id}/install") => json!({"brukare_id": "b1"}),
+        // Orders (R1).
+        ("POST", "/v1/orders/new-brukare") => {
+            json!({"id": "ord9", "brukare_id": "b1", "brukare_informed": true, "accepted": true, "note": "n"})
+        }
+        ("POST", "/v1/orders/existing-brukare") => {
+            json!({"id": "ord8", "brukare_id": "b1", "name": "n", "phone": "+46 8 1", "address": "a"})
+        }
+        ("POST", "/v1/orders/entrance") => {
+            json!({"id": "ord7", "brukare_id": "b1", "building_address": "a",
+                   "brukare_has_alarm": false, "phone": "08 1", "note": "n"})
+        }
+        ("POST", "/v1/orders/{id}/cancel") => json!({"reason": "r"}),
+        ("POST", "/v1/orders/{id}/scheduled") => json!({"scheduled_for": T0}),
         ("POST", _) => json!({}),
         _ => return (None, id_for(path, deviation)),
     };
@@ -104,6 +117,9 @@ fn id_for(path: &str, deviation: &str) -> String {
     }
     if path.starts_with("/v1/outages") {
         return "o1".to_owned();
+    }
+    if path.starts_with("/v1/orders") {
+        return "ord1".to_owned();
     }
     id_for_static(path).to_owned()
 }
@@ -229,10 +245,17 @@ async fn bad_input_to_every_endpoint_is_a_4xx(b: Backend) {
     )
     .await
     .ok();
+    // R1.4: an order `ord1` to aim at.
+    s.admin_post(
+        "/v1/orders/entrance",
+        json!({"id": "ord1", "brukare_id": "b1", "building_address": "Demogatan 1",
+               "brukare_has_alarm": false}),
+    )
+    .await;
     let devs = s.get("/v1/deviations", &admin).await.ok();
     let deviation = devs[0]["id"].as_str().unwrap().to_owned();
     let routes = nyckelfri_server::api::route_table();
-    assert!(routes.len() >= 48);
+    assert!(routes.len() >= 56);
     let mut requests = 0usize;
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
 

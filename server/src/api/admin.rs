@@ -17,7 +17,7 @@ use crate::model::{
     Staff, Unit, UnitSettings, UpdateDecision, UpdateDecisionResponse, Visit, VisitQuery,
 };
 use crate::state::AppState;
-use crate::{revocation, store};
+use crate::{orders, revocation, store};
 
 /// Longest visit, in hours.
 const MAX_VISIT_HOURS: i64 = 12;
@@ -545,6 +545,10 @@ pub(super) async fn create_decision(
     .execute(s.db().pool())
     .await
     .map_err(|e| conflict(e, format!("decision '{id}' already exists")))?;
+    // Care that goes on again no longer needs the server's removal orders.
+    let mut conn = s.db().pool().acquire().await?;
+    orders::decision_changed(&mut conn, &id, None, req.ends_at, now).await?;
+    drop(conn);
     Ok(Json(store::decision(s.db(), &id, now).await?))
 }
 
@@ -589,6 +593,8 @@ pub(super) async fn update_decision(
         .bind(&id)
         .execute(&mut *tx)
         .await?;
+    // R1.5, R1.11: care that ends takes its locks' removal with it.
+    orders::decision_changed(&mut tx, &id, Some(before.ends_at), req.ends_at, now).await?;
     let rows = sqlx::query(
         "SELECT token_id, expires FROM issued_tokens WHERE decision_id = $1 AND expires > $2 \
          AND expires > $3 AND revoked_at IS NULL",

@@ -18,7 +18,7 @@ use crate::model::{
     InstallLock, Lock, LockKind, LockQuery, LockState, RegisterLock, RegisterLockResponse, Role,
 };
 use crate::state::AppState;
-use crate::{revocation, store, time};
+use crate::{orders, revocation, store, time};
 
 fn readers() -> Vec<Role> {
     let mut r = MANAGERS.to_vec();
@@ -172,14 +172,26 @@ pub(super) async fn install(
         LockState::Commissioned => {}
     }
     let now = s.now();
+    let mut tx = db.pool().begin().await?;
     sqlx::query(
         "UPDATE locks SET brukare_id = $1, installed_at = $2 WHERE id = $3 AND removed_at IS NULL",
     )
     .bind(&b.id)
     .bind(now)
     .bind(&id)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?;
+    // R1.6: the brukare's open installation order is done.
+    orders::lock_installed(
+        &mut tx,
+        &id,
+        lock.kind,
+        &b.id,
+        caller.staff().map(|st| st.id.as_str()),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
     let (_, tz) = store::unit_tz(db, &b.unit_id).await?;
     let when = tz
         .timestamp_opt_local(now)
@@ -251,6 +263,8 @@ pub(super) async fn remove(
         .bind(&id)
         .execute(&mut *tx)
         .await?;
+    // R1.12: the lock's open removal order is done.
+    orders::lock_removed(&mut tx, &id, caller.staff().map(|st| st.id.as_str()), now).await?;
     let rows = sqlx::query(
         "SELECT token_id, expires FROM issued_tokens WHERE lock_id = $1 AND expires > $2 \
          AND revoked_at IS NULL",

@@ -6,6 +6,7 @@ pub use admin::{make_enrollment_code, revoke_device};
 mod device;
 mod locks;
 pub(crate) mod messages;
+mod orders;
 mod outages;
 
 use std::time::Instant;
@@ -191,6 +192,18 @@ fn routes() -> Routes {
         .get("/v1/locks/{id}", locks::get_one)
         .post("/v1/locks/{id}/install", locks::install)
         .post("/v1/locks/{id}/remove", locks::remove)
+        // Orders (R1): the authority, home care, the alarm group.
+        .get("/v1/orders", orders::list)
+        .post("/v1/orders/new-brukare", orders::create_new_brukare)
+        .post(
+            "/v1/orders/existing-brukare",
+            orders::create_existing_brukare,
+        )
+        .post("/v1/orders/entrance", orders::create_entrance)
+        .get("/v1/orders/{id}", orders::get_one)
+        .post("/v1/orders/{id}/cancel", orders::cancel)
+        .post("/v1/orders/{id}/scheduled", orders::schedule)
+        .get("/v1/brukare-without-lock", orders::without_lock)
         // Outages (R2): the coordinator, the alarm group, the managers.
         .get("/v1/outages", outages::list)
         .get("/v1/outages/{id}", outages::get_one)
@@ -269,7 +282,7 @@ impl Modify for SecurityAddon {
         title = "Nyckelfri server",
         description = "Reference backend for Nyckelfri keyless home care: device enrollment and \
                        sessions, the day bundle of visits and access tokens, signed revocation \
-                       lists, idempotent event upload, role inboxes, outage cases (routine R2), and \
+                       lists, idempotent event upload, role inboxes, orders (routine R1), outage cases (routine R2), and \
                        administration of units, staff, brukare, care decisions, visits, shifts and \
                        locks. Times are Unix \
                        seconds (UTC); public keys are hex SEC1; other bytes are base64. Every \
@@ -288,12 +301,16 @@ impl Modify for SecurityAddon {
         admin::list_visits, admin::create_visit, admin::cancel_visit,
         admin::list_shifts, admin::create_shift, admin::import_csv,
         locks::list, locks::register, locks::get_one, locks::install, locks::remove,
+        orders::list, orders::create_new_brukare, orders::create_existing_brukare,
+        orders::create_entrance, orders::get_one, orders::cancel, orders::schedule,
+        orders::without_lock,
         outages::list, outages::get_one, outages::working, outages::alarm_group,
         outages::night_patrol, outages::needs_assessor,
         outages::list_deviations, outages::deviation_reported,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::RowError,
-        crate::model::OutageReportData, crate::model::ReportStep, crate::model::OutageFilter)),
+        crate::model::OutageReportData, crate::model::ReportStep, crate::model::OutageFilter,
+        crate::model::OrderStatusFilter)),
     modifiers(&SecurityAddon),
     tags(
         (name = "public", description = "No authentication"),
@@ -301,6 +318,10 @@ impl Modify for SecurityAddon {
         (name = "messages", description = "Role inboxes: the routines' case-system messages"),
         (name = "admin", description = "Units, staff, devices, brukare, decisions, visits, shifts, import"),
         (name = "locks", description = "The alarm group: commissioning, installation, removal"),
+        (name = "orders", description = "Routine R1, installation and removal: the authority's order for a new \
+            brukare (R1.1, R1.7), home care's orders for an existing brukare (R1.3, R1.8) and for an entrance lock \
+            (R1.4), removal orders made when a care decision ends (R1.5, R1.11), the alarm group's booking, \
+            installation (R1.6, R1.10) and removal (R1.12), and the brukare still without a lock (R1.2)"),
         (name = "outages", description = "Routine R2, locks out of order: outage cases opened by the app's \
             `outage_report` events (POST /v1/events, data: OutageReportData), the care decision check (R2.7), \
             lock working again (R2.10), the alarm group (R2.11, R2.13), the night patrol by 17:00 (R2.12), \

@@ -223,10 +223,17 @@ impl TestServer {
         body: Vec<u8>,
     ) -> Resp {
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        // The server may answer a body it will not read (413) and close the
+        // connection: never hand that connection back to the pool, or the
+        // next request fails with a broken pipe.
+        let oversized = body.len() > 1024 * 1024;
         let mut r = self
             .client
             .request(m, format!("{}{}", self.base, path))
             .body(body);
+        if oversized {
+            r = r.header("connection", "close");
+        }
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }

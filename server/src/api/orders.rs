@@ -1,0 +1,677 @@
+//! Orders to the alarm group (routine R1): the authority's order for a new
+//! brukare (R1.1, R1.7), home care's orders for an existing brukare (R1.3,
+//! R1.8) and for an entrance lock (R1.4), the alarm group's booking,
+//! cancellation (R1.5), and home care's list of brukare still without a
+//! lock (R1.2). Removal orders (R1.5, R1.11) are made by the server when a
+//! care decision ends, and closed by `POST /v1/locks/{id}/remove` (R1.12);
+//! see `crate::orders`.
+
+use axum::extract::State;
+use sqlx::Row;
+
+use super::{Json, Path, Query};
+use crate::auth::Caller;
+use crate::codec;
+use crate::error::{Error, ErrorBody, Result};
+use crate::model::{
+    Brukare, BrukareWithoutLock, CancelOrder, CreateEntranceOrder, CreateExistingBrukareOrder,
+    CreateNewBrukareOrder, Order, OrderKind, OrderQuery, OrderStatus, OrderStatusFilter, Role,
+    ScheduleOrder, WithoutLockQuery,
+};
+use crate::orders::{
+    ACTIVE, ORDER_SELECT, cancel_in, message_alarm_group, message_role, order_in, row_order,
+};
+use crate::state::AppState;
+use crate::store;
+
+/// Longest client-made order id (the server's message ids are made from it).
+const MAX_ORDER_ID: usize = 40;
+
+/// Who reads orders and the list of brukare without a lock.
+const READERS: &[Role] = &[
+    Role::Coordinator,
+    Role::UnitManager,
+    Role::HeadOfOperations,
+    Role::NeedsAssessor,
+    Role::AlarmTechnician,
+];
+
+/// Home care: orders for existing brukare and entrance locks (own unit).
+const HOME_CARE: &[Role] = &[Role::Coordinator, Role::UnitManager];
+
+fn order_id(id: &Option<String>) -> Result<String> {
+    match id {
+        Some(id) => {
+            codec::check_id(id, "id")?;
+            if id.len() > MAX_ORDER_ID {
+                return Err(Error::bad(format!(
+                    "id must be 1 to {MAX_ORDER_ID} characters"
+                )));
+            }
+            Ok(id.clone())
+        }
+        None => codec::new_id("ord"),
+    }
+}
+
+fn check_phone(p: &str, what: &str) -> Result<()> {
+    let ok = (3..=32).contains(&p.len())
+        && p.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'))
+        && p.chars().any(|c| c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::bad(format!(
+            "{what} must be a phone number (digits, spaces, + - ( ), 3 to 32 characters)"
+        )))
+    }
+}
+
+fn check_note(note: &Option<String>, what: &str) -> Result<()> {
+    match note {
+        Some(n) => codec::check_text(n, 2000, what, true),
+        None => Ok(()),
+    }
+}
+
+/// A retry with the same id: the order as it is when it is the same order,
+/// 409 when the id is taken by another.
+async fn existing(
+    s: &AppState,
+    id: &str,
+    kind: OrderKind,
+    brukare_id: &str,
+) -> Result<Option<Order>> {
+    let mut conn = s.db().pool().acquire().await?;
+    match order_in(&mut conn, id).await {
+        Ok(o) if o.kind == kind && o.brukare_id == brukare_id => Ok(Some(o)),
+        Ok(_) => Err(Error::Conflict(format!(
+            "order id '{id}' is already used by another order"
+        ))),
+        Err(Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// 409 when the brukare already has an active order of one of `kinds`.
+async fn no_active(s: &AppState, brukare_id: &str, kinds: &str) -> Result<()> {
+    let other: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT id FROM orders WHERE brukare_id = $1 AND kind IN {kinds} AND status IN {ACTIVE} \
+         ORDER BY created_at, id LIMIT 1"
+    ))
+    .bind(brukare_id)
+    .fetch_optional(s.db().pool())
+    .await?;
+    match other {
+        Some(o) => Err(Error::Conflict(format!(
+            "brukare '{brukare_id}' already has an open installation order '{o}'"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// 409 when the brukare already has an installed door lock.
+async fn no_door_lock(s: &AppState, brukare_id: &str) -> Result<()> {
+    let lock: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM locks WHERE brukare_id = $1 AND kind = 'door' \
+         AND installed_at IS NOT NULL AND removed_at IS NULL ORDER BY id LIMIT 1",
+    )
+    .bind(brukare_id)
+    .fetch_optional(s.db().pool())
+    .await?;
+    match lock {
+        Some(l) => Err(Error::Conflict(format!(
+            "brukare '{brukare_id}' already has the lock '{l}' installed"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The columns an order is made with.
+struct NewOrder<'a> {
+    id: &'a str,
+    kind: OrderKind,
+    status: OrderStatus,
+    brukare: &'a Brukare,
+    informed: Option<bool>,
+    accepted: Option<bool>,
+    name: Option<&'a str>,
+    phone: Option<&'a str>,
+    address: Option<&'a str>,
+    note: Option<&'a str>,
+}
+
+/// Stores an order and sends its messages (one for each (role, step,
+/// subject, body)), in one transaction. A concurrent insert of the same id
+/// gives that order back.
+async fn store_order(
+    s: &AppState,
+    caller: &Caller,
+    n: &NewOrder<'_>,
+    messages: &[(Role, &str, &str, String)],
+) -> Result<Order> {
+    let now = s.now();
+    let from = caller.staff().map(|st| (st.id.as_str(), st.role));
+    let mut tx = s.db().pool().begin().await?;
+    let r = sqlx::query(
+        "INSERT INTO orders (id, kind, status, unit_id, brukare_id, brukare_informed, \
+         brukare_accepted, contact_name, contact_phone, address, note, created_at, created_by, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(n.id)
+    .bind(n.kind.as_str())
+    .bind(n.status.as_str())
+    .bind(&n.brukare.unit_id)
+    .bind(&n.brukare.id)
+    .bind(n.informed.map(i64::from))
+    .bind(n.accepted.map(i64::from))
+    .bind(n.name.map(str::to_owned))
+    .bind(n.phone.map(str::to_owned))
+    .bind(n.address.map(str::to_owned))
+    .bind(n.note.map(str::to_owned))
+    .bind(now)
+    .bind(from.map(|(id, _)| id.to_owned()))
+    .execute(&mut *tx)
+    .await?;
+    let o = order_in(&mut tx, n.id).await?;
+    if r.rows_affected() == 0 {
+        tx.commit().await?;
+        if o.kind != n.kind || o.brukare_id != n.brukare.id {
+            return Err(Error::Conflict(format!(
+                "order id '{}' is already used by another order",
+                n.id
+            )));
+        }
+        return Ok(o);
+    }
+    for (role, step, subject, body) in messages {
+        if *role == Role::AlarmTechnician {
+            message_alarm_group(&mut tx, &o, step, subject, body, from, now).await?;
+        } else {
+            message_role(&mut tx, &o, *role, step, subject, body, from, now).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(o)
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "ja" } else { "nej" }
+}
+
+/// R1.1, R1.7: the authority's order for a new brukare (needs assessors).
+/// It goes to the alarm group and to home care (the unit's coordinator) as
+/// messages, saying whether the brukare was informed and accepted. A
+/// declined order is recorded as `declined` and makes no installation work.
+#[utoipa::path(post, path = "/v1/orders/new-brukare", tag = "orders", security(("session" = [])),
+    request_body = CreateNewBrukareOrder,
+    responses((status = 200, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, description = "Unknown brukare", body = ErrorBody),
+        (status = 409, description = "An open installation order or an installed lock already exists, or the id is taken", body = ErrorBody)))]
+pub(super) async fn create_new_brukare(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(req): Json<CreateNewBrukareOrder>,
+) -> Result<Json<Order>> {
+    caller.require(&[Role::NeedsAssessor])?;
+    let id = order_id(&req.id)?;
+    codec::check_id(&req.brukare_id, "brukare_id")?;
+    check_note(&req.note, "note")?;
+    if let Some(o) = existing(&s, &id, OrderKind::NewBrukare, &req.brukare_id).await? {
+        return Ok(Json(o));
+    }
+    let b = store::brukare(s.db(), &req.brukare_id).await?;
+    let status = if req.accepted {
+        no_active(&s, &b.id, "('new_brukare', 'existing_brukare')").await?;
+        no_door_lock(&s, &b.id).await?;
+        OrderStatus::Open
+    } else {
+        OrderStatus::Declined
+    };
+    let outcome = if req.accepted {
+        "Brukaren har accepterat: låsvredet ska installeras."
+    } else {
+        "Brukaren har avböjt: ingen installation. Hemtjänsten arbetar för att motivera (R1.2)."
+    };
+    let body = format!(
+        "Ny brukare {} ({}), {}. Informerad om elektroniskt låsvred: {}. {outcome} \
+         Beställning {id}.{}",
+        b.display_name,
+        b.id,
+        b.address,
+        yes_no(req.brukare_informed),
+        req.note
+            .as_deref()
+            .map(|n| format!(" {n}"))
+            .unwrap_or_default()
+    );
+    let subject = if req.accepted {
+        "Beställning: låsvred till ny brukare"
+    } else {
+        "Ny brukare har avböjt låsvred"
+    };
+    let o = store_order(
+        &s,
+        &caller,
+        &NewOrder {
+            id: &id,
+            kind: OrderKind::NewBrukare,
+            status,
+            brukare: &b,
+            informed: Some(req.brukare_informed),
+            accepted: Some(req.accepted),
+            name: None,
+            phone: None,
+            address: None,
+            note: req.note.as_deref(),
+        },
+        &[
+            (Role::AlarmTechnician, "R1.7", subject, body.clone()),
+            (Role::Coordinator, "R1.7", subject, body),
+        ],
+    )
+    .await?;
+    Ok(Json(o))
+}
+
+/// R1.3, R1.8: home care's order for an existing brukare (coordinators and
+/// unit managers, own unit) to the alarm group. It must carry the
+/// brukare's name, a phone number to book the installation, and the
+/// address: 400 when one is missing.
+#[utoipa::path(post, path = "/v1/orders/existing-brukare", tag = "orders", security(("session" = [])),
+    request_body = CreateExistingBrukareOrder,
+    responses((status = 200, body = Order),
+        (status = 400, description = "Bad input, or name, phone or address missing (R1.8)", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "Unknown brukare", body = ErrorBody),
+        (status = 409, description = "An open installation order or an installed lock already exists, or the id is taken", body = ErrorBody)))]
+pub(super) async fn create_existing_brukare(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(req): Json<CreateExistingBrukareOrder>,
+) -> Result<Json<Order>> {
+    caller.require(HOME_CARE)?;
+    let id = order_id(&req.id)?;
+    codec::check_id(&req.brukare_id, "brukare_id")?;
+    let blank = |v: &Option<String>| v.as_deref().is_none_or(|t| t.trim().is_empty());
+    let missing: Vec<&str> = [
+        ("name", &req.name),
+        ("phone", &req.phone),
+        ("address", &req.address),
+    ]
+    .into_iter()
+    .filter(|(_, v)| blank(v))
+    .map(|(k, _)| k)
+    .collect();
+    if !missing.is_empty() {
+        return Err(Error::bad(format!(
+            "an order for an existing brukare must carry the brukare's name, a phone number to \
+             book the installation and the address (R1.8); missing: {}",
+            missing.join(", ")
+        )));
+    }
+    let name = req.name.as_deref().unwrap_or_default();
+    let phone = req.phone.as_deref().unwrap_or_default();
+    let address = req.address.as_deref().unwrap_or_default();
+    codec::check_text(name, 100, "name", false)?;
+    check_phone(phone, "phone")?;
+    codec::check_text(address, 200, "address", false)?;
+    check_note(&req.note, "note")?;
+    if let Some(o) = existing(&s, &id, OrderKind::ExistingBrukare, &req.brukare_id).await? {
+        caller.require_unit(&o.unit_id)?;
+        return Ok(Json(o));
+    }
+    let b = store::brukare(s.db(), &req.brukare_id).await?;
+    caller.require_unit(&b.unit_id)?;
+    no_active(&s, &b.id, "('new_brukare', 'existing_brukare')").await?;
+    no_door_lock(&s, &b.id).await?;
+    let body = format!(
+        "Hemtjänsten beställer elektroniskt låsvred till {name} ({}). Adress: {address}. \
+         Telefon för att boka installation: {phone}. Beställning {id}.{}",
+        b.id,
+        req.note
+            .as_deref()
+            .map(|n| format!(" {n}"))
+            .unwrap_or_default()
+    );
+    let o = store_order(
+        &s,
+        &caller,
+        &NewOrder {
+            id: &id,
+            kind: OrderKind::ExistingBrukare,
+            status: OrderStatus::Open,
+            brukare: &b,
+            informed: None,
+            accepted: None,
+            name: Some(name),
+            phone: Some(phone),
+            address: Some(address),
+            note: req.note.as_deref(),
+        },
+        &[(
+            Role::AlarmTechnician,
+            "R1.8",
+            "Beställning: låsvred till befintlig brukare",
+            body,
+        )],
+    )
+    .await?;
+    Ok(Json(o))
+}
+
+/// R1.4: home care orders an entrance lock (portlås) for a building where
+/// staff must get in and the brukare has no alarm and only receives care
+/// services (coordinators and unit managers, own unit).
+#[utoipa::path(post, path = "/v1/orders/entrance", tag = "orders", security(("session" = [])),
+    request_body = CreateEntranceOrder,
+    responses((status = 200, body = Order),
+        (status = 400, description = "Bad input, no building address, or the brukare has an alarm (R1.4)", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "Unknown brukare", body = ErrorBody),
+        (status = 409, description = "An open entrance order exists, or the id is taken", body = ErrorBody)))]
+pub(super) async fn create_entrance(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(req): Json<CreateEntranceOrder>,
+) -> Result<Json<Order>> {
+    caller.require(HOME_CARE)?;
+    let id = order_id(&req.id)?;
+    codec::check_id(&req.brukare_id, "brukare_id")?;
+    let address = req
+        .building_address
+        .as_deref()
+        .filter(|a| !a.trim().is_empty())
+        .ok_or_else(|| {
+            Error::bad(
+                "an entrance lock order must carry the building's address (building_address)",
+            )
+        })?;
+    codec::check_text(address, 200, "building_address", false)?;
+    match req.brukare_has_alarm {
+        None => {
+            return Err(Error::bad(
+                "say whether the brukare has an alarm (brukare_has_alarm): an entrance lock is \
+                 ordered where the brukare has no alarm and only receives care services (R1.4)",
+            ));
+        }
+        Some(true) => {
+            return Err(Error::bad(
+                "an entrance lock is ordered only where the brukare has no alarm and only \
+                 receives care services (R1.4)",
+            ));
+        }
+        Some(false) => {}
+    }
+    if let Some(p) = &req.phone {
+        check_phone(p, "phone")?;
+    }
+    check_note(&req.note, "note")?;
+    if let Some(o) = existing(&s, &id, OrderKind::Entrance, &req.brukare_id).await? {
+        caller.require_unit(&o.unit_id)?;
+        return Ok(Json(o));
+    }
+    let b = store::brukare(s.db(), &req.brukare_id).await?;
+    caller.require_unit(&b.unit_id)?;
+    no_active(&s, &b.id, "('entrance')").await?;
+    let body = format!(
+        "Hemtjänsten beställer portlås till {address}, där personalen behöver komma in till {} \
+         ({}), som inte har larm och bara har hemtjänstinsatser.{} Beställning {id}.{}",
+        b.display_name,
+        b.id,
+        req.phone
+            .as_deref()
+            .map(|p| format!(" Telefon: {p}."))
+            .unwrap_or_default(),
+        req.note
+            .as_deref()
+            .map(|n| format!(" {n}"))
+            .unwrap_or_default()
+    );
+    let o = store_order(
+        &s,
+        &caller,
+        &NewOrder {
+            id: &id,
+            kind: OrderKind::Entrance,
+            status: OrderStatus::Open,
+            brukare: &b,
+            informed: None,
+            accepted: None,
+            name: None,
+            phone: req.phone.as_deref(),
+            address: Some(address),
+            note: req.note.as_deref(),
+        },
+        &[(Role::AlarmTechnician, "R1.4", "Beställning: portlås", body)],
+    )
+    .await?;
+    Ok(Json(o))
+}
+
+/// The unit a list is about: coordinators and unit managers their own (the
+/// default; another unit is 403); everyone else all units or `unit_id`.
+fn list_unit(caller: &Caller, unit_id: &Option<String>) -> Result<String> {
+    let asked = codec::filter_id(unit_id, "unit_id")?;
+    match caller.staff() {
+        Some(st) if matches!(st.role, Role::Coordinator | Role::UnitManager) => {
+            if asked.is_empty() {
+                Ok(st.unit_id.clone())
+            } else {
+                caller.require_unit(&asked)?;
+                Ok(asked)
+            }
+        }
+        _ => Ok(asked),
+    }
+}
+
+/// Orders, newest first: active ones (open or scheduled) by default. The
+/// alarm group (technicians), the head of operations and needs assessors
+/// see all units; coordinators and unit managers their own.
+#[utoipa::path(get, path = "/v1/orders", tag = "orders", security(("session" = [])), params(OrderQuery),
+    responses((status = 200, body = Vec<Order>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub(super) async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<OrderQuery>,
+) -> Result<Json<Vec<Order>>> {
+    caller.require(READERS)?;
+    let unit = list_unit(&caller, &q.unit_id)?;
+    let brukare = codec::filter_id(&q.brukare_id, "brukare_id")?;
+    let limit = q.limit.unwrap_or(200);
+    if !(1..=1000).contains(&limit) {
+        return Err(Error::bad("limit must be 1 to 1000"));
+    }
+    let status = match q.status.unwrap_or(OrderStatusFilter::Active) {
+        OrderStatusFilter::Active => ACTIVE.to_owned(),
+        OrderStatusFilter::All => {
+            "('open', 'scheduled', 'installed', 'removed', 'cancelled', 'declined')".to_owned()
+        }
+        // A single status from the closed enum: safe to inline.
+        one => format!("('{}')", one.as_str()),
+    };
+    let kind = q.kind.map(|k| k.as_str()).unwrap_or_default();
+    let rows = sqlx::query(&format!(
+        "{ORDER_SELECT} WHERE o.status IN {status} AND ($1 = '' OR o.unit_id = $1) \
+         AND ($2 = '' OR o.kind = $2) AND ($3 = '' OR o.brukare_id = $3) \
+         ORDER BY o.created_at DESC, o.id LIMIT $4"
+    ))
+    .bind(&unit)
+    .bind(kind)
+    .bind(&brukare)
+    .bind(limit)
+    .fetch_all(s.db().pool())
+    .await?;
+    Ok(Json(rows.iter().map(row_order).collect::<Result<_>>()?))
+}
+
+/// One order.
+#[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders", security(("session" = [])),
+    params(("id" = String, Path, description = "Order id")),
+    responses((status = 200, body = Order), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub(super) async fn get_one(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Order>> {
+    codec::check_id(&id, "order id")?;
+    caller.require(READERS)?;
+    let mut conn = s.db().pool().acquire().await?;
+    let o = order_in(&mut conn, &id).await?;
+    caller.require_unit(&o.unit_id)?;
+    Ok(Json(o))
+}
+
+/// Cancel an open or scheduled order (R1.5: a planned installation or a
+/// removal that is no longer needed); the alarm group is told. Home care
+/// (own unit), the head of operations, needs assessors and technicians.
+/// Cancelling a cancelled order answers it as it is; a closed one is 409.
+#[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", security(("session" = [])),
+    params(("id" = String, Path, description = "Order id")), request_body = CancelOrder,
+    responses((status = 200, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Installed, removed or declined", body = ErrorBody)))]
+pub(super) async fn cancel(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<CancelOrder>,
+) -> Result<Json<Order>> {
+    codec::check_id(&id, "order id")?;
+    caller.require(READERS)?;
+    check_note(&req.reason, "reason")?;
+    let now = s.now();
+    let from = caller.staff().map(|st| (st.id.as_str(), st.role));
+    // A write first (db.rs): it takes the row before the checks read it.
+    let mut tx = s.db().pool().begin().await?;
+    sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1")
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    let o = order_in(&mut tx, &id).await?;
+    caller.require_unit(&o.unit_id)?;
+    match o.status {
+        OrderStatus::Cancelled => return Ok(Json(o)),
+        st if !st.is_active() => {
+            return Err(Error::Conflict(format!(
+                "order '{id}' is {} and cannot be cancelled",
+                st.as_str()
+            )));
+        }
+        _ => {}
+    }
+    let reason = req
+        .reason
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+        .unwrap_or("no longer needed");
+    let o = cancel_in(&mut tx, &id, reason, from, now).await?;
+    tx.commit().await?;
+    Ok(Json(o))
+}
+
+/// The alarm group books the work (technicians): the order becomes
+/// `scheduled`, with `scheduled_for`. Booking again moves the time.
+#[utoipa::path(post, path = "/v1/orders/{id}/scheduled", tag = "orders", security(("session" = [])),
+    params(("id" = String, Path, description = "Order id")), request_body = ScheduleOrder,
+    responses((status = 200, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Not open or scheduled", body = ErrorBody)))]
+pub(super) async fn schedule(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<ScheduleOrder>,
+) -> Result<Json<Order>> {
+    codec::check_id(&id, "order id")?;
+    caller.require(&[Role::AlarmTechnician])?;
+    codec::check_time(req.scheduled_for, "scheduled_for")?;
+    let now = s.now();
+    let mut tx = s.db().pool().begin().await?;
+    let r = sqlx::query(&format!(
+        "UPDATE orders SET status = 'scheduled', scheduled_for = $1, scheduled_at = $2, \
+         updated_at = $2 WHERE id = $3 AND status IN {ACTIVE}"
+    ))
+    .bind(req.scheduled_for)
+    .bind(now)
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?;
+    let o = order_in(&mut tx, &id).await?;
+    if r.rows_affected() == 0 {
+        return Err(Error::Conflict(format!(
+            "order '{id}' is {} and cannot be scheduled",
+            o.status.as_str()
+        )));
+    }
+    tx.commit().await?;
+    Ok(Json(o))
+}
+
+/// R1.2: brukare with a care decision valid now and no installed door
+/// lock, with their open installation order (if any) and whether they
+/// have declined — home care makes sure locks are installed and motivates
+/// those who have none. Coordinators and unit managers: own unit (the
+/// default); others all units or `unit_id`.
+#[utoipa::path(get, path = "/v1/brukare-without-lock", tag = "orders", security(("session" = [])),
+    params(WithoutLockQuery),
+    responses((status = 200, body = Vec<BrukareWithoutLock>), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(super) async fn without_lock(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<WithoutLockQuery>,
+) -> Result<Json<Vec<BrukareWithoutLock>>> {
+    caller.require(READERS)?;
+    let unit = list_unit(&caller, &q.unit_id)?;
+    let now = s.now();
+    let rows = sqlx::query(&format!(
+        "SELECT b.id, b.display_name, b.address, b.unit_id, d.id AS decision_id, \
+                d.ends_at AS decision_ends_at, \
+                (SELECT o.id FROM orders o WHERE o.brukare_id = b.id \
+                   AND o.kind IN ('new_brukare', 'existing_brukare') AND o.status IN {ACTIVE} \
+                   ORDER BY o.created_at, o.id LIMIT 1) AS open_order_id, \
+                (SELECT o.status FROM orders o WHERE o.brukare_id = b.id \
+                   AND o.kind IN ('new_brukare', 'existing_brukare') AND o.status IN {ACTIVE} \
+                   ORDER BY o.created_at, o.id LIMIT 1) AS open_order_status, \
+                (SELECT COUNT(*) FROM orders o WHERE o.brukare_id = b.id \
+                   AND o.status = 'declined') AS declined \
+         FROM brukare b JOIN decisions d ON d.brukare_id = b.id \
+         WHERE d.starts_at <= $1 AND d.ends_at > $1 AND ($2 = '' OR b.unit_id = $2) \
+           AND NOT EXISTS (SELECT 1 FROM locks l WHERE l.brukare_id = b.id AND l.kind = 'door' \
+                           AND l.installed_at IS NOT NULL AND l.removed_at IS NULL) \
+         ORDER BY b.unit_id, b.id, d.ends_at DESC, d.id LIMIT 5000"
+    ))
+    .bind(now)
+    .bind(&unit)
+    .fetch_all(s.db().pool())
+    .await?;
+    let mut out: Vec<BrukareWithoutLock> = Vec::new();
+    for r in &rows {
+        let id: String = r.try_get("id")?;
+        // One line per brukare: the decision that ends last (first in order).
+        if out.last().is_some_and(|l| l.brukare_id == id) {
+            continue;
+        }
+        out.push(BrukareWithoutLock {
+            brukare_id: id,
+            display_name: r.try_get("display_name")?,
+            address: r.try_get("address")?,
+            unit_id: r.try_get("unit_id")?,
+            decision_id: r.try_get("decision_id")?,
+            decision_ends_at: r.try_get("decision_ends_at")?,
+            open_order_id: r.try_get("open_order_id")?,
+            open_order_status: r
+                .try_get::<Option<String>, _>("open_order_status")?
+                .map(|st| OrderStatus::parse(&st))
+                .transpose()?,
+            declined: r.try_get::<i64, _>("declined")? > 0,
+        });
+    }
+    Ok(Json(out))
+}
