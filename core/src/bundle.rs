@@ -133,6 +133,11 @@ pub(crate) fn apply(tx: &Transaction<'_>, time: &TrustedTime, b: &DayBundle) -> 
             ],
         )?;
     }
+    // The bundle holds every key the server vouches for now: a key it no
+    // longer sends (a removed lock, a revoked token, a cancelled visit) must
+    // not stay usable on the phone. Expired keys stay a while, to explain
+    // "expired" rather than "no key".
+    tx.execute("DELETE FROM tokens WHERE expires > ?1", [b.server_time])?;
     for t in &b.tokens {
         store_token(tx, &t.0)?;
     }

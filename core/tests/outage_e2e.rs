@@ -19,7 +19,6 @@ use std::sync::Arc;
 use nyckelfri_core::guidance::{FailureKind, Language, StepAction};
 use nyckelfri_core::{FailedLockReport, KeyStatus, UnlockListener, UnlockOutcome, UnlockStep};
 use nyckelfri_server::model::Role;
-use serde_json::Value;
 use server_env::{Env, MORNING};
 
 /// Monday 2026-11-23, 14:00 in Stockholm.
@@ -28,30 +27,6 @@ const TWO_PM: i64 = MORNING + 7 * 3_600;
 struct Quiet;
 impl UnlockListener for Quiet {
     fn on_step(&self, _: UnlockStep) {}
-}
-
-fn admin(env: &Env, method: &str, path: &str, body: Option<Value>) -> Value {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    env.rt.block_on(async {
-        let c = reqwest::Client::new();
-        let url = format!("{}{path}", env.server().url());
-        let req = match method {
-            "GET" => c.get(url),
-            _ => c
-                .post(url)
-                .header("content-type", "application/json")
-                .body(body.unwrap_or(Value::Null).to_string()),
-        };
-        let resp = req
-            .bearer_auth(env.server().admin_token())
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        assert!(status.is_success(), "{method} {path}: {status} {text}");
-        serde_json::from_str(&text).unwrap()
-    })
 }
 
 #[test]
@@ -125,7 +100,7 @@ fn a_lock_failing_at_14_is_guided_reported_escalated_before_17_and_closed_r2_6_r
     assert_eq!(app.pending_events().unwrap(), 0);
 
     // The coordinator's view: the case, the decision's validity, the deadline.
-    let open = admin(&env, "GET", "/v1/outages?status=open", None);
+    let open = env.admin("GET", "/v1/outages?status=open", None);
     let case = open
         .as_array()
         .unwrap()
@@ -142,35 +117,32 @@ fn a_lock_failing_at_14_is_guided_reported_escalated_before_17_and_closed_r2_6_r
     // At 14:30 the coordinator informs the alarm group (R2.11) and tells the
     // night patrol, well before 17:00 (R2.12).
     env.config.clock.advance(30 * 60);
-    admin(
-        &env,
+    env.admin(
         "POST",
         &format!("/v1/outages/{id}/alarm-group"),
         Some(serde_json::json!({})),
     );
-    admin(
-        &env,
+    env.admin(
         "POST",
         &format!("/v1/outages/{id}/night-patrol"),
         Some(serde_json::json!({})),
     );
-    let case = admin(&env, "GET", &format!("/v1/outages/{id}"), None);
+    let case = env.admin("GET", &format!("/v1/outages/{id}"), None);
     assert!(case["night_patrol_messaged_at"].as_i64().unwrap() < deadline);
     // Still not overdue after 17:00: it was messaged in time.
     env.config.clock.advance(3 * 3_600);
-    let case = admin(&env, "GET", &format!("/v1/outages/{id}"), None);
+    let case = env.admin("GET", &format!("/v1/outages/{id}"), None);
     assert_eq!(case["night_patrol_overdue"], false);
 
     // The alarm group fixed it: the lock works again (R2.10).
-    admin(
-        &env,
+    env.admin(
         "POST",
         &format!("/v1/outages/{id}/working"),
         Some(serde_json::json!({})),
     );
-    let case = admin(&env, "GET", &format!("/v1/outages/{id}"), None);
+    let case = env.admin("GET", &format!("/v1/outages/{id}"), None);
     assert_eq!(case["status"], "closed");
-    let open = admin(&env, "GET", "/v1/outages?status=open", None);
+    let open = env.admin("GET", "/v1/outages?status=open", None);
     assert!(
         open.as_array()
             .unwrap()

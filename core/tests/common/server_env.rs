@@ -141,4 +141,40 @@ impl Env {
         .unwrap();
         (app, clocks)
     }
+
+    /// Calls the server's API as the administrator; panics on a non-2xx.
+    pub fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        // The test's own client (the app's client configures its own TLS).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        self.rt.block_on(async {
+            let c = reqwest::Client::new();
+            let url = format!("{}{path}", self.server().url());
+            let req = match method {
+                "GET" => c.get(url),
+                "PATCH" => c.patch(url),
+                _ => c.post(url),
+            };
+            let req = match body {
+                Some(b) => req
+                    .header("content-type", "application/json")
+                    .body(b.to_string()),
+                None if method == "GET" => req,
+                None => req.header("content-type", "application/json").body("{}"),
+            };
+            let resp = req
+                .bearer_auth(self.server().admin_token())
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status();
+            let text = resp.text().await.unwrap();
+            assert!(status.is_success(), "{method} {path}: {status} {text}");
+            serde_json::from_str(&text).unwrap()
+        })
+    }
 }
