@@ -140,6 +140,22 @@ fn assert_day(s: &Value, transport: &str, routine: &[&str]) {
         steps[1]
     );
 
+    // The morning's installation (R1.3, R1.6, R1.8, R1.9, R1.10): ordered,
+    // commissioned, demonstrated, the receipt signed, in service.
+    let i = &s["installation"];
+    assert_eq!(i["commissioned"], "ok", "{i}");
+    assert_eq!(
+        (
+            i["demonstration_moves"].as_u64(),
+            i["demonstration_ok"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    assert_eq!(i["receipt_verified"], true);
+    assert!(i["receipt_pdf_bytes"].as_u64().unwrap() > 1000);
+    assert_eq!(i["in_service"], true);
+    assert_eq!(i["order_status"], "installed");
+
     // The coordinator got the failed lock's report and worked the routine:
     // decision checked (R2.7), alarm group told (R2.11), night patrol told
     // before 17:00 (R2.12), the lock marked working again (R2.10).

@@ -8,7 +8,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::exit::{CliError, Exit};
+use super::server_api::Api;
+use crate::exit::CliError;
 
 /// A field of a JSON object, or null.
 fn field<'a>(v: &'a Value, key: &str) -> &'a Value {
@@ -38,73 +39,23 @@ pub struct CaseReport {
     pub closed: bool,
 }
 
-struct Api {
-    http: reqwest::Client,
-    url: String,
-    token: String,
-}
-
-impl Api {
-    async fn call(&self, method: &str, path: &str) -> Result<Value, CliError> {
-        let url = format!("{}{path}", self.url);
-        let req = match method {
-            "GET" => self.http.get(url),
-            _ => self
-                .http
-                .post(url)
-                .header("content-type", "application/json")
-                .body("{}"),
-        };
-        let resp = req.bearer_auth(&self.token).send().await.map_err(|e| {
-            CliError::new(
-                Exit::Unreachable,
-                format!("coordinator call {path}: {e}"),
-                "is the demo server running?",
-            )
-        })?;
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
-        if !status.is_success() {
-            return Err(CliError::new(
-                Exit::Failed,
-                format!("coordinator call {path}: {status} {text}"),
-                "this is a bug in the demo; please report it",
-            ));
-        }
-        serde_json::from_str(&text).map_err(|e| {
-            CliError::new(
-                Exit::Failed,
-                format!("coordinator call {path}: {e}"),
-                "report it",
-            )
-        })
-    }
-}
-
 /// Handles every open outage case of the day, as the coordinator.
 pub async fn handle_open_cases(url: &str, admin_token: &str) -> Result<Vec<CaseReport>, CliError> {
-    // reqwest is built without a TLS provider of its own; loopback needs none,
-    // but the client still wants one installed.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let api = Api {
-        http: reqwest::Client::new(),
-        url: url.to_owned(),
-        token: admin_token.to_owned(),
-    };
-    let open = api.call("GET", "/v1/outages?status=open").await?;
+    let api = Api::new(url, admin_token);
+    let open = api.call("GET", "/v1/outages?status=open", None).await?;
     let mut reports = Vec::new();
     for case in open.as_array().cloned().unwrap_or_default() {
         let Some(id) = field(&case, "id").as_str().map(str::to_owned) else {
             continue;
         };
-        api.call("POST", &format!("/v1/outages/{id}/alarm-group"))
+        api.call("POST", &format!("/v1/outages/{id}/alarm-group"), None)
             .await?; // R2.11
-        api.call("POST", &format!("/v1/outages/{id}/night-patrol"))
+        api.call("POST", &format!("/v1/outages/{id}/night-patrol"), None)
             .await?; // R2.12
-        let told = api.call("GET", &format!("/v1/outages/{id}")).await?;
-        api.call("POST", &format!("/v1/outages/{id}/working"))
+        let told = api.call("GET", &format!("/v1/outages/{id}"), None).await?;
+        api.call("POST", &format!("/v1/outages/{id}/working"), None)
             .await?; // R2.10
-        let after = api.call("GET", &format!("/v1/outages/{id}")).await?;
+        let after = api.call("GET", &format!("/v1/outages/{id}"), None).await?;
         let deadline = field(&told, "night_patrol_deadline_at")
             .as_i64()
             .unwrap_or(0);

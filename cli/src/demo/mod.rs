@@ -10,7 +10,9 @@ mod clock;
 mod coordinator;
 mod day;
 mod fleet;
+mod installation;
 mod report;
+mod server_api;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -75,7 +77,19 @@ pub async fn run(
             })
         })
         .collect::<Result<Vec<_>, CliError>>()?;
-    let locks = simlocks::build(&keys, &backend.issuer()?, u64::try_from(start).unwrap_or(0))?;
+    let mut locks = simlocks::build(&keys, &backend.issuer()?, u64::try_from(start).unwrap_or(0))?;
+    // A lock still in its box for the morning's installation; the
+    // technician presses its setup button when fitting it.
+    let (new_key, _) = nyckelfri_protocol::SoftwareKey::generate()
+        .map_err(|e| CliError::failed(format!("a key for the new lock: {e}")))?;
+    let new_lock_key = nyckelfri_protocol::Signer::public_key(&new_key);
+    let new_lock = nyckelfri_lock::SimulatedLock::new(
+        Box::new(new_key),
+        nyckelfri_lock::LockConfig::factory_new(),
+        u64::try_from(start).unwrap_or(0),
+    );
+    new_lock.controls().press_setup_button();
+    locks.push(new_lock);
     let fleet = fleet::Fleet::start(medium, locks).await?;
     clock.add_locks(fleet.controls());
     style.say(format!("  locks   {}", fleet.note));
@@ -121,6 +135,39 @@ pub async fn run(
         first.keys,
         valid_until.as_deref().unwrap_or("—")
     ));
+
+    // Before the round: the alarm group installs a lock (R1).
+    style.say(format!(
+        "{}  {}",
+        hhmm(tz, clock.now()),
+        style.bold("Installation at Elsa N. (R1)")
+    ));
+    let technician_code = demo
+        .enrollment_codes
+        .iter()
+        .find(|(role, _)| role.as_str() == "alarm_technician")
+        .map(|(_, c)| c.code.clone())
+        .ok_or_else(|| CliError::failed("the demo data has no alarm technician".to_owned()))?;
+    let api = server_api::Api::new(&backend.url, &backend.admin_token()?);
+    let install = installation::install(
+        dir.path(),
+        &api,
+        &backend.url,
+        technician_code,
+        &new_lock_key,
+        AppConfig {
+            database_path: dir.path().join("technician.sqlite3").display().to_string(),
+            connect_timeout_ms: fleet.connect_timeout_ms(),
+            message_timeout_ms: fleet.message_timeout_ms(),
+            sync_backoff_ms: 20,
+        },
+        fleet.transport.clone(),
+        Box::new(clock.phone.clone()),
+        style,
+        lang,
+    )
+    .await?;
+    style.say("");
 
     let mut stage = Stage {
         app,
@@ -189,6 +236,7 @@ pub async fn run(
         events_duplicated_on_server: duplicated,
         events_pending: pending,
         coordinator: cases,
+        installation: install,
         problems: Vec::new(),
         elapsed_ms: 0,
     };

@@ -77,6 +77,8 @@ pub struct DemoReport {
     pub events_duplicated_on_server: usize,
     /// Events still waiting on the device at the end.
     pub events_pending: u32,
+    /// The morning's installation (R1).
+    pub installation: super::installation::InstallationReport,
     /// The outage cases the coordinator handled (R2.7, R2.10-R2.12).
     pub coordinator: Vec<super::coordinator::CaseReport>,
     /// Why `ok` is false (empty when it is true).
@@ -110,6 +112,16 @@ impl DemoReport {
                 "offline: none of {} doors opened",
                 self.offline_attempts
             ));
+        }
+        let i = &self.installation;
+        if !(i.commissioned == "ok"
+            && i.demonstration_ok == i.demonstration_moves
+            && i.demonstration_moves == 2
+            && i.receipt_verified
+            && i.in_service
+            && i.order_status == "installed")
+        {
+            p.push(format!("the installation did not complete: {i:?}"));
         }
         let failed_locks = self.visits.iter().filter(|v| !v.expected_to_open).count();
         if self.coordinator.len() < failed_locks.min(1) {
