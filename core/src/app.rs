@@ -9,7 +9,7 @@ use crate::bundle::{self, DayBundle};
 use crate::db::Store;
 use crate::error::{Error, NyckelfriError, Result};
 use crate::guidance::{FailureKind, GuidanceStep, Language};
-use crate::install::{CommissionedLock, DemonstrationStep};
+use crate::install::{CommissionedLock, DemonstrationStep, InstallationOrder};
 use crate::keys;
 use crate::model::{EventView, KeyStatus, ReceiptView, UnitSettings, UnlockOutcome, VisitView};
 use crate::outage::{self, FailedLockReport, OutageReportView};
@@ -174,6 +174,13 @@ impl NyckelfriApp {
     pub async fn sync(&self) -> Result<SyncReport, NyckelfriError> {
         let app = &self.inner;
         sync::sync(app, app.sync_backoff).await
+    }
+
+    /// The alarm group's open orders: installations from the authority or
+    /// home care (R1.1, R1.3), entrance locks (R1.4), removals when care has
+    /// ended (R1.11), newest first. Needs the network.
+    pub async fn installation_orders(&self) -> Result<Vec<InstallationOrder>, NyckelfriError> {
+        crate::install::orders(&self.inner).await
     }
 
     /// The alarm group's technician commissions a new lock (R1.6, R1.9):

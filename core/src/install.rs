@@ -384,3 +384,39 @@ pub(crate) async fn remove_lock(
     }
     Ok(outcome)
 }
+
+/// An installation, entrance-lock or removal order, as the technician sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, uniffi::Record)]
+pub struct InstallationOrder {
+    /// The order's id.
+    pub id: String,
+    /// "new_brukare", "existing_brukare", "entrance" or "removal".
+    pub kind: String,
+    /// "open", "scheduled", "installed", "removed", "cancelled" or "declined".
+    pub status: String,
+    /// The brukare.
+    pub brukare_id: String,
+    /// The brukare's name as shown at the door.
+    pub brukare_display_name: String,
+    /// The lock, for removal orders and once installed.
+    pub lock_id: Option<String>,
+    /// Who to call to book the visit (R1.8).
+    pub contact_name: Option<String>,
+    /// Their phone number (R1.8).
+    pub contact_phone: Option<String>,
+    /// Where (R1.8).
+    pub address: Option<String>,
+    /// By when (removal orders: the decision's end).
+    pub due_at: Option<i64>,
+    /// When the visit is booked.
+    pub scheduled_for: Option<i64>,
+    /// When the order was made.
+    pub created_at: i64,
+}
+
+/// The alarm group's open orders (installations, entrance locks, removals),
+/// newest first. Needs the network.
+pub(crate) async fn orders(app: &AppInner) -> Result<Vec<InstallationOrder>, NyckelfriError> {
+    let (client, session) = sync::authorized(app, app.sync_backoff).await?;
+    Ok(client.get("/v1/orders", &session).await?)
+}

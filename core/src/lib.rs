@@ -35,7 +35,7 @@ pub use agreement::{BrukareConsent, InstallationReceipt, SignatureStroke, Stroke
 pub use app::{AppConfig, NyckelfriApp, TrustedTimeView};
 pub use bundle::{DayBundle, HexBytes, LockInfo, Visit};
 pub use error::NyckelfriError;
-pub use install::{CommissionedLock, DemonstrationStep};
+pub use install::{CommissionedLock, DemonstrationStep, InstallationOrder};
 pub use model::{
     EventView, KeyStatus, ReceiptView, UnitSettings, UnlockOutcome, UnlockStep, VisitView,
 };

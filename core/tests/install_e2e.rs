@@ -70,6 +70,18 @@ fn order_install_demonstrate_receipt_first_visit_decision_ends_removal_no_more_k
     env.rt
         .block_on(tech.enroll(env.server().url(), code, "tech".into()))
         .unwrap();
+    // The order is on the technician's list, with whom to call and where (R1.8).
+    let list = env.rt.block_on(tech.installation_orders()).unwrap();
+    let listed = list
+        .iter()
+        .find(|o| o.id == order_id)
+        .expect("the order on the list");
+    assert_eq!(
+        (listed.kind.as_str(), listed.status.as_str()),
+        ("existing_brukare", "open")
+    );
+    assert_eq!(listed.contact_phone.as_deref(), Some("+46 70 123 45 67"));
+    assert_eq!(listed.address.as_deref(), Some("Demogatan 41, 2 tr"));
     let key = SoftwareKey::generate().unwrap().0;
     let label = hex::encode(key.public_key().as_bytes());
     let lock = env.locks.add(SimulatedLock::new(
@@ -187,6 +199,11 @@ fn order_install_demonstrate_receipt_first_visit_decision_ends_removal_no_more_k
         .unwrap_or_else(|| panic!("no removal order: {removals}"))
         .clone();
     assert_eq!(removal["lock_id"], LOCK);
+    let list = env.rt.block_on(tech.installation_orders()).unwrap();
+    assert!(
+        list.iter()
+            .any(|o| o.kind == "removal" && o.lock_id.as_deref() == Some(LOCK))
+    );
 
     // R1.12: the technician removes the lock; its order closes; no more keys.
     let removed = env
