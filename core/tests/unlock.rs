@@ -354,3 +354,35 @@ fn every_attempt_gets_its_own_event_id_and_doors_open_again_later() {
     assert_eq!(ids.len(), 3);
     assert_eq!(w.actuations("lock-1"), 3);
 }
+
+#[test]
+fn a_simulated_lock_added_from_its_key_opens_and_can_be_jammed() {
+    let mut w = World::new(0);
+    let (key, pkcs8) = SoftwareKey::generate().unwrap();
+    w.lock_keys.insert("lock-9".into(), key.public_key());
+    w.locks
+        .add_lock(
+            "lock-9".into(),
+            hex::encode(&pkcs8),
+            hex::encode(w.issuer.public_key().as_bytes()),
+            NOW as u64,
+        )
+        .unwrap();
+    assert!(
+        w.locks
+            .add_lock("x".into(), "zz".into(), "00".into(), 0)
+            .is_err()
+    );
+    let app = w.open_app();
+    app.apply_bundle(&w.bundle()).unwrap();
+    assert!(matches!(
+        open(&app, "visit-1").0,
+        UnlockOutcome::Opened { .. }
+    ));
+    w.locks.set_jammed("lock-9".into(), true).unwrap();
+    assert!(matches!(
+        open(&app, "visit-1").0,
+        UnlockOutcome::Jammed { .. }
+    ));
+    assert!(w.locks.set_jammed("nope".into(), true).is_err());
+}

@@ -4,7 +4,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use nyckelfri_lock::SimulatedLock;
+use nyckelfri_lock::{LockConfig, SimulatedLock};
+use nyckelfri_protocol::messages::LockMode;
+use nyckelfri_protocol::{PublicKey, SoftwareKey};
+
+use crate::error::NyckelfriError;
 
 use super::{LockLink, LockTransport, TransportError};
 
@@ -24,6 +28,54 @@ impl SimulatedLockSet {
     #[uniffi::constructor]
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
+    }
+
+    /// Adds a simulated lock commissioned as `lock_id`, with its private key
+    /// (PKCS#8, hex: e.g. from the server's `demo-locks.json`), trusting the
+    /// issuer key `issuer_public_key_hex` (SEC1, hex), its clock at
+    /// `unix_time`. For the demo and the apps' tests on a desktop.
+    pub fn add_lock(
+        &self,
+        lock_id: String,
+        pkcs8_hex: String,
+        issuer_public_key_hex: String,
+        unix_time: u64,
+    ) -> Result<(), NyckelfriError> {
+        let bad = |what: &str| NyckelfriError::InvalidInput {
+            reason: format!("simulated lock {lock_id}: {what}"),
+        };
+        let pkcs8 = hex::decode(pkcs8_hex.trim()).map_err(|_| bad("the key is not hex"))?;
+        let key = SoftwareKey::from_pkcs8(&pkcs8).map_err(|_| bad("not a P-256 PKCS#8 key"))?;
+        let issuer = hex::decode(issuer_public_key_hex.trim())
+            .ok()
+            .and_then(|b| PublicKey::from_sec1(&b).ok())
+            .ok_or_else(|| bad("the issuer key is not a SEC1 P-256 key in hex"))?;
+        self.add(SimulatedLock::new(
+            Box::new(key),
+            LockConfig {
+                lock_id: lock_id.clone(),
+                issuers: vec![issuer],
+                mode: LockMode::Normal,
+            },
+            unix_time,
+        ));
+        Ok(())
+    }
+
+    /// Sets every lock's clock (the demo and tests play a day faster than real time).
+    pub fn set_time(&self, unix_time: u64) {
+        for l in guard(&self.locks).values() {
+            guard(l).controls().set_time(unix_time);
+        }
+    }
+
+    /// Makes a lock's bolt stick (or free it again), to show a failing lock.
+    pub fn set_jammed(&self, lock_id: String, jammed: bool) -> Result<(), NyckelfriError> {
+        let lock = self.get(&lock_id).ok_or_else(|| NyckelfriError::NotFound {
+            what: format!("simulated lock {lock_id}"),
+        })?;
+        guard(&lock).controls().set_jammed(jammed);
+        Ok(())
     }
 
     /// The ids of the locks in the set (commissioned ones).
