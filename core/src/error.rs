@@ -109,14 +109,15 @@ pub enum NyckelfriError {
     },
     /// The server refused the request. `code` is the server's error code
     /// (e.g. "device_revoked", "unauthorized", "bad_request").
-    #[error("the server refused ({status} {code}): {message}")]
+    #[error("the server refused ({status} {code}): {detail}")]
     Server {
         /// HTTP status.
         status: u16,
         /// The server's error code.
         code: String,
-        /// The server's message.
-        message: String,
+        /// The server's explanation. (Not `message`: Kotlin exceptions
+        /// already have one.)
+        detail: String,
     },
     /// This phone is not enrolled yet: enroll with a code from the coordinator.
     #[error("this phone is not enrolled; enroll it with a code from the coordinator")]

@@ -90,7 +90,7 @@ pub(crate) async fn commission_lock(
     let grant = sync::wire::b64(&registered.grant).map_err(|reason| NyckelfriError::Server {
         status: 200,
         code: "bad_grant".into(),
-        message: reason,
+        detail: reason,
     })?;
 
     let mut link = tokio::time::timeout(
@@ -128,7 +128,7 @@ pub(crate) async fn commission_lock(
             NyckelfriError::Server {
                 status: 200,
                 code: "receipt_invalid".into(),
-                message: format!("the lock's receipt does not verify: {e}"),
+                detail: format!("the lock's receipt does not verify: {e}"),
             }
         })
     }
@@ -204,7 +204,7 @@ async fn fetch_token(app: &AppInner, lock_id: &str, scope: Scope) -> Result<(), 
     let token = sync::wire::b64(&issued.token).map_err(|reason| NyckelfriError::Server {
         status: 200,
         code: "bad_token".into(),
-        message: reason,
+        detail: reason,
     })?;
     app.store
         .write(|tx| crate::bundle::store_token(tx, &token))?;
@@ -237,7 +237,7 @@ pub(crate) async fn lock_command(
                     return Err(NyckelfriError::Server {
                         status: 200,
                         code: "no_key".into(),
-                        message: "the server's token is not valid now (check the phone's time)"
+                        detail: "the server's token is not valid now (check the phone's time)"
                             .into(),
                     });
                 }

@@ -44,7 +44,7 @@ impl From<Failure> for NyckelfriError {
             } => NyckelfriError::Server {
                 status,
                 code,
-                message,
+                detail: message,
             },
         }
     }

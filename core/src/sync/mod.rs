@@ -166,7 +166,7 @@ pub(crate) async fn sync(app: &AppInner, backoff: Duration) -> Result<SyncReport
         Err(NyckelfriError::Server {
             status,
             code,
-            message,
+            detail,
         }) if code == "device_revoked" => {
             // This phone is no longer trusted: it must not keep opening doors.
             app.store.write(|tx| {
@@ -176,7 +176,7 @@ pub(crate) async fn sync(app: &AppInner, backoff: Duration) -> Result<SyncReport
             return Err(NyckelfriError::Server {
                 status,
                 code,
-                message,
+                detail,
             });
         }
         other => other?,
@@ -187,7 +187,7 @@ pub(crate) async fn sync(app: &AppInner, backoff: Duration) -> Result<SyncReport
     let bundle = to_bundle(wire).map_err(|reason| NyckelfriError::Server {
         status: 200,
         code: "bad_bundle".into(),
-        message: format!("the server's bundle is not usable: {reason}"),
+        detail: format!("the server's bundle is not usable: {reason}"),
     })?;
     let report = SyncReport {
         events_sent,
@@ -202,7 +202,7 @@ pub(crate) async fn sync(app: &AppInner, backoff: Duration) -> Result<SyncReport
             Error::InvalidInput(_) | Error::Protocol(_) => NyckelfriError::Server {
                 status: 200,
                 code: "bad_bundle".into(),
-                message: format!("the server's bundle is not usable: {e}"),
+                detail: format!("the server's bundle is not usable: {e}"),
             },
             other => other.into(),
         })?;
