@@ -461,18 +461,14 @@ async fn apply(db: &Db, records: &[Record], now: i64) -> Result<ImportSummary> {
                 .execute(&mut *tx)
                 .await?;
                 // A decision that now ends earlier takes its later tokens with it.
-                for t in sqlx::query(
-                    "SELECT token_id, expires FROM issued_tokens WHERE decision_id = $1 \
-                     AND expires > $2 AND expires > $3 AND revoked_at IS NULL",
-                )
-                .bind(id)
-                .bind(*ends)
-                .bind(now)
-                .fetch_all(&mut *tx)
-                .await?
-                {
-                    to_revoke.push((t.try_get("token_id")?, t.try_get("expires")?));
-                }
+                to_revoke.extend(
+                    revocation::live_tokens(
+                        &mut tx,
+                        revocation::Holder::DecisionEndingAt(id, *ends),
+                        now,
+                    )
+                    .await?,
+                );
                 // R1.5, R1.11: care that ends takes its locks' removal with it.
                 crate::orders::decision_changed(&mut tx, id, old_end, *ends, now).await?;
                 summary.decisions += 1;

@@ -67,6 +67,46 @@ pub async fn ensure_signed(db: &Db, issuer: &SoftwareKey, now: i64) -> Result<()
 /// Marks tokens revoked and leaves the list unsigned: the next server to
 /// read it signs it with a new epoch. For changes made without the issuer
 /// key (CSV import from the command line).
+/// Whose issued tokens a revocation covers.
+pub enum Holder<'a> {
+    /// Every token of a device (the device is revoked).
+    Device(&'a str),
+    /// Every token for a lock (the lock is removed).
+    Lock(&'a str),
+    /// A decision's tokens that outlast its new end.
+    DecisionEndingAt(&'a str, i64),
+}
+
+/// The tokens of `holder` that are still good at `now` and not yet revoked,
+/// as (token id, expiry): what a revocation must put on the list.
+pub async fn live_tokens(
+    tx: &mut Transaction<'static, Any>,
+    holder: Holder<'_>,
+    now: i64,
+) -> Result<Vec<(Vec<u8>, i64)>> {
+    let (column, id, after) = match holder {
+        Holder::Device(id) => ("device_id", id, now),
+        Holder::Lock(id) => ("lock_id", id, now),
+        Holder::DecisionEndingAt(id, ends) => ("decision_id", id, ends.max(now)),
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT token_id, expires FROM issued_tokens \
+         WHERE {column} = $1 AND expires > $2 AND revoked_at IS NULL"
+    ))
+    .bind(id)
+    .bind(after)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<Vec<u8>, _>("token_id")?,
+                r.try_get::<i64, _>("expires")?,
+            ))
+        })
+        .collect()
+}
+
 pub async fn revoke_unsigned(
     tx: &mut Transaction<'static, Any>,
     now: i64,

@@ -5,7 +5,6 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
-use sqlx::Row;
 
 use super::{Json, Path, Query};
 use crate::auth::{self, Caller, MANAGERS};
@@ -343,23 +342,7 @@ pub async fn revoke_device(state: &AppState, id: &str) -> Result<RevokeDeviceRes
     }
     // Its sessions stay until they expire: every request checks the device,
     // so the app hears `device_revoked` rather than "unknown session".
-    let rows = sqlx::query(
-        "SELECT token_id, expires FROM issued_tokens \
-         WHERE device_id = $1 AND expires > $2 AND revoked_at IS NULL",
-    )
-    .bind(id)
-    .bind(now)
-    .fetch_all(&mut *tx)
-    .await?;
-    let tokens = rows
-        .iter()
-        .map(|r| {
-            Ok((
-                r.try_get::<Vec<u8>, _>("token_id")?,
-                r.try_get::<i64, _>("expires")?,
-            ))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let tokens = revocation::live_tokens(&mut tx, revocation::Holder::Device(id), now).await?;
     let rebuilt = revocation::revoke(&mut tx, state.issuer(), now, &tokens).await?;
     tx.commit().await?;
     tracing::info!(device = %id, tokens = tokens.len(), epoch = rebuilt.epoch, "device revoked");
@@ -595,24 +578,12 @@ pub(super) async fn update_decision(
         .await?;
     // R1.5, R1.11: care that ends takes its locks' removal with it.
     orders::decision_changed(&mut tx, &id, Some(before.ends_at), req.ends_at, now).await?;
-    let rows = sqlx::query(
-        "SELECT token_id, expires FROM issued_tokens WHERE decision_id = $1 AND expires > $2 \
-         AND expires > $3 AND revoked_at IS NULL",
+    let tokens = revocation::live_tokens(
+        &mut tx,
+        revocation::Holder::DecisionEndingAt(&id, req.ends_at),
+        now,
     )
-    .bind(&id)
-    .bind(req.ends_at)
-    .bind(now)
-    .fetch_all(&mut *tx)
     .await?;
-    let tokens = rows
-        .iter()
-        .map(|r| {
-            Ok((
-                r.try_get::<Vec<u8>, _>("token_id")?,
-                r.try_get::<i64, _>("expires")?,
-            ))
-        })
-        .collect::<Result<Vec<_>>>()?;
     let epoch = if tokens.is_empty() {
         None
     } else {

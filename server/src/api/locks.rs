@@ -7,7 +7,6 @@ use axum::extract::State;
 use nyckelfri_protocol::PublicKey;
 use nyckelfri_protocol::commission::CommissionGrant;
 use nyckelfri_protocol::keys::PUBLIC_KEY_LEN;
-use sqlx::Row;
 
 use super::messages::{NewMessage, insert_message};
 use super::{Json, Path, Query};
@@ -265,23 +264,7 @@ pub(super) async fn remove(
         .await?;
     // R1.12: the lock's open removal order is done.
     orders::lock_removed(&mut tx, &id, caller.staff().map(|st| st.id.as_str()), now).await?;
-    let rows = sqlx::query(
-        "SELECT token_id, expires FROM issued_tokens WHERE lock_id = $1 AND expires > $2 \
-         AND revoked_at IS NULL",
-    )
-    .bind(&id)
-    .bind(now)
-    .fetch_all(&mut *tx)
-    .await?;
-    let tokens = rows
-        .iter()
-        .map(|r| {
-            Ok((
-                r.try_get::<Vec<u8>, _>("token_id")?,
-                r.try_get::<i64, _>("expires")?,
-            ))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let tokens = revocation::live_tokens(&mut tx, revocation::Holder::Lock(&id), now).await?;
     if !tokens.is_empty() {
         revocation::revoke(&mut tx, s.issuer(), now, &tokens).await?;
     }
