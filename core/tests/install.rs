@@ -16,17 +16,12 @@ mod server_env;
 use std::sync::Arc;
 
 use nyckelfri_core::guidance::Language;
-use nyckelfri_core::{NyckelfriError, UnlockListener, UnlockOutcome, UnlockStep};
+use nyckelfri_core::{NyckelfriError, UnlockOutcome};
 use nyckelfri_lock::{LockConfig, SimulatedLock};
 use nyckelfri_protocol::messages::LockMode;
 use nyckelfri_protocol::{Signer, SoftwareKey};
 use nyckelfri_server::model::Role;
-use server_env::Env;
-
-struct Quiet;
-impl UnlockListener for Quiet {
-    fn on_step(&self, _: UnlockStep) {}
-}
+use server_env::{Env, Quiet};
 
 #[test]
 fn a_new_lock_is_commissioned_demonstrated_put_in_service_and_removed_r1_6_r1_9_r1_10_r1_12() {

@@ -19,20 +19,12 @@ mod server_env;
 use std::sync::Arc;
 
 use nyckelfri_core::guidance::Language;
-use nyckelfri_core::{
-    BrukareConsent, KeyStatus, SignatureStroke, StrokePoint, UnlockListener, UnlockOutcome,
-    UnlockStep,
-};
+use nyckelfri_core::{BrukareConsent, KeyStatus, SignatureStroke, StrokePoint, UnlockOutcome};
 use nyckelfri_lock::{LockConfig, SimulatedLock};
 use nyckelfri_protocol::{Signer, SoftwareKey};
 use nyckelfri_server::model::Role;
 use serde_json::json;
-use server_env::Env;
-
-struct Quiet;
-impl UnlockListener for Quiet {
-    fn on_step(&self, _: UnlockStep) {}
-}
+use server_env::{Env, Quiet};
 
 const BRUKARE: &str = "b-tumba-14"; // in the demo: care, but no lock yet (R1.2)
 const LOCK: &str = "l-tumba-14";

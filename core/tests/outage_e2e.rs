@@ -17,17 +17,12 @@ mod server_env;
 use std::sync::Arc;
 
 use nyckelfri_core::guidance::{FailureKind, Language, StepAction};
-use nyckelfri_core::{FailedLockReport, KeyStatus, UnlockListener, UnlockOutcome, UnlockStep};
+use nyckelfri_core::{FailedLockReport, KeyStatus, UnlockOutcome};
 use nyckelfri_server::model::Role;
-use server_env::{Env, MORNING};
+use server_env::{Env, MORNING, Quiet};
 
 /// Monday 2026-11-23, 14:00 in Stockholm.
 const TWO_PM: i64 = MORNING + 7 * 3_600;
-
-struct Quiet;
-impl UnlockListener for Quiet {
-    fn on_step(&self, _: UnlockStep) {}
-}
 
 #[test]
 fn a_lock_failing_at_14_is_guided_reported_escalated_before_17_and_closed_r2_6_r2_9_r2_10_r2_11_r2_12()

@@ -22,16 +22,9 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use nyckelfri_core::{
-    KeyStatus, NyckelfriApp, NyckelfriError, UnlockListener, UnlockOutcome, UnlockStep,
-};
+use nyckelfri_core::{KeyStatus, NyckelfriApp, NyckelfriError, UnlockOutcome};
 use nyckelfri_server::model::Role;
-use server_env::{Env, MORNING};
-
-struct Quiet;
-impl UnlockListener for Quiet {
-    fn on_step(&self, _: UnlockStep) {}
-}
+use server_env::{Env, MORNING, Quiet};
 
 // --- a fault-injecting HTTP proxy between the app and the server ---
 

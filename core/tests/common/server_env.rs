@@ -21,6 +21,13 @@ use nyckelfri_protocol::messages::LockMode;
 use nyckelfri_server::model::Role;
 use nyckelfri_server::{Clock, Config, DemoSummary, Server, ServerHandle};
 
+/// A listener that ignores the steps.
+pub struct Quiet;
+
+impl nyckelfri_core::UnlockListener for Quiet {
+    fn on_step(&self, _: nyckelfri_core::UnlockStep) {}
+}
+
 /// Monday 2026-11-23, 07:00 in Stockholm: the day's first visits are near.
 pub const MORNING: i64 = 1_795_413_600;
 
