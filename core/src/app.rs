@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use crate::agreement::{BrukareConsent, InstallationReceipt};
 use crate::bundle::{self, DayBundle};
+use crate::coordinator::OutageCase;
 use crate::db::Store;
 use crate::error::{Error, NyckelfriError, Result};
 use crate::guidance::{FailureKind, GuidanceStep, Language};
+use crate::inbox::InboxMessage;
 use crate::install::{CommissionedLock, DemonstrationStep, InstallationOrder};
 use crate::keys;
 use crate::model::{EventView, KeyStatus, ReceiptView, UnitSettings, UnlockOutcome, VisitView};
@@ -230,6 +232,70 @@ impl NyckelfriApp {
         listener: Arc<dyn UnlockListener>,
     ) -> Result<UnlockOutcome, NyckelfriError> {
         crate::install::remove_lock(&self.inner, &lock_id, listener.as_ref()).await
+    }
+
+    /// This phone's messages: its role's inbox in its unit, newest first
+    /// (e.g. the night patrol's lock-out-of-order notices, R2.12). Needs
+    /// the network.
+    pub async fn inbox(&self) -> Result<Vec<InboxMessage>, NyckelfriError> {
+        crate::inbox::inbox(&self.inner).await
+    }
+
+    /// Marks a message read by this phone's user.
+    pub async fn mark_message_read(
+        &self,
+        message_id: String,
+    ) -> Result<InboxMessage, NyckelfriError> {
+        crate::inbox::mark_read(&self.inner, &message_id).await
+    }
+
+    /// The coordinator's open outage cases (R2), newest first, with the care
+    /// decision checked now (R2.7) and the night patrol's deadline (R2.12).
+    /// Needs the network and a coordinator's (or manager's) phone.
+    pub async fn open_outages(&self) -> Result<Vec<OutageCase>, NyckelfriError> {
+        crate::coordinator::open_outages(&self.inner).await
+    }
+
+    /// R2.10: the lock works again; closes the case, with an optional note.
+    pub async fn mark_lock_working(
+        &self,
+        outage_id: String,
+        note: Option<String>,
+    ) -> Result<OutageCase, NyckelfriError> {
+        crate::coordinator::mark_lock_working(&self.inner, &outage_id, note.as_deref()).await
+    }
+
+    /// R2.11: tells the alarm group about the case (out of office hours
+    /// they take it from the next working day, R2.13).
+    pub async fn inform_alarm_group(
+        &self,
+        outage_id: String,
+        note: Option<String>,
+    ) -> Result<OutageCase, NyckelfriError> {
+        use crate::coordinator::Recipient;
+        crate::coordinator::inform(
+            &self.inner,
+            &outage_id,
+            Recipient::AlarmGroup,
+            note.as_deref(),
+        )
+        .await
+    }
+
+    /// R2.12: tells the night patrol about the case (due by 17:00).
+    pub async fn inform_night_patrol(
+        &self,
+        outage_id: String,
+        note: Option<String>,
+    ) -> Result<OutageCase, NyckelfriError> {
+        use crate::coordinator::Recipient;
+        crate::coordinator::inform(
+            &self.inner,
+            &outage_id,
+            Recipient::NightPatrol,
+            note.as_deref(),
+        )
+        .await
     }
 
     /// The brukare's receipt and responsibility agreement (R1.9): the

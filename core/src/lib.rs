@@ -15,9 +15,11 @@ uniffi::setup_scaffolding!();
 mod agreement;
 mod app;
 mod bundle;
+mod coordinator;
 mod db;
 mod error;
 pub mod guidance;
+mod inbox;
 mod install;
 mod keys;
 mod model;
@@ -34,7 +36,9 @@ mod unlock;
 pub use agreement::{BrukareConsent, InstallationReceipt, SignatureStroke, StrokePoint};
 pub use app::{AppConfig, NyckelfriApp, TrustedTimeView};
 pub use bundle::{DayBundle, HexBytes, LockInfo, Visit};
+pub use coordinator::OutageCase;
 pub use error::NyckelfriError;
+pub use inbox::InboxMessage;
 pub use install::{CommissionedLock, DemonstrationStep, InstallationOrder};
 pub use model::{
     EventView, KeyStatus, ReceiptView, UnitSettings, UnlockOutcome, UnlockStep, VisitView,
