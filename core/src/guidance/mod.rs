@@ -93,6 +93,13 @@ impl FailureKind {
     }
 }
 
+/// The failure an unlock outcome stands for, to report it (R2.9); none for a
+/// clean opening. The shells ask rather than map outcomes themselves.
+#[uniffi::export]
+pub fn failure_kind_for_outcome(outcome: UnlockOutcome) -> Option<FailureKind> {
+    FailureKind::from_outcome(&outcome)
+}
+
 /// The worker's shift, where known (else the local time decides).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum Shift {

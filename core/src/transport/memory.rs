@@ -62,6 +62,34 @@ impl SimulatedLockSet {
         Ok(())
     }
 
+    /// Adds a factory-new lock (fresh key, no id, commissioning mode), as
+    /// the alarm group unpacks it (R1.9). Returns its public key (SEC1,
+    /// hex), the key printed on its label that `commission_lock` takes.
+    pub fn add_factory_new_lock(&self, unix_time: u64) -> Result<String, NyckelfriError> {
+        let (key, _) = SoftwareKey::generate().map_err(|e| NyckelfriError::Internal {
+            reason: format!("a new lock key: {e}"),
+        })?;
+        let lock = self.add(SimulatedLock::new(
+            Box::new(key),
+            LockConfig::factory_new(),
+            unix_time,
+        ));
+        Ok(hex::encode(guard(&lock).lock().public_key().as_bytes()))
+    }
+
+    /// Someone inside the door presses the lock's setup button: for the
+    /// next 5 minutes it accepts being commissioned (R1.9).
+    pub fn press_setup_button(&self, lock_key_hex: String) -> Result<(), NyckelfriError> {
+        let lock = guard(&self.locks)
+            .get(&lock_key_hex.trim().to_ascii_lowercase())
+            .cloned()
+            .ok_or_else(|| NyckelfriError::NotFound {
+                what: format!("simulated lock with key {lock_key_hex}"),
+            })?;
+        guard(&lock).controls().press_setup_button();
+        Ok(())
+    }
+
     /// Sets every lock's clock (the demo and tests play a day faster than real time).
     pub fn set_time(&self, unix_time: u64) {
         for l in guard(&self.locks).values() {
