@@ -22,32 +22,34 @@ pub(crate) fn ble_runtime() -> std::io::Result<tokio::runtime::Runtime> {
 mod jvm {
     use std::sync::OnceLock;
 
-    use jni::JNIEnv;
     use jni::objects::JClass;
+    use jni::{EnvUnowned, JavaVM};
 
-    static VM: OnceLock<jni::JavaVM> = OnceLock::new();
+    static VM: OnceLock<JavaVM> = OnceLock::new();
 
     pub(super) fn attach_current_thread() {
         if let Some(vm) = VM.get() {
-            // Permanent: the thread lives as long as the runtime.
-            let _ = vm.attach_current_thread_permanently();
+            // jni 0.22 asks for a permanent attachment: the thread lives as
+            // long as the runtime.
+            let _ = vm.attach_current_thread(|_| Ok::<(), jni::errors::Error>(()));
         }
     }
 
     /// Called once from Kotlin (`NyckelfriBle.init()`), on the main thread,
     /// before the first Bluetooth use. Returns false if btleplug could not
-    /// start (the app then shows that Bluetooth is unavailable).
+    /// start (the app then shows that Bluetooth is unavailable); a JNI error
+    /// or a panic becomes a Java exception rather than crossing into the VM.
     #[unsafe(no_mangle)]
-    pub extern "system" fn Java_se_nyckelfri_app_NyckelfriBle_init(
-        mut env: JNIEnv,
-        _class: JClass,
-    ) -> jni::sys::jboolean {
-        if let Ok(vm) = env.get_java_vm() {
-            let _ = VM.set(vm);
-        }
-        match btleplug::platform::init(&mut env) {
-            Ok(()) => 1,
-            Err(_) => 0,
-        }
+    pub extern "system" fn Java_se_nyckelfri_app_NyckelfriBle_init<'local>(
+        mut env: EnvUnowned<'local>,
+        _class: JClass<'local>,
+    ) -> bool {
+        env.with_env(|env| -> Result<bool, jni::errors::Error> {
+            if let Ok(vm) = env.get_java_vm() {
+                let _ = VM.set(vm);
+            }
+            Ok(btleplug::platform::init(env).is_ok())
+        })
+        .resolve::<jni::errors::ThrowRuntimeExAndDefault>()
     }
 }
