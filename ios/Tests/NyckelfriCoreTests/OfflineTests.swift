@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import NyckelfriCore
+import NyckelfriTestSupport
 
 /// What works on a phone with no network and no enrollment.
 final class OfflineTests: XCTestCase {

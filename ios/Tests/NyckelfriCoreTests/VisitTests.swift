@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import NyckelfriCore
+import NyckelfriTestSupport
 
 /// A care worker's day through Swift against the real server on loopback
 /// (a child process, `--token-margin-minutes 1440` so the day's keys are

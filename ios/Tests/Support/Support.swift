@@ -3,54 +3,55 @@ import XCTest
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import NyckelfriCore
+import NyckelfriCore
 
 /// A DeviceSigner implemented in Swift (as the app's Secure Enclave signer
-/// will be), called back from Rust. CryptoKit is not on Linux, so it wraps
+/// is), called back from Rust. CryptoKit is not on Linux, so it wraps
 /// the core's SoftwareSigner and counts the calls.
-final class SwiftSigner: DeviceSigner, @unchecked Sendable {
+public final class SwiftSigner: DeviceSigner, @unchecked Sendable {
     private let inner: SoftwareSigner
     private let lock = NSLock()
     private var calls = 0
 
-    init(dir: URL = tempDir("nf-key")) throws {
+    public init(dir: URL = tempDir("nf-key")) throws {
         inner = try SoftwareSigner.openOrCreate(path: dir.appendingPathComponent("device.key").path)
     }
 
-    var signCalls: Int { lock.lock(); defer { lock.unlock() }; return calls }
+    public var signCalls: Int { lock.lock(); defer { lock.unlock() }; return calls }
 
-    func publicKey() throws -> Data { try inner.publicKey() }
+    public func publicKey() throws -> Data { try inner.publicKey() }
 
-    func sign(message: Data) throws -> Data {
+    public func sign(message: Data) throws -> Data {
         lock.lock(); calls += 1; lock.unlock()
         return try inner.sign(message: message)
     }
 }
 
 /// Records the steps the core reports while opening a door.
-final class RecordingListener: UnlockListener, @unchecked Sendable {
+public final class RecordingListener: UnlockListener, @unchecked Sendable {
     private let lock = NSLock()
     private var recorded: [UnlockStep] = []
-    var steps: [UnlockStep] { lock.lock(); defer { lock.unlock() }; return recorded }
-    func onStep(step: UnlockStep) { lock.lock(); recorded.append(step); lock.unlock() }
+    public init() {}
+    public var steps: [UnlockStep] { lock.lock(); defer { lock.unlock() }; return recorded }
+    public func onStep(step: UnlockStep) { lock.lock(); recorded.append(step); lock.unlock() }
 }
 
-func tempDir(_ prefix: String) -> URL {
+public func tempDir(_ prefix: String) -> URL {
     let url = FileManager.default.temporaryDirectory
         .appendingPathComponent("\(prefix)-\(UUID().uuidString)", isDirectory: true)
     try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
 
-func config(_ db: URL) -> AppConfig {
+public func config(_ db: URL) -> AppConfig {
     AppConfig(databasePath: db.path, connectTimeoutMs: 2000, messageTimeoutMs: 2000, syncBackoffMs: 20)
 }
 
-func nowUnix() -> Int64 { Int64(Date().timeIntervalSince1970) }
+public func nowUnix() -> Int64 { Int64(Date().timeIntervalSince1970) }
 
 /// Fails unless `body` throws an error `matches` accepts; returns that error.
 @discardableResult
-func assertThrowsAsync<T>(
+public func assertThrowsAsync<T>(
     _ body: () async throws -> T,
     file: StaticString = #filePath, line: UInt = #line,
     _ matches: (NyckelfriError) -> Bool
@@ -68,7 +69,7 @@ func assertThrowsAsync<T>(
 }
 
 @discardableResult
-func assertThrowsSync<T>(
+public func assertThrowsSync<T>(
     _ body: () throws -> T,
     file: StaticString = #filePath, line: UInt = #line,
     _ matches: (NyckelfriError) -> Bool
@@ -96,7 +97,7 @@ private func loopback(_ port: UInt16) -> sockaddr_in {
 }
 
 /// A port nothing listens on (bound then released).
-func freePort() -> UInt16 {
+public func freePort() -> UInt16 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     precondition(fd >= 0)
     defer { close(fd) }
@@ -112,10 +113,16 @@ func freePort() -> UInt16 {
     return UInt16(bigEndian: addr.sin_port)
 }
 
-enum HttpError: Error { case connect, status(String) }
+public enum HttpError: Error { case connect, status(String) }
 
 /// GET http://127.0.0.1:port/path; the body of a 200 response.
-func httpGet(port: UInt16, path: String) throws -> String {
+public func httpGet(port: UInt16, path: String) throws -> String {
+    try httpRequest(port: port, method: "GET", path: path)
+}
+
+/// A request to http://127.0.0.1:port/path with an optional JSON body and
+/// bearer token; the body of a 200 response.
+public func httpRequest(port: UInt16, method: String, path: String, json: String? = nil, bearer: String? = nil) throws -> String {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw HttpError.connect }
     defer { close(fd) }
@@ -124,7 +131,11 @@ func httpGet(port: UInt16, path: String) throws -> String {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
     guard rc == 0 else { throw HttpError.connect }
-    let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
+    let body = Array((json ?? "").utf8)
+    var head = "\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+    if let bearer { head += "Authorization: Bearer \(bearer)\r\n" }
+    if json != nil { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
+    let request = Array((head + "\r\n").utf8) + body
     _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
     var response = [UInt8]()
     var buf = [UInt8](repeating: 0, count: 4096)
@@ -135,12 +146,12 @@ func httpGet(port: UInt16, path: String) throws -> String {
     }
     let text = String(decoding: response, as: UTF8.self)
     guard let statusLine = text.split(separator: "\r\n").first, statusLine.contains(" 200 ") else {
-        throw HttpError.status(String(text.prefix(200)))
+        throw HttpError.status(String(text.prefix(300)))
     }
     return text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
 }
 
-func matches(_ pattern: String, in text: String) -> [[String]] {
+public func matches(_ pattern: String, in text: String) -> [[String]] {
     let re = try! NSRegularExpression(pattern: pattern, options: [.anchorsMatchLines])
     let ns = text as NSString
     return re.matches(in: text, range: NSRange(location: 0, length: ns.length)).map { m in
@@ -153,18 +164,18 @@ func matches(_ pattern: String, in text: String) -> [[String]] {
 /// The real nyckelfri-server on loopback with the demo municipality of
 /// today, as a child process. Tokens are issued with a margin of a whole day
 /// around each visit, so the day's keys are usable at any hour.
-final class DemoServer {
-    struct Lock { let id: String; let publicKey: String; let pkcs8: String }
+public final class DemoServer {
+    public struct Lock { public let id: String; public let publicKey: String; public let pkcs8: String }
 
-    let dir = tempDir("nf-server")
-    let port = freePort()
-    var url: String { "http://127.0.0.1:\(port)" }
-    let codes: [String: String]
-    let locks: [Lock]
-    let demoOutput: String
+    public let dir = tempDir("nf-server")
+    public let port = freePort()
+    public var url: String { "http://127.0.0.1:\(port)" }
+    public let codes: [String: String]
+    public let locks: [Lock]
+    public let demoOutput: String
     private let process = Process()
 
-    init() throws {
+    public init() throws {
         let bin = ProcessInfo.processInfo.environment["NYCKELFRI_SERVER_BIN"] ?? ""
         guard !bin.isEmpty else { throw HttpError.status("set NYCKELFRI_SERVER_BIN") }
         let demo = Process()
@@ -207,7 +218,7 @@ final class DemoServer {
     }
 
     /// The issuer's public key (SEC1, hex) from GET /v1/issuer.
-    func issuerKeyHex() throws -> String {
+    public func issuerKeyHex() throws -> String {
         let body = try httpGet(port: port, path: "/v1/issuer")
         guard let m = matches(#"\b(04[0-9a-fA-F]{128})\b"#, in: body).first else {
             throw HttpError.status("no issuer key in \(body)")
@@ -215,12 +226,12 @@ final class DemoServer {
         return m[1]
     }
 
-    func code(_ staffId: String) throws -> String {
+    public func code(_ staffId: String) throws -> String {
         guard let c = codes[staffId] else { throw HttpError.status("no code for \(staffId) in:\n\(demoOutput)") }
         return c
     }
 
-    func lockSet(at: Int64 = nowUnix()) throws -> SimulatedLockSet {
+    public func lockSet(at: Int64 = nowUnix()) throws -> SimulatedLockSet {
         let issuer = try issuerKeyHex()
         let set = SimulatedLockSet()
         for l in locks {
@@ -229,9 +240,27 @@ final class DemoServer {
         return set
     }
 
-    func stop() {
+    /// As the server's administrator (the token `serve` wrote), e.g. to
+    /// make an installation order the demo data lacks.
+    public func adminPost(_ path: String, json: String) throws -> String {
+        try httpRequest(port: port, method: "POST", path: path, json: json, bearer: try adminToken())
+    }
+
+    /// As the server's administrator: GET, the body of a 200 response.
+    public func adminGet(_ path: String) throws -> String {
+        try httpRequest(port: port, method: "GET", path: path, bearer: try adminToken())
+    }
+
+    private func adminToken() throws -> String {
+        try String(contentsOf: dir.appendingPathComponent("admin-token"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    public func stop() {
         if process.isRunning {
-            process.terminate()
+            // SIGKILL, not SIGTERM: a server started from a Swift concurrency
+            // thread inherits that thread's blocked signals, SIGTERM included.
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: dir)

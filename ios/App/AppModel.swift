@@ -1,0 +1,106 @@
+import Foundation
+import Observation
+import UIKit
+import NyckelfriCore
+import NyckelfriViewModels
+
+/// Opens the core once for the app's lifetime and decides the first screen:
+/// enrollment, or the home of the role the server gave the phone.
+@MainActor
+@Observable
+final class AppModel {
+    enum Stage {
+        case starting
+        case failed(Problem)
+        case enroll(EnrollViewModel)
+        case home(Home, Session)
+    }
+
+    private(set) var stage: Stage = .starting
+    let options = LaunchOptions(arguments: ProcessInfo.processInfo.arguments)
+    private var session: Session?
+    private var demoLocks: SimulatedLockSet?
+    private let defaults = UserDefaults.standard
+
+    private enum Saved {
+        static let role = "enrolledRole"
+        static let serverURL = "serverURL"
+    }
+
+    func start() async {
+        guard session == nil else { return }
+        do {
+            let session = try openCore()
+            self.session = session
+            if let role = defaults.string(forKey: Saved.role) {
+                await loadDemoLocks()
+                stage = .home(Home(role: role), session)
+            } else {
+                stage = .enroll(EnrollViewModel(
+                    session: session, serverURL: options.serverURL ?? defaults.string(forKey: Saved.serverURL) ?? "",
+                    deviceLabel: UIDevice.current.name))
+            }
+            // An opening a crash interrupted is finished or recorded as unknown.
+            _ = try? await session.app.resumePending(listener: SilentListener())
+        } catch {
+            stage = .failed(Problem(error))
+        }
+    }
+
+    /// After a failure to open (a damaged database was moved aside): again.
+    func retry() async {
+        session = nil
+        stage = .starting
+        await start()
+    }
+
+    func enrolled(_ vm: EnrollViewModel) async {
+        guard case .enrolled(let e) = vm.phase, let session else { return }
+        defaults.set(e.role, forKey: Saved.role)
+        defaults.set(vm.serverURL.trimmingCharacters(in: .whitespaces), forKey: Saved.serverURL)
+        await loadDemoLocks()
+        stage = .home(Home(role: e.role), session)
+    }
+
+    private func openCore() throws -> Session {
+        let dir = try FileManager.default.url(
+            for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
+            .appendingPathComponent("Nyckelfri", isDirectory: true)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let config = AppConfig(databasePath: dir.appendingPathComponent("nyckelfri.db").path)
+        let signer = try SecureEnclaveSigner.loadOrCreate()
+        let app: NyckelfriApp
+        if options.demo {
+            let locks = SimulatedLockSet()
+            demoLocks = locks
+            app = try NyckelfriApp.openWithSimulatedLocks(config: config, signer: signer, locks: locks)
+        } else {
+            // btleplug uses CoreBluetooth: nothing to set up on iOS.
+            app = try NyckelfriApp.open(config: config, signer: signer)
+        }
+        let language = coreLanguage(preferredLanguages: Locale.preferredLanguages)
+        return Session(app: app, platform: IOSPlatform(simulatedLocks: options.demo), language: language)
+    }
+
+    /// Demo mode: the server's demo locks, trusting its issuer key.
+    private func loadDemoLocks() async {
+        guard let set = demoLocks, set.lockIds().isEmpty, let path = options.demoLocksPath,
+              let server = defaults.string(forKey: Saved.serverURL) ?? options.serverURL,
+              let issuerURL = URL(string: server + "/v1/issuer")
+        else { return }
+        do {
+            let locks = try DemoLocks.parse(locksJSON: Data(contentsOf: URL(fileURLWithPath: path)))
+            let (body, _) = try await URLSession.shared.data(from: issuerURL)
+            let now = (try? session?.app.trustedTime().unix) ?? Int64(Date().timeIntervalSince1970)
+            try DemoLocks.install(locks, issuerKeyHex: DemoLocks.issuerKey(issuerJSON: body), into: set, now: now)
+        } catch {
+            // The demo still runs; every door then reports "lock not found".
+            print("demo locks not loaded: \(error)")
+        }
+    }
+}
+
+/// For resuming interrupted openings at start, which no screen shows.
+private final class SilentListener: UnlockListener, @unchecked Sendable {
+    func onStep(step: UnlockStep) {}
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds the core for iOS on a Mac: ios/build/NyckelfriCoreFFI.xcframework
+# (the static library for devices and for the simulator, with the C header
+# and module map of the uniffi bindings) and the Swift bindings in
+# ios/Sources/NyckelfriCore/Generated. Both are generated, never committed;
+# the Swift package (ios/Package.swift) picks them up on Apple platforms.
+#
+# Needs macOS with Xcode, rustup, and the three iOS targets (this script
+# adds them). Usage, from anywhere:  ios/scripts/build-xcframework.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$(pwd)
+target_dir=${CARGO_TARGET_DIR:-$repo/target}
+profile=release-mobile        # the root Cargo.toml: LTO, size-optimized, stripped
+lib=libnyckelfri_core.a
+out=ios/build
+gen=$out/uniffi
+xcframework=$out/NyckelfriCoreFFI.xcframework
+device=aarch64-apple-ios
+simulators=(aarch64-apple-ios-sim x86_64-apple-ios)
+
+[[ $(uname -s) == Darwin ]] || { echo "build-xcframework.sh needs macOS with Xcode"; exit 1; }
+command -v xcodebuild >/dev/null || { echo "xcodebuild not found: install Xcode"; exit 1; }
+command -v rustup >/dev/null || { echo "rustup not found: https://rustup.rs"; exit 1; }
+
+# Observation needs iOS 17; the Rust code is built for the same floor.
+export IPHONEOS_DEPLOYMENT_TARGET=17.0
+
+# 1. The static library for each target (default features: BLE through
+#    btleplug, which uses CoreBluetooth on iOS and needs no setup).
+rustup target add "$device" "${simulators[@]}"
+for t in "$device" "${simulators[@]}"; do
+  echo "=== cargo build --target $t --profile $profile"
+  cargo build -p nyckelfri-core --lib --profile "$profile" --target "$t"
+done
+
+# 2. The bindings, in library mode from a host build exactly as
+#    scripts/test-swift makes them (the metadata is the same for every
+#    target, and the host build keeps the symbols library mode reads).
+cargo build -p nyckelfri-core
+rm -rf "$gen"
+cargo run -q -p uniffi-bindgen -- generate --no-format --config uniffi.toml \
+  "$target_dir/debug/libnyckelfri_core.dylib" --language swift --out-dir "$gen"
+for f in NyckelfriCore.swift NyckelfriCoreFFI.h NyckelfriCoreFFI.modulemap; do
+  test -f "$gen/$f" || { echo "bindings not generated: $gen/$f"; ls "$gen"; exit 1; }
+done
+mkdir -p ios/Sources/NyckelfriCore/Generated
+cp "$gen/NyckelfriCore.swift" ios/Sources/NyckelfriCore/Generated/
+
+# 3. One simulator library for both simulator architectures.
+rm -rf "$out/headers" "$out/ios-simulator"
+mkdir -p "$out/headers" "$out/ios-simulator"
+sim_libs=()
+for t in "${simulators[@]}"; do sim_libs+=("$target_dir/$t/$profile/$lib"); done
+lipo -create "${sim_libs[@]}" -output "$out/ios-simulator/$lib"
+
+# 4. The XCFramework: each library with the header and the module map
+#    (named module.modulemap, so that Swift finds the NyckelfriCoreFFI module).
+cp "$gen/NyckelfriCoreFFI.h" "$out/headers/"
+cp "$gen/NyckelfriCoreFFI.modulemap" "$out/headers/module.modulemap"
+rm -rf "$xcframework"
+xcodebuild -create-xcframework \
+  -library "$target_dir/$device/$profile/$lib" -headers "$out/headers" \
+  -library "$out/ios-simulator/$lib" -headers "$out/headers" \
+  -output "$xcframework"
+
+echo "=== done: $xcframework and ios/Sources/NyckelfriCore/Generated/NyckelfriCore.swift"
+echo "next: cd ios && xcodegen generate && open Nyckelfri.xcodeproj"
