@@ -170,6 +170,13 @@ impl NyckelfriApp {
         sync::enroll(app, app.sync_backoff, &server_url, &code, &label).await
     }
 
+    /// Who this phone is enrolled for (name, role, unit), read from the
+    /// phone's own store so the app knows its screens after a restart and
+    /// offline; none until enrolled.
+    pub fn enrollment(&self) -> Result<Option<Enrollment>, NyckelfriError> {
+        Ok(sync::enrollment(&self.inner)?)
+    }
+
     /// Uploads the outbox and fetches the day's visits and keys. Without a
     /// network this fails with `Network`; everything keeps working offline
     /// and nothing is lost.

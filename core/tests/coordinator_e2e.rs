@@ -189,3 +189,24 @@ fn without_enrollment_the_coordinator_calls_say_so() {
         Err(NyckelfriError::NotEnrolled)
     ));
 }
+
+#[test]
+fn the_phone_remembers_who_it_is_enrolled_for_after_a_restart_and_offline() {
+    let mut env = Env::start_at(TWO_PM);
+    let (app, _) = env.phone("k");
+    assert_eq!(app.enrollment().unwrap(), None);
+    let code = env.codes(Role::Coordinator).remove(0);
+    let enrolled = env
+        .rt
+        .block_on(app.enroll(env.server().url(), code, "k".into()))
+        .unwrap();
+    drop(app);
+    env.stop();
+    // The app restarts with no network: it still knows the coordinator's
+    // screens are this phone's.
+    let (again, _) = env.phone("k");
+    let remembered = again.enrollment().unwrap().expect("still enrolled");
+    assert_eq!(remembered, enrolled);
+    assert_eq!(remembered.role, "coordinator");
+    assert!(remembered.unit_id.is_some());
+}

@@ -100,9 +100,31 @@ pub(crate) async fn enroll(
                 params![k, v],
             )?;
         }
+        match &enrollment.unit_id {
+            Some(unit) => tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('sync.unit_id', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [unit],
+            )?,
+            None => tx.execute("DELETE FROM meta WHERE key = 'sync.unit_id'", [])?,
+        };
         Ok(())
     })?;
     Ok(enrollment)
+}
+
+/// Who this phone was enrolled for, as stored at enrollment; none before.
+pub(crate) fn enrollment(app: &AppInner) -> Result<Option<Enrollment>, Error> {
+    let Some(device_id) = meta_get(app, "sync.device_id")? else {
+        return Ok(None);
+    };
+    Ok(Some(Enrollment {
+        device_id,
+        staff_id: meta_get(app, "sync.staff_id")?.unwrap_or_default(),
+        staff_name: meta_get(app, "sync.staff_name")?.unwrap_or_default(),
+        role: meta_get(app, "sync.role")?.unwrap_or_default(),
+        unit_id: meta_get(app, "sync.unit_id")?,
+    }))
 }
 
 /// Opens a session: the server's challenge, signed by the device key.
