@@ -1,0 +1,213 @@
+package se.nyckelfri.app.state
+
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withContext
+import se.nyckelfri.core.BrukareConsent
+import se.nyckelfri.core.InstallationOrder
+import se.nyckelfri.core.Language
+import se.nyckelfri.core.NyckelfriApp
+import se.nyckelfri.core.SignatureStroke
+import se.nyckelfri.core.StrokePoint
+import se.nyckelfri.core.UnlockListener
+import se.nyckelfri.core.UnlockOutcome
+import se.nyckelfri.core.UnlockStep
+
+data class OrderRow(
+    val id: String,
+    val kind: Msg,
+    val removal: Boolean,
+    val status: Msg,
+    val brukareId: String,
+    val brukareName: String,
+    val lockId: String?,
+    /** R1.8: who to call to book, and where. */
+    val contact: String?,
+    val contactPhone: String?,
+    val address: String?,
+    val due: String?,
+    val scheduled: String?,
+)
+
+/** A point of the signature, 0..1 across and down the signature box. */
+data class Pt(val x: Float, val y: Float)
+
+/** [opened]: whether the lock opened in this step; null for steps that only explain. */
+data class DemoRow(val title: String, val text: String, val opened: Boolean?)
+
+enum class TechStage { ORDERS, COMMISSION, DEMONSTRATION, SIGNATURE, DONE }
+
+data class TechnicianState(
+    val orders: List<OrderRow> = emptyList(),
+    val loading: Boolean = false,
+    val stage: TechStage = TechStage.ORDERS,
+    val order: OrderRow? = null,
+    val lockId: String = "",
+    val keyHex: String = "",
+    /** The lock asked for the setup button inside the door to be pressed. */
+    val presenceRequired: Boolean = false,
+    val demonstration: List<DemoRow> = emptyList(),
+    val strokes: List<List<Pt>> = emptyList(),
+    /** Who witnessed the brukare's agreement when they cannot sign. */
+    val witness: String = "",
+    val receiptId: String? = null,
+    val result: Msg? = null,
+    val busy: Boolean = false,
+    val problem: Msg? = null,
+) {
+    val canCommission: Boolean get() = !busy && lockId.isNotBlank() && keyHex.isNotBlank()
+    val canSign: Boolean get() = !busy && (strokes.any { it.size > 1 } || witness.isNotBlank())
+}
+
+/** The alarm group's work (R1.6, R1.9, R1.10, R1.12): orders, commissioning, demonstration, receipt. */
+class TechnicianHolder(
+    private val core: NyckelfriApp,
+    private val language: Language,
+    private val times: Times,
+    private val scope: CoroutineScope,
+    private val io: CoroutineDispatcher,
+    initial: TechnicianState = TechnicianState(),
+) {
+    private val _state = MutableStateFlow(initial)
+    val state: StateFlow<TechnicianState> = _state
+    private val quiet = object : UnlockListener {
+        override fun onStep(step: UnlockStep) {}
+    }
+
+    fun load(): Job = scope.launch {
+        _state.update { it.copy(loading = true, problem = null) }
+        try {
+            val rows = core.installationOrders().map { it.toRow(times) }
+            _state.update { it.copy(loading = false, orders = rows) }
+        } catch (e: Exception) {
+            _state.update { it.copy(loading = false, problem = problemOf(e)) }
+        }
+    }
+
+    fun select(id: String) = _state.update { s ->
+        val o = s.orders.firstOrNull { it.id == id } ?: return@update s
+        TechnicianState(orders = s.orders, stage = TechStage.COMMISSION, order = o, lockId = o.lockId.orEmpty())
+    }
+
+    /** Back to the order list; false when already there. */
+    fun back(): Boolean {
+        if (_state.value.stage == TechStage.ORDERS) return false
+        _state.update { TechnicianState(orders = it.orders) }
+        return true
+    }
+    fun lockId(v: String) = _state.update { it.copy(lockId = v.trim(), problem = null) }
+    fun keyHex(v: String) = _state.update { it.copy(keyHex = v.trim().lowercase(), problem = null) }
+
+    // R1.6, R1.9: the lock gets the issuer's grant; someone inside presses its setup button.
+    fun commission(): Job = scope.launch {
+        val s = _state.value
+        if (!s.canCommission) return@launch
+        _state.update { it.copy(busy = true, problem = null, presenceRequired = false) }
+        try {
+            val c = core.commissionLock(s.lockId, s.keyHex)
+            _state.update {
+                when (c.status) {
+                    "ok" -> it.copy(busy = false, stage = TechStage.DEMONSTRATION)
+                    "presence_required" -> it.copy(busy = false, presenceRequired = true)
+                    else -> it.copy(busy = false, problem = Msg("tech_commission_refused", c.status))
+                }
+            }
+        } catch (e: Exception) {
+            _state.update { it.copy(busy = false, problem = problemOf(e)) }
+        }
+    }
+
+    // R1.9: open and lock the real lock in front of the brukare.
+    fun demonstrate(): Job = scope.launch {
+        val s = _state.value
+        _state.update { it.copy(busy = true, problem = null) }
+        try {
+            val steps = core.demonstrate(s.lockId, language, quiet).map { d ->
+                DemoRow(d.title, d.text, d.outcome?.let(::opened))
+            }
+            _state.update { it.copy(busy = false, demonstration = steps) }
+        } catch (e: Exception) {
+            _state.update { it.copy(busy = false, problem = problemOf(e)) }
+        }
+    }
+
+    fun toSignature() = _state.update { it.copy(stage = TechStage.SIGNATURE) }
+    fun addStroke(points: List<Pt>) = _state.update { if (points.isEmpty()) it else it.copy(strokes = it.strokes + listOf(points)) }
+    fun clearSignature() = _state.update { it.copy(strokes = emptyList()) }
+    fun witness(v: String) = _state.update { it.copy(witness = v) }
+
+    // R1.9: the brukare signs the receipt and agreement; then the lock goes into service (R1.10).
+    fun signAndFinish(): Job = scope.launch {
+        val s = _state.value
+        val o = s.order ?: return@launch
+        if (!s.canSign) return@launch
+        _state.update { it.copy(busy = true, problem = null) }
+        try {
+            val consent = if (s.strokes.any { it.size > 1 }) {
+                BrukareConsent.Signed(s.strokes.map { st -> SignatureStroke(st.map { StrokePoint(it.x, it.y) }) })
+            } else {
+                BrukareConsent.Confirmed(s.witness.trim())
+            }
+            val receipt = withContext(io) {
+                core.signInstallationReceipt(s.lockId, o.brukareId, o.brukareName, AGREEMENT_VERSION, language, consent)
+            }
+            _state.update { it.copy(receiptId = receipt.receiptId) }
+            val outcome = core.finishInstallation(s.lockId, o.brukareId, quiet)
+            _state.update { it.copy(busy = false, stage = TechStage.DONE, result = finishResult(outcome)) }
+        } catch (e: Exception) {
+            _state.update { it.copy(busy = false, problem = problemOf(e)) }
+        }
+    }
+
+    // R1.12
+    fun removeLock(): Job = scope.launch {
+        val s = _state.value
+        if (s.lockId.isBlank()) return@launch
+        _state.update { it.copy(busy = true, problem = null) }
+        try {
+            val outcome = core.removeLock(s.lockId, quiet)
+            _state.update { it.copy(busy = false, stage = TechStage.DONE, result = removeResult(outcome)) }
+        } catch (e: Exception) {
+            _state.update { it.copy(busy = false, problem = problemOf(e)) }
+        }
+    }
+
+    private companion object {
+        const val AGREEMENT_VERSION = 1u
+    }
+}
+
+private fun opened(o: UnlockOutcome) = o is UnlockOutcome.Opened || o is UnlockOutcome.OpenedBatteryLow
+
+private fun finishResult(o: UnlockOutcome) = if (opened(o)) Msg("tech_installed") else Msg("tech_finish_failed")
+private fun removeResult(o: UnlockOutcome) = if (opened(o)) Msg("tech_removed") else Msg("tech_remove_failed")
+
+private fun InstallationOrder.toRow(times: Times) = OrderRow(
+    id = id,
+    kind = when (kind) {
+        "new_brukare" -> Msg("order_kind_new")
+        "existing_brukare" -> Msg("order_kind_existing")
+        "entrance" -> Msg("order_kind_entrance")
+        "removal" -> Msg("order_kind_removal")
+        else -> Msg("order_kind_other")
+    },
+    removal = kind == "removal",
+    status = when (status) {
+        "open" -> Msg("order_status_open")
+        "scheduled" -> Msg("order_status_scheduled")
+        else -> Msg("order_status_other")
+    },
+    brukareId = brukareId,
+    brukareName = brukareDisplayName,
+    lockId = lockId,
+    contact = contactName,
+    contactPhone = contactPhone,
+    address = address,
+    due = dueAt?.let(times::dayHm),
+    scheduled = scheduledFor?.let(times::dayHm),
+)

@@ -1,0 +1,214 @@
+package se.nyckelfri.app
+
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestInstance
+import se.nyckelfri.app.state.AppHolders
+import se.nyckelfri.app.state.Decision
+import se.nyckelfri.app.state.KeyBadge
+import se.nyckelfri.app.state.Msg
+import se.nyckelfri.app.state.Pt
+import se.nyckelfri.app.state.Role
+import se.nyckelfri.app.state.Route
+import se.nyckelfri.app.state.TechStage
+import se.nyckelfri.app.state.Times
+import se.nyckelfri.core.DemoServer
+import se.nyckelfri.core.FailureKind
+import se.nyckelfri.core.JcaSigner
+import se.nyckelfri.core.Language
+import se.nyckelfri.core.NyckelfriApp
+import se.nyckelfri.core.config
+import se.nyckelfri.core.tempDir
+
+/**
+ * The coordinator's, the night patrol's and the alarm group's screens'
+ * holders against the real server: a care worker's report becomes the
+ * coordinator's outage case, which the coordinator works through R2.10–R2.12.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RolesFlowTest {
+    private lateinit var server: DemoServer
+    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
+    private val opened = mutableListOf<NyckelfriApp>()
+
+    @BeforeAll
+    fun start() {
+        server = DemoServer()
+    }
+
+    @AfterAll
+    fun stop() {
+        scope.cancel()
+        opened.forEach { it.close() }
+        server.close()
+    }
+
+    private suspend fun enrolled(staff: String): AppHolders {
+        val core = NyckelfriApp.openWithSimulatedLocks(config(tempDir("nf-roles").resolve("app.db")), JcaSigner(), server.lockSet())
+        opened += core
+        val h = AppHolders(core, Language.SWEDISH, scope, Times())
+        h.enroll.serverUrl(server.url)
+        h.enroll.code(server.newCode(staff))
+        h.enroll.label("Testtelefon")
+        h.enroll.enroll().join()
+        assertNull(h.enroll.state.value.problem, "enroll $staff: ${h.enroll.state.value.problem}")
+        return h
+    }
+
+    @Test
+    fun `a reported lock reaches the coordinator, who tells the night patrol and the alarm group and closes it r2_10 r2_11 r2_12`(): Unit = runBlocking {
+        // A care worker finds the lock broken and reports it (R2.9); the sync sends it.
+        val cw = enrolled("st-tumba-cw4")
+        cw.visits.sync().join()
+        val visit = cw.visits.state.value.visits.first { it.key is KeyBadge.Ready }
+        cw.guidance.forFailure(FailureKind.Jammed, visit).join()
+        cw.report.start(cw.guidance.state.value).join()
+        cw.report.send().join()
+        assertNotNull(cw.report.state.value.sentReportId)
+        cw.visits.sync().join()
+        assertEquals(0, cw.visits.state.value.pendingEvents)
+
+        val koord = enrolled("st-tumba-koord")
+        assertEquals(Role.COORDINATOR, koord.enroll.state.value.session?.role)
+        val c = koord.coordinator
+        c.load().join()
+        assertNull(c.state.value.problem, "${c.state.value.problem}")
+        val case = c.state.value.outages.first { it.lockId == visit.lockId }
+        assertEquals(visit.brukareName, case.brukareName)
+        assertEquals(Msg("cause_jammed"), case.cause)
+        assertTrue(case.decision in setOf(Decision.VALID, Decision.ENDS_TODAY), "R2.7: ${case.decision}")
+        assertEquals(koord.core.unitSettings("tumba").nightPatrolDeadline, case.nightPatrolDeadline, "R2.12's deadline in local time")
+        assertNull(case.nightPatrolMessagedAt)
+        assertNull(case.alarmGroupInformedAt)
+
+        // R2.12
+        c.informNightPatrol(case.id).join()
+        assertNull(c.state.value.problem, "${c.state.value.problem}")
+        val told = c.state.value.outages.first { it.id == case.id }
+        assertNotNull(told.nightPatrolMessagedAt)
+        assertFalse(told.nightPatrolOverdue)
+
+        // R2.11
+        c.informAlarmGroup(case.id).join()
+        assertNotNull(c.state.value.outages.first { it.id == case.id }.alarmGroupInformedAt)
+
+        val shot = render("live-outages-sv", "sv", heightDp = 1400) {
+            se.nyckelfri.app.ui.AppFrame(XmlStrings("sv")["outages_title"]) { p ->
+                se.nyckelfri.app.ui.CoordinatorScreen(c.state.value, p, {}, {}, {}, {})
+            }
+        }
+        assertTrue(shot.nonBackground > 0.05)
+
+        // The night patrol finds the notice in its inbox and reads it.
+        val night = enrolled("st-natt-1")
+        night.messages.load().join()
+        val m = night.messages.state.value
+        assertNull(m.problem, "${m.problem}")
+        val notice = m.messages.firstOrNull { it.routineStep == "R2.12" }
+        assertNotNull(notice, "no R2.12 message in ${m.messages}")
+        assertFalse(notice!!.read)
+        val unread = m.unread
+        render("live-messages-sv", "sv") {
+            se.nyckelfri.app.ui.AppFrame(XmlStrings("sv")["messages_title"]) { p ->
+                se.nyckelfri.app.ui.MessagesScreen(night.messages.state.value, p, {}, {})
+            }
+        }
+        night.messages.open(notice.id).join()
+        assertEquals(notice.id, night.messages.state.value.open?.id)
+        assertTrue(night.messages.state.value.open!!.read)
+        assertEquals(unread - 1, night.messages.state.value.unread)
+
+        // R2.10: the lock works again; the case leaves the open list, also after a reload.
+        c.markWorking(case.id).join()
+        assertTrue(c.state.value.outages.none { it.id == case.id })
+        c.load().join()
+        assertTrue(c.state.value.outages.none { it.id == case.id })
+    }
+
+    /**
+     * R1.3, R1.8: home care orders a lock for a brukare without one. The app
+     * has no screen for ordering, so the test orders over the server's API
+     * with its admin token.
+     */
+    private fun orderLockFor(brukareId: String) {
+        val token = java.nio.file.Files.readString(server.dir.resolve("admin-token")).trim()
+        val c = java.net.URI("${server.url}/v1/orders/existing-brukare").toURL().openConnection() as java.net.HttpURLConnection
+        c.requestMethod = "POST"
+        c.doOutput = true
+        c.setRequestProperty("Authorization", "Bearer $token")
+        c.setRequestProperty("Content-Type", "application/json")
+        c.outputStream.use {
+            it.write(
+                """{"brukare_id":"$brukareId","name":"Sven Ågren","phone":"+46701234567","address":"Tumba torg 11"}""".toByteArray(),
+            )
+        }
+        check(c.responseCode == 200) { "order: ${c.responseCode} ${c.errorStream?.bufferedReader()?.readText()}" }
+    }
+
+    @Test
+    fun `the alarm group sees its orders, and the brukare's signature is signed into a receipt r1_9`(): Unit = runBlocking {
+        orderLockFor("b-tumba-14")
+        val t = enrolled("st-larm-1")
+        assertEquals(Role.ALARM_TECHNICIAN, t.enroll.state.value.session?.role)
+        val tech = t.technician
+        tech.load().join()
+        assertNull(tech.state.value.problem, "${tech.state.value.problem}")
+        val orders = tech.state.value.orders
+        assertTrue(orders.isNotEmpty(), "the demo data has orders")
+        val install = orders.first { it.brukareId == "b-tumba-14" }
+        assertEquals("Tumba torg 11", install.address)
+        assertEquals("+46701234567", install.contactPhone)
+        render("live-orders-sv", "sv") {
+            se.nyckelfri.app.ui.AppFrame(XmlStrings("sv")["tech_title"]) { p ->
+                se.nyckelfri.app.ui.TechnicianScreen(tech.state.value, p, se.nyckelfri.app.ui.TechnicianActions())
+            }
+        }
+        // The platform's back gesture leaves an order for the list first, then the app.
+        t.nav.home(Route.ORDERS)
+        tech.select(install.id)
+        assertTrue(t.back())
+        assertEquals(TechStage.ORDERS, tech.state.value.stage)
+        assertFalse(t.back())
+        tech.select(install.id)
+        assertEquals(TechStage.COMMISSION, tech.state.value.stage)
+        assertEquals(install, tech.state.value.order)
+
+        // A key that is not hex is refused before anything is registered.
+        tech.lockId("l-ny-ui-01")
+        tech.keyHex("not hex")
+        tech.commission().join()
+        assertEquals("error_invalid_input", tech.state.value.problem?.key)
+        assertEquals(TechStage.COMMISSION, tech.state.value.stage)
+
+        // The brukare signs on the screen: two strokes go into the receipt the phone signs.
+        tech.toSignature()
+        assertFalse(tech.state.value.canSign)
+        tech.addStroke(listOf(Pt(0.1f, 0.5f), Pt(0.5f, 0.2f), Pt(0.9f, 0.6f)))
+        tech.addStroke(listOf(Pt(0.2f, 0.8f), Pt(0.8f, 0.8f)))
+        assertTrue(tech.state.value.canSign)
+        tech.signAndFinish().join()
+        assertNotNull(tech.state.value.receiptId, "the receipt was signed: ${tech.state.value.problem}")
+        // No such lock in installation mode here: finishing fails, and says so.
+        assertTrue(tech.state.value.stage == TechStage.DONE || tech.state.value.problem != null)
+    }
+
+    @Test
+    fun `a care worker may not see the alarm group's orders or the outages`(): Unit = runBlocking {
+        val cw = enrolled("st-tumba-cw5")
+        cw.technician.load().join()
+        assertEquals(Msg("error_forbidden"), cw.technician.state.value.problem)
+        cw.coordinator.load().join()
+        assertEquals(Msg("error_forbidden"), cw.coordinator.state.value.problem)
+    }
+}
