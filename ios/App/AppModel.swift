@@ -4,16 +4,16 @@ import UIKit
 import NyckelfriCore
 import NyckelfriViewModels
 
-/// Opens the core once for the app's lifetime and decides the first screen:
-/// enrollment, or the home of the role the server gave the phone.
+/// Opens the core once for the app's lifetime; what comes first after that
+/// (enrollment, or the role's home) the package's LaunchViewModel decides
+/// from the core's own store.
 @MainActor
 @Observable
 final class AppModel {
     enum Stage {
         case starting
         case failed(Problem)
-        case enroll(EnrollViewModel)
-        case home(Home, Session)
+        case ready(LaunchViewModel)
     }
 
     private(set) var stage: Stage = .starting
@@ -22,24 +22,21 @@ final class AppModel {
     private var demoLocks: SimulatedLockSet?
     private let defaults = UserDefaults.standard
 
-    private enum Saved {
-        static let role = "enrolledRole"
-        static let serverURL = "serverURL"
-    }
+    /// Only to fill in the enrollment screen again and to find the demo
+    /// locks' issuer: who the phone is enrolled for is the core's to know.
+    private static let savedServerURL = "serverURL"
 
     func start() async {
         guard session == nil else { return }
         do {
             let session = try openCore()
             self.session = session
-            if let role = defaults.string(forKey: Saved.role) {
-                await loadDemoLocks()
-                stage = .home(Home(role: role), session)
-            } else {
-                stage = .enroll(EnrollViewModel(
-                    session: session, serverURL: options.serverURL ?? defaults.string(forKey: Saved.serverURL) ?? "",
-                    deviceLabel: UIDevice.current.name))
-            }
+            let launch = LaunchViewModel(
+                session: session, serverURL: options.serverURL ?? defaults.string(forKey: Self.savedServerURL) ?? "",
+                deviceLabel: UIDevice.current.name)
+            launch.start()
+            stage = .ready(launch)
+            if launch.home != nil { await loadDemoLocks() }
             // An opening a crash interrupted is finished or recorded as unknown.
             _ = try? await session.app.resumePending(listener: SilentListener())
         } catch {
@@ -54,12 +51,12 @@ final class AppModel {
         await start()
     }
 
-    func enrolled(_ vm: EnrollViewModel) async {
-        guard case .enrolled(let e) = vm.phase, let session else { return }
-        defaults.set(e.role, forKey: Saved.role)
-        defaults.set(vm.serverURL.trimmingCharacters(in: .whitespaces), forKey: Saved.serverURL)
+    func enrolled(_ launch: LaunchViewModel) async {
+        guard case .enroll(let vm) = launch.stage else { return }
+        launch.enrolled()
+        guard launch.home != nil else { return }
+        defaults.set(vm.serverURL.trimmingCharacters(in: .whitespaces), forKey: Self.savedServerURL)
         await loadDemoLocks()
-        stage = .home(Home(role: e.role), session)
     }
 
     private func openCore() throws -> Session {
@@ -85,7 +82,7 @@ final class AppModel {
     /// Demo mode: the server's demo locks, trusting its issuer key.
     private func loadDemoLocks() async {
         guard let set = demoLocks, set.lockIds().isEmpty, let path = options.demoLocksPath,
-              let server = defaults.string(forKey: Saved.serverURL) ?? options.serverURL,
+              let server = defaults.string(forKey: Self.savedServerURL) ?? options.serverURL,
               let issuerURL = URL(string: server + "/v1/issuer")
         else { return }
         do {

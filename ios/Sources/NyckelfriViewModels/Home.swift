@@ -17,4 +17,31 @@ public enum Home: Equatable, Sendable {
         default: self = .messages
         }
     }
+
+    /// The role's screens, in the order the tab bar shows them; every role
+    /// has the inbox, last.
+    public var tabs: [HomeTab] {
+        switch self {
+        case .visits: return [.visits, .reports, .messages]
+        case .coordinator: return [.outages, .messages]
+        case .technician: return [.orders, .messages]
+        case .messages: return [.messages]
+        }
+    }
+}
+
+/// One of the home's screens (a tab).
+public enum HomeTab: String, CaseIterable, Sendable {
+    /// Today's visits and their doors.
+    case visits
+    /// The worker's own reports of failed locks (R2.9).
+    case reports
+    /// The coordinator's open outage cases (R2.7–R2.12).
+    case outages
+    /// The alarm group's installation and removal orders (R1).
+    case orders
+    /// The role's inbox.
+    case messages
+
+    public var l10nKey: String { "tab." + rawValue }
 }

@@ -233,6 +233,7 @@ public enum LocalizationKeys {
         all.formUnion([TechnicianViewModel.Completion.inService, .removed].map(\.l10nKey))
         all.formUnion(["new_brukare", "existing_brukare", "entrance", "removal", "?"].map(orderKindKey))
         all.formUnion(["jammed", "refused:x", "?"].map(causeKey))
+        all.formUnion(HomeTab.allCases.map(\.l10nKey))
         return all
     }
 }

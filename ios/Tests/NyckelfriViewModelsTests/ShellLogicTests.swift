@@ -14,6 +14,8 @@ final class ShellLogicTests: XCTestCase {
         XCTAssertEqual(Home(role: "alarm_technician"), .technician)
         XCTAssertEqual(Home(role: "needs_assessor"), .messages)
         XCTAssertEqual(Home(role: "something_new"), .messages)
+        XCTAssertEqual(Home.visits.tabs, [.visits, .reports, .messages])
+        XCTAssertEqual(Home.messages.tabs, [.messages], "the inbox, even for a role the app does not know")
     }
 
     func testSwedishUnlessEnglishIsPreferred() {
