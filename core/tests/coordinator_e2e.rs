@@ -44,24 +44,9 @@ fn phone_in(env: &Env, role: Role, unit: &str, name: &str) -> Arc<NyckelfriApp> 
 #[test]
 fn the_coordinator_works_a_case_from_the_phone_r2_7_r2_10_r2_11_r2_12() {
     let env = Env::start_at(TWO_PM);
-    let (worker, visit) = env
-        .codes(Role::CareWorker)
-        .into_iter()
-        .enumerate()
-        .find_map(|(i, code)| {
-            let (app, _) = env.phone(&format!("w{i}"));
-            env.rt
-                .block_on(app.enroll(env.server().url(), code, "p".into()))
-                .unwrap();
-            env.rt.block_on(app.sync()).unwrap();
-            let v = app
-                .today_visits()
-                .unwrap()
-                .into_iter()
-                .find(|v| matches!(v.key_status, KeyStatus::Ready { .. }))?;
-            Some((app, v))
-        })
-        .expect("a worker with a visit around 14:00");
+    let (worker, _, visit) = env.care_worker_with("a visit around 14:00", |v| {
+        matches!(v.key_status, KeyStatus::Ready { .. })
+    });
     env.locks
         .get(&visit.lock_id)
         .unwrap()

@@ -128,29 +128,8 @@ fn order_install_demonstrate_receipt_first_visit_decision_ends_removal_no_more_k
     assert_eq!(order["status"], "installed", "{order}"); // R1.10 is sent with it
 
     // The first care visit to the brukare opens the new lock.
-    let (worker, clocks) = env
-        .codes(Role::CareWorker)
-        .into_iter()
-        .enumerate()
-        .find_map(|(i, code)| {
-            let (app, clocks) = env.phone(&format!("w{i}"));
-            env.rt
-                .block_on(app.enroll(env.server().url(), code, "p".into()))
-                .unwrap();
-            env.rt.block_on(app.sync()).unwrap();
-            app.today_visits()
-                .unwrap()
-                .iter()
-                .any(|v| v.lock_id == LOCK)
-                .then_some((app, clocks))
-        })
-        .expect("a worker who visits the brukare");
-    let visit = worker
-        .today_visits()
-        .unwrap()
-        .into_iter()
-        .find(|v| v.lock_id == LOCK)
-        .unwrap();
+    let (worker, clocks, visit) =
+        env.care_worker_with("a visit to the brukare", |v| v.lock_id == LOCK);
     let now = worker.trusted_time().unwrap().unix;
     if visit.starts_at > now {
         clocks.advance((visit.starts_at - now) as u64);

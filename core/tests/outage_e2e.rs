@@ -18,7 +18,6 @@ use std::sync::Arc;
 
 use nyckelfri_core::guidance::{FailureKind, Language, StepAction};
 use nyckelfri_core::{FailedLockReport, KeyStatus, UnlockOutcome};
-use nyckelfri_server::model::Role;
 use server_env::{Env, MORNING, Quiet};
 
 /// Monday 2026-11-23, 14:00 in Stockholm.
@@ -29,24 +28,9 @@ fn a_lock_failing_at_14_is_guided_reported_escalated_before_17_and_closed_r2_6_r
  {
     let env = Env::start_at(TWO_PM);
     // A care worker with a visit whose key works now.
-    let (app, visit) = env
-        .codes(Role::CareWorker)
-        .into_iter()
-        .enumerate()
-        .find_map(|(i, code)| {
-            let (app, _) = env.phone(&format!("w{i}"));
-            env.rt
-                .block_on(app.enroll(env.server().url(), code, "p".into()))
-                .unwrap();
-            env.rt.block_on(app.sync()).unwrap();
-            let v = app
-                .today_visits()
-                .unwrap()
-                .into_iter()
-                .find(|v| matches!(v.key_status, KeyStatus::Ready { .. }))?;
-            Some((app, v))
-        })
-        .expect("a worker with a visit around 14:00");
+    let (app, _, visit) = env.care_worker_with("a visit around 14:00", |v| {
+        matches!(v.key_status, KeyStatus::Ready { .. })
+    });
 
     // The lock is jammed.
     env.locks

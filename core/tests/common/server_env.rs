@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use nyckelfri_core::time::ManualClocks;
 use nyckelfri_core::transport::{MemoryTransport, SimulatedLockSet};
-use nyckelfri_core::{AppConfig, DeviceSigner, NyckelfriApp, SoftwareSigner};
+use nyckelfri_core::{AppConfig, DeviceSigner, NyckelfriApp, SoftwareSigner, VisitView};
 use nyckelfri_lock::{LockConfig, SimulatedLock};
 use nyckelfri_protocol::SoftwareKey;
 use nyckelfri_protocol::messages::LockMode;
@@ -147,6 +147,27 @@ impl Env {
         )
         .unwrap();
         (app, clocks)
+    }
+
+    /// The first care worker of the demo whose synced day has a visit that
+    /// `pick` accepts: enrolled and synced on a phone of their own, with
+    /// that phone's clock and the visit.
+    pub fn care_worker_with(
+        &self,
+        what: &str,
+        pick: impl Fn(&VisitView) -> bool,
+    ) -> (Arc<NyckelfriApp>, ManualClocks, VisitView) {
+        for (i, code) in self.codes(Role::CareWorker).into_iter().enumerate() {
+            let (app, clocks) = self.phone(&format!("w{i}"));
+            self.rt
+                .block_on(app.enroll(self.server().url(), code, "p".into()))
+                .unwrap();
+            self.rt.block_on(app.sync()).unwrap();
+            if let Some(v) = app.today_visits().unwrap().into_iter().find(|v| pick(v)) {
+                return (app, clocks, v);
+            }
+        }
+        panic!("no care worker with {what}")
     }
 
     /// Calls the server's API as the administrator; panics on a non-2xx.
