@@ -1,14 +1,11 @@
 package se.nyckelfri.core
 
 import kotlinx.coroutines.runBlocking
-import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.assertThrows
 
 /**
@@ -16,20 +13,7 @@ import org.junit.jupiter.api.assertThrows
  * the coordinator's phone lists the case and works it (R2.10, R2.11, R2.12),
  * the night patrol reads it in their inbox.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class CoordinatorTest {
-    private lateinit var server: DemoServer
-
-    @BeforeAll
-    fun start() {
-        server = DemoServer()
-    }
-
-    @AfterAll
-    fun stop() {
-        server.close()
-    }
-
+class CoordinatorTest : WithDemoServer() {
     private fun phone(name: String, locks: SimulatedLockSet) =
         NyckelfriApp.openWithSimulatedLocks(config(tempDir(name).resolve("app.db")), JcaSigner(), locks)
 

@@ -174,3 +174,19 @@ class DemoServer : AutoCloseable {
 }
 
 fun File.deleteQuietly() = runCatching { deleteRecursively() }
+
+/** A test class with one real server for all its tests (started once, stopped after the last). */
+@org.junit.jupiter.api.TestInstance(org.junit.jupiter.api.TestInstance.Lifecycle.PER_CLASS)
+abstract class WithDemoServer {
+    protected lateinit var server: DemoServer
+
+    @org.junit.jupiter.api.BeforeAll
+    fun startServer() {
+        server = DemoServer()
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    fun stopServer() {
+        server.close()
+    }
+}

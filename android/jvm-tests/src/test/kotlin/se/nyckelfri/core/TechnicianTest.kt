@@ -1,30 +1,14 @@
 package se.nyckelfri.core
 
 import kotlinx.coroutines.runBlocking
-import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.assertThrows
 
 /** The alarm group's installation visit through Kotlin, on a factory-new simulated lock (R1.9). */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class TechnicianTest {
-    private lateinit var server: DemoServer
-
-    @BeforeAll
-    fun start() {
-        server = DemoServer()
-    }
-
-    @AfterAll
-    fun stop() {
-        server.close()
-    }
-
+class TechnicianTest : WithDemoServer() {
     @Test
     fun `a new lock is commissioned only after the setup button, then demonstrated and signed for r1_9`(): Unit = runBlocking {
         val locks = server.lockSet()

@@ -3,13 +3,10 @@ package se.nyckelfri.core
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.runBlocking
-import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.assertThrows
 
 /**
@@ -19,20 +16,7 @@ import org.junit.jupiter.api.assertThrows
  * hour CI runs at (except where a care decision cuts them, which is checked
  * as such). The phone and the simulated locks use the real clock.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class VisitTest {
-    private lateinit var server: DemoServer
-
-    @BeforeAll
-    fun start() {
-        server = DemoServer()
-    }
-
-    @AfterAll
-    fun stop() {
-        server.close()
-    }
-
+class VisitTest : WithDemoServer() {
     @Test
     fun `the server's demo data gives locks and codes for every role`() {
         assertTrue(server.locks.size >= 20, "locks: ${server.locks.size}")
