@@ -31,8 +31,17 @@ class Rendered(val file: File, val width: Int, val height: Int, val distinctColo
 /**
  * Renders [content] headless with Skia (no window, no GPU) and saves it as
  * target/screens/<name>.png. [fontScale] 2 is Android's largest font size.
+ * Effects started by the first frame (a holder's load) finish before the
+ * second once [until] holds.
  */
-fun render(name: String, lang: String, fontScale: Float = 1f, heightDp: Int = HEIGHT_DP, content: @Composable () -> Unit): Rendered {
+fun render(
+    name: String,
+    lang: String,
+    fontScale: Float = 1f,
+    heightDp: Int = HEIGHT_DP,
+    until: () -> Boolean = { true },
+    content: @Composable () -> Unit,
+): Rendered {
     val strings = XmlStrings(lang)
     val scene = ImageComposeScene(
         width = (WIDTH_DP * DENSITY).toInt(),
@@ -42,6 +51,12 @@ fun render(name: String, lang: String, fontScale: Float = 1f, heightDp: Int = HE
     try {
         // Two frames: the first lays out, effects run, the second shows their result.
         scene.render(0)
+        // The core answers on its own threads, in real time: [until] says when the screen has its data.
+        val deadline = System.nanoTime() + 30_000_000_000L
+        while (!until()) {
+            check(System.nanoTime() < deadline) { "$name: timed out waiting for the state" }
+            Thread.sleep(20)
+        }
         val image = scene.render(500_000_000)
         return image.use { save(name, it) }
     } finally {

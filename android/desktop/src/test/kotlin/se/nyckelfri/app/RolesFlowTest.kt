@@ -28,7 +28,9 @@ import se.nyckelfri.core.FailureKind
 import se.nyckelfri.core.JcaSigner
 import se.nyckelfri.core.Language
 import se.nyckelfri.core.NyckelfriApp
+import se.nyckelfri.core.SimulatedLockSet
 import se.nyckelfri.core.config
+import se.nyckelfri.core.nowUnix
 import se.nyckelfri.core.tempDir
 
 /**
@@ -54,8 +56,8 @@ class RolesFlowTest {
         server.close()
     }
 
-    private suspend fun enrolled(staff: String): AppHolders {
-        val core = NyckelfriApp.openWithSimulatedLocks(config(tempDir("nf-roles").resolve("app.db")), JcaSigner(), server.lockSet())
+    private suspend fun enrolled(staff: String, locks: SimulatedLockSet = server.lockSet()): AppHolders {
+        val core = NyckelfriApp.openWithSimulatedLocks(config(tempDir("nf-roles").resolve("app.db")), JcaSigner(), locks)
         opened += core
         val h = AppHolders(core, Language.SWEDISH, scope, Times())
         h.enroll.serverUrl(server.url)
@@ -137,36 +139,34 @@ class RolesFlowTest {
     }
 
     /**
-     * R1.3, R1.8: home care orders a lock for a brukare without one. The app
-     * has no screen for ordering, so the test orders over the server's API
-     * with its admin token.
+     * R1.3, R1.8: home care orders a lock for a brukare without one (the
+     * demo has no orders). The app has no screen for ordering, so the test
+     * orders over the server's admin API. Returns the order's id.
      */
-    private fun orderLockFor(brukareId: String) {
-        val token = java.nio.file.Files.readString(server.dir.resolve("admin-token")).trim()
-        val c = java.net.URI("${server.url}/v1/orders/existing-brukare").toURL().openConnection() as java.net.HttpURLConnection
-        c.requestMethod = "POST"
-        c.doOutput = true
-        c.setRequestProperty("Authorization", "Bearer $token")
-        c.setRequestProperty("Content-Type", "application/json")
-        c.outputStream.use {
-            it.write(
-                """{"brukare_id":"$brukareId","name":"Sven Ågren","phone":"+46701234567","address":"Tumba torg 11"}""".toByteArray(),
-            )
-        }
-        check(c.responseCode == 200) { "order: ${c.responseCode} ${c.errorStream?.bufferedReader()?.readText()}" }
+    private fun orderLockFor(brukareId: String): String {
+        val created = server.admin(
+            "POST", "/v1/orders/existing-brukare",
+            """{"brukare_id":"$brukareId","name":"Sven Ågren","phone":"+46701234567","address":"Tumba torg 11"}""",
+        )
+        return jsonField(created, "id") ?: error("no order id in $created")
     }
 
     @Test
-    fun `the alarm group sees its orders, and the brukare's signature is signed into a receipt r1_9`(): Unit = runBlocking {
-        orderLockFor("b-tumba-14")
-        val t = enrolled("st-larm-1")
+    fun `the installation visit commissions after the setup button, demonstrates, signs and puts the lock in service r1_9 r1_10`(): Unit = runBlocking {
+        // The lock as the alarm group unpacks it: no id, its key on the label.
+        val locks = SimulatedLockSet()
+        val label = locks.addFactoryNewLock(nowUnix().toULong())
+        assertEquals(emptyList<String>(), locks.lockIds())
+        val orderId = orderLockFor("b-tumba-14")
+        val t = enrolled("st-larm-1", locks)
         assertEquals(Role.ALARM_TECHNICIAN, t.enroll.state.value.session?.role)
         val tech = t.technician
         tech.load().join()
         assertNull(tech.state.value.problem, "${tech.state.value.problem}")
-        val orders = tech.state.value.orders
-        assertTrue(orders.isNotEmpty(), "the demo data has orders")
-        val install = orders.first { it.brukareId == "b-tumba-14" }
+        val install = tech.state.value.orders.first { it.id == orderId }
+        assertEquals("b-tumba-14", install.brukareId)
+        assertEquals(Msg("order_kind_existing"), install.kind)
+        assertEquals(Msg("order_status_open"), install.status)
         assertEquals("Tumba torg 11", install.address)
         assertEquals("+46701234567", install.contactPhone)
         render("live-orders-sv", "sv") {
@@ -183,24 +183,66 @@ class RolesFlowTest {
         tech.select(install.id)
         assertEquals(TechStage.COMMISSION, tech.state.value.stage)
         assertEquals(install, tech.state.value.order)
+        val lockId = "l-tumba-14"
+        tech.lockId(lockId)
 
         // A key that is not hex is refused before anything is registered.
-        tech.lockId("l-ny-ui-01")
         tech.keyHex("not hex")
         tech.commission().join()
         assertEquals("error_invalid_input", tech.state.value.problem?.key)
         assertEquals(TechStage.COMMISSION, tech.state.value.stage)
 
-        // The brukare signs on the screen: two strokes go into the receipt the phone signs.
+        // R1.9: nobody inside has pressed the setup button: the technician is told to, and the lock stays nobody's.
+        tech.keyHex(label.uppercase())
+        tech.commission().join()
+        assertNull(tech.state.value.problem, "${tech.state.value.problem}")
+        assertTrue(tech.state.value.presenceRequired)
+        assertEquals(TechStage.COMMISSION, tech.state.value.stage)
+        assertEquals(emptyList<String>(), locks.lockIds())
+        render("live-commission-presence-sv", "sv") {
+            se.nyckelfri.app.ui.AppFrame(XmlStrings("sv")["tech_title"]) { p ->
+                se.nyckelfri.app.ui.TechnicianScreen(tech.state.value, p, se.nyckelfri.app.ui.TechnicianActions())
+            }
+        }
+
+        // Someone inside presses it; the technician tries again: commissioned.
+        locks.pressSetupButton(label)
+        tech.commission().join()
+        assertNull(tech.state.value.problem, "${tech.state.value.problem}")
+        assertFalse(tech.state.value.presenceRequired)
+        assertEquals(TechStage.DEMONSTRATION, tech.state.value.stage)
+        assertEquals(listOf(lockId), locks.lockIds())
+
+        // R1.9: the demonstration opens the real lock twice in front of the brukare, then tells the rest.
+        tech.demonstrate().join()
+        assertNull(tech.state.value.problem, "${tech.state.value.problem}")
+        val demo = tech.state.value.demonstration
+        assertTrue(demo.size > 2, "$demo")
+        assertEquals(listOf(true, true), demo.take(2).map { it.opened }, "$demo")
+        for (step in demo.drop(2)) {
+            assertNull(step.opened, step.title)
+            assertTrue(step.text.isNotBlank(), step.title)
+        }
+
+        // R1.9: the brukare signs on the screen: the strokes go into the receipt the phone signs.
         tech.toSignature()
+        assertEquals(TechStage.SIGNATURE, tech.state.value.stage)
         assertFalse(tech.state.value.canSign)
         tech.addStroke(listOf(Pt(0.1f, 0.5f), Pt(0.5f, 0.2f), Pt(0.9f, 0.6f)))
         tech.addStroke(listOf(Pt(0.2f, 0.8f), Pt(0.8f, 0.8f)))
         assertTrue(tech.state.value.canSign)
+        assertEquals("open", jsonField(server.admin("GET", "/v1/orders/$orderId"), "status"))
         tech.signAndFinish().join()
-        assertNotNull(tech.state.value.receiptId, "the receipt was signed: ${tech.state.value.problem}")
-        // No such lock in installation mode here: finishing fails, and says so.
-        assertTrue(tech.state.value.stage == TechStage.DONE || tech.state.value.problem != null)
+
+        // R1.10: in service; the server has the order installed and no longer lists it as open.
+        assertNull(tech.state.value.problem, "${tech.state.value.problem}")
+        assertNotNull(tech.state.value.receiptId)
+        assertEquals(TechStage.DONE, tech.state.value.stage)
+        assertEquals(Msg("tech_installed"), tech.state.value.result)
+        assertEquals("installed", jsonField(server.admin("GET", "/v1/orders/$orderId"), "status"))
+        tech.back()
+        tech.load().join()
+        assertTrue(tech.state.value.orders.none { it.id == orderId && it.status == Msg("order_status_open") }, "${tech.state.value.orders}")
     }
 
     @Test

@@ -33,7 +33,7 @@ class ScreensTest {
     }
 
     private fun shot(name: String, lang: String = "sv", fontScale: Float = 1f, heightDp: Int = HEIGHT_DP, content: @Composable () -> Unit) =
-        check(render("$name-$lang", lang, fontScale, heightDp, content))
+        check(render("$name-$lang", lang, fontScale, heightDp, content = content))
 
     @Test
     fun enroll() {

@@ -18,8 +18,9 @@ class AppHolders(
     val times: Times = Times(),
     io: CoroutineDispatcher = Dispatchers.IO,
 ) {
-    val nav = Navigator()
     val enroll = EnrollHolder(core, scope)
+    // An enrolled phone starts on its role's home, also after a restart and offline.
+    val nav = Navigator(enroll.state.value.session?.let { sections(it.role).first() } ?: Route.ENROLL)
     val visits = VisitsHolder(core, times, scope, io)
     val door = DoorHolder(core, times, scope)
     val guidance = GuidanceHolder(core, language, scope, io)

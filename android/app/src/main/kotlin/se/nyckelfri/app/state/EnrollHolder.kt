@@ -6,6 +6,7 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
+import se.nyckelfri.core.Enrollment
 import se.nyckelfri.core.NyckelfriApp
 
 /** The role an enrolled phone serves; it decides the first screen. */
@@ -22,7 +23,20 @@ enum class Role { CARE_WORKER, COORDINATOR, ALARM_TECHNICIAN, OTHER;
 }
 
 /** Who this phone belongs to, once enrolled. */
-data class Session(val staffName: String, val role: Role)
+data class Session(val staffName: String, val role: Role, val unitId: String? = null)
+
+private fun Enrollment.toSession() = Session(staffName, Role.of(role), unitId)
+
+/**
+ * The enrollment the phone's own store remembers, so that after a restart,
+ * and offline, the role's screens come back without asking the server.
+ */
+fun storedEnrollment(core: NyckelfriApp): EnrollState = try {
+    EnrollState(session = core.enrollment()?.toSession())
+} catch (e: Exception) {
+    // Unreadable store: the enroll screen says so; enrolling again is the way out.
+    EnrollState(problem = problemOf(e))
+}
 
 data class EnrollState(
     val serverUrl: String = "",
@@ -39,7 +53,7 @@ data class EnrollState(
 class EnrollHolder(
     private val core: NyckelfriApp,
     private val scope: CoroutineScope,
-    initial: EnrollState = EnrollState(),
+    initial: EnrollState = storedEnrollment(core),
 ) {
     private val _state = MutableStateFlow(initial)
     val state: StateFlow<EnrollState> = _state
@@ -58,26 +72,9 @@ class EnrollHolder(
             // would meet an empty list. A failure here is not an enrollment
             // failure: the visits screen offers to sync again.
             runCatching { core.sync() }
-            _state.update { it.copy(busy = false, code = "", session = Session(e.staffName, Role.of(e.role))) }
+            _state.update { it.copy(busy = false, code = "", session = e.toSession()) }
         } catch (e: Exception) {
             _state.update { it.copy(busy = false, problem = enrollProblemOf(e)) }
         }
-    }
-
-    /**
-     * On start: whether this phone is already enrolled. The core keeps no
-     * readable enrollment, so a sync tells: NotEnrolled means enroll first;
-     * anything else (even no network) means enrolled.
-     */
-    fun resume(): Job = scope.launch {
-        val enrolled = try {
-            core.sync()
-            true
-        } catch (e: se.nyckelfri.core.NyckelfriException.NotEnrolled) {
-            false
-        } catch (e: Exception) {
-            true
-        }
-        if (enrolled) _state.update { it.copy(session = it.session ?: Session("", Role.OTHER)) }
     }
 }

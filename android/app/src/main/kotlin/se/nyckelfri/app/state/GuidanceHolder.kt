@@ -14,6 +14,7 @@ import se.nyckelfri.core.Language
 import se.nyckelfri.core.NyckelfriApp
 import se.nyckelfri.core.StepAction
 import se.nyckelfri.core.UnlockOutcome
+import se.nyckelfri.core.failureKindForOutcome
 
 /** One step of the outage routine as a checklist row. */
 data class GuidanceRow(
@@ -55,8 +56,8 @@ class GuidanceHolder(
     private val _state = MutableStateFlow(initial)
     val state: StateFlow<GuidanceState> = _state
 
-    /** After a failed opening. */
-    fun forOutcome(outcome: UnlockOutcome, visit: VisitRow?): Job = load(visit, visit?.lockId, failureOf(outcome)) {
+    /** After a failed opening; the core says which failure the outcome is, for the report (R2.9). */
+    fun forOutcome(outcome: UnlockOutcome, visit: VisitRow?): Job = load(visit, visit?.lockId, failureKindForOutcome(outcome)) {
         core.guidanceForOutcome(outcome, visit?.visitId, language)
     }
 
@@ -65,7 +66,7 @@ class GuidanceHolder(
         core.guidanceForFailure(failure, visit?.visitId, visit?.lockId, language)
     }
 
-    private fun load(visit: VisitRow?, lockId: String?, failure: FailureKind, steps: () -> List<GuidanceStep>): Job =
+    private fun load(visit: VisitRow?, lockId: String?, failure: FailureKind?, steps: () -> List<GuidanceStep>): Job =
         scope.launch {
             _state.value = GuidanceState(visitId = visit?.visitId, lockId = lockId, brukareName = visit?.brukareName, failure = failure)
             try {
@@ -106,19 +107,4 @@ private fun GuidanceStep.toRow(): GuidanceRow {
         callNumber = (a as? StepAction.CallCoordinator)?.phone,
         documents = a is StepAction.DocumentOutage,
     )
-}
-
-/** The core's own mapping, mirrored for the report's cause; the guidance itself comes from the core. */
-fun failureOf(o: UnlockOutcome): FailureKind = when (o) {
-    is UnlockOutcome.Opened -> FailureKind.ManualReport
-    is UnlockOutcome.OpenedBatteryLow -> FailureKind.BatteryLow
-    is UnlockOutcome.LockNotFound -> FailureKind.LockNotFound
-    is UnlockOutcome.LinkLost -> FailureKind.LinkLost
-    is UnlockOutcome.Refused -> FailureKind.Refused(o.code)
-    is UnlockOutcome.NoKey -> FailureKind.NoKey
-    is UnlockOutcome.KeyNotYetValid -> FailureKind.KeyNotYetValid(o.validFrom)
-    is UnlockOutcome.KeyExpired -> FailureKind.KeyExpired
-    is UnlockOutcome.DecisionEnded -> FailureKind.DecisionEnded
-    is UnlockOutcome.Jammed -> FailureKind.Jammed
-    is UnlockOutcome.ReceiptInvalid -> FailureKind.Refused("receipt_invalid")
 }

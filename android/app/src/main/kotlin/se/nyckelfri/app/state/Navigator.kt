@@ -17,10 +17,11 @@ fun sections(role: Role): List<Route> = when (role) {
 /**
  * The back stack. It lives outside the composition so that the platform's
  * own back gesture (Android's OnBackPressedDispatcher) can pop it too:
- * [back] returns false when there is nothing left to pop.
+ * [back] returns false when there is nothing left to pop. [start] is the
+ * first screen: the role's home when the phone is already enrolled.
  */
-class Navigator {
-    private val _stack = MutableStateFlow(listOf(Route.ENROLL))
+class Navigator(start: Route = Route.ENROLL) {
+    private val _stack = MutableStateFlow(listOf(start))
     val stack: StateFlow<List<Route>> = _stack
 
     val canGoBack: Boolean get() = _stack.value.size > 1

@@ -55,7 +55,7 @@ data class ReportState(
     val problem: Msg? = null,
 ) {
     /** The cause in words when the door's failure decided it. */
-    val failureCause: Msg? get() = failure?.let { causeText(failureCode(it)) }
+    val failureCause: Msg? get() = failure?.let(::causeOf)
 }
 
 /** R2.9: the worker documents that the lock is out of order, offline if need be. */
@@ -134,15 +134,15 @@ fun causeText(code: String): Msg = when {
     else -> Msg("cause_other")
 }
 
-/** Mirrors the core's cause codes for showing a failure not yet reported. */
-private fun failureCode(f: FailureKind): String = when (f) {
-    is FailureKind.Jammed -> "jammed"
-    is FailureKind.LockNotFound -> "lock_not_found"
-    is FailureKind.LinkLost -> "link_lost"
-    is FailureKind.Refused -> "refused"
-    is FailureKind.NoKey, is FailureKind.KeyExpired, is FailureKind.KeyNotYetValid -> "no_key"
-    is FailureKind.DecisionEnded -> "decision_ended"
-    is FailureKind.BatteryLow -> "battery_low"
-    is FailureKind.AppFailure -> "app_failure"
-    is FailureKind.ManualReport -> "manual"
+/** A failure not yet reported, in the same words as [causeText] gives a sent one. */
+private fun causeOf(f: FailureKind): Msg = when (f) {
+    is FailureKind.Jammed -> Msg("cause_jammed")
+    is FailureKind.LockNotFound -> Msg("cause_not_found")
+    is FailureKind.LinkLost -> Msg("cause_link_lost")
+    is FailureKind.Refused -> Msg("cause_refused")
+    is FailureKind.NoKey, is FailureKind.KeyExpired, is FailureKind.KeyNotYetValid -> Msg("cause_key")
+    is FailureKind.DecisionEnded -> Msg("cause_decision_ended")
+    is FailureKind.BatteryLow -> Msg("cause_battery_low")
+    is FailureKind.AppFailure -> Msg("cause_app_failure")
+    is FailureKind.ManualReport -> Msg("cause_other")
 }

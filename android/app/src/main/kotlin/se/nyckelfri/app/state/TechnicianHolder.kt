@@ -153,12 +153,20 @@ class TechnicianHolder(
             } else {
                 BrukareConsent.Confirmed(s.witness.trim())
             }
-            val receipt = withContext(io) {
-                core.signInstallationReceipt(s.lockId, o.brukareId, o.brukareName, AGREEMENT_VERSION, language, consent)
+            // A retry after a failed finish keeps the receipt already signed: one per installation.
+            if (s.receiptId == null) {
+                val receipt = withContext(io) {
+                    core.signInstallationReceipt(s.lockId, o.brukareId, o.brukareName, AGREEMENT_VERSION, language, consent)
+                }
+                _state.update { it.copy(receiptId = receipt.receiptId) }
             }
-            _state.update { it.copy(receiptId = receipt.receiptId) }
+            // R1.10: the lock leaves installation mode and the server marks the order installed.
             val outcome = core.finishInstallation(s.lockId, o.brukareId, quiet)
-            _state.update { it.copy(busy = false, stage = TechStage.DONE, result = finishResult(outcome)) }
+            // A lock that did not do its part leaves the technician here, to check it and try again.
+            _state.update {
+                if (opened(outcome)) it.copy(busy = false, stage = TechStage.DONE, result = Msg("tech_installed"))
+                else it.copy(busy = false, problem = Msg("tech_finish_failed"))
+            }
         } catch (e: Exception) {
             _state.update { it.copy(busy = false, problem = problemOf(e)) }
         }
@@ -171,7 +179,10 @@ class TechnicianHolder(
         _state.update { it.copy(busy = true, problem = null) }
         try {
             val outcome = core.removeLock(s.lockId, quiet)
-            _state.update { it.copy(busy = false, stage = TechStage.DONE, result = removeResult(outcome)) }
+            _state.update {
+                if (opened(outcome)) it.copy(busy = false, stage = TechStage.DONE, result = Msg("tech_removed"))
+                else it.copy(busy = false, problem = Msg("tech_remove_failed"))
+            }
         } catch (e: Exception) {
             _state.update { it.copy(busy = false, problem = problemOf(e)) }
         }
@@ -184,8 +195,6 @@ class TechnicianHolder(
 
 private fun opened(o: UnlockOutcome) = o is UnlockOutcome.Opened || o is UnlockOutcome.OpenedBatteryLow
 
-private fun finishResult(o: UnlockOutcome) = if (opened(o)) Msg("tech_installed") else Msg("tech_finish_failed")
-private fun removeResult(o: UnlockOutcome) = if (opened(o)) Msg("tech_removed") else Msg("tech_remove_failed")
 
 private fun InstallationOrder.toRow(times: Times) = OrderRow(
     id = id,

@@ -38,7 +38,7 @@ fun CoordinatorScreen(
             Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
                 ProblemBanner(state.problem)
                 if (state.loading) Busy(str("outages_loading"))
-                if (state.outages.isEmpty() && !state.loading) Banner(str("outages_none"), Tone.OK)
+                if (state.outages.isEmpty() && !state.loading && state.problem == null) Banner(str("outages_none"), Tone.OK)
             }
         }
         items(state.outages, key = { it.id }) { o ->

@@ -40,7 +40,7 @@ fun MessagesScreen(state: MessagesState, padding: PaddingValues, onOpen: (String
             Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
                 ProblemBanner(state.problem)
                 if (state.loading) Busy(str("messages_loading"))
-                if (state.messages.isEmpty() && !state.loading) Banner(str("messages_none"), Tone.INFO)
+                if (state.messages.isEmpty() && !state.loading && state.problem == null) Banner(str("messages_none"), Tone.INFO)
             }
         }
         items(state.messages, key = { it.id }) { m -> MessageCard(m, onClick = { onOpen(m.id) }) }

@@ -30,7 +30,6 @@ fun NyckelfriRoot(holders: AppHolders, platform: Platform) {
     val enroll by holders.enroll.state.collectAsState()
     val stack by holders.nav.stack.collectAsState()
     val nav = holders.nav
-    LaunchedEffect(Unit) { holders.enroll.resume() }
     val session = enroll.session
     // Only on enrolling or unenrolling: a recreated activity keeps its place in the app.
     LaunchedEffect(session) {

@@ -71,7 +71,7 @@ private fun OrdersList(state: TechnicianState, padding: PaddingValues, actions: 
             Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
                 ProblemBanner(state.problem)
                 if (state.loading) Busy(str("tech_loading"))
-                if (state.orders.isEmpty() && !state.loading) Banner(str("tech_no_orders"), Tone.INFO)
+                if (state.orders.isEmpty() && !state.loading && state.problem == null) Banner(str("tech_no_orders"), Tone.INFO)
             }
         }
         items(state.orders, key = { it.id }) { o -> OrderCard(o) { actions.onSelect(o.id) } }
