@@ -3,11 +3,8 @@ package se.nyckelfri.app.ui
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.PaddingValues
-import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.foundation.layout.padding
-import androidx.compose.foundation.lazy.LazyColumn
-import androidx.compose.foundation.lazy.items
 import androidx.compose.material3.Card
 import androidx.compose.material3.CardDefaults
 import androidx.compose.material3.MaterialTheme
@@ -29,22 +26,11 @@ fun CoordinatorScreen(
     onWorking: (String) -> Unit,
     onReload: () -> Unit,
 ) {
-    LazyColumn(
-        Modifier.fillMaxSize().padding(padding),
-        contentPadding = PaddingValues(16.dp),
-        verticalArrangement = Arrangement.spacedBy(12.dp),
-    ) {
-        item {
-            Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
-                ProblemBanner(state.problem)
-                if (state.loading) Busy(str("outages_loading"))
-                if (state.outages.isEmpty() && !state.loading && state.problem == null) Banner(str("outages_none"), Tone.OK)
-            }
-        }
-        items(state.outages, key = { it.id }) { o ->
-            OutageCard(o, busy = state.busyId != null, onAlarmGroup, onNightPatrol, onWorking)
-        }
-        item { SecondaryButton(str("outages_reload"), onReload, enabled = !state.loading) }
+    ServerList(
+        padding, state.outages, key = { it.id }, state.problem, state.loading,
+        ServerListTexts("outages_loading", "outages_none", Tone.OK, "outages_reload"), onReload,
+    ) { o ->
+        OutageCard(o, busy = state.busyId != null, onAlarmGroup, onNightPatrol, onWorking)
     }
 }
 

@@ -9,8 +9,6 @@ import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.foundation.layout.heightIn
 import androidx.compose.foundation.layout.padding
-import androidx.compose.foundation.lazy.LazyColumn
-import androidx.compose.foundation.lazy.items
 import androidx.compose.foundation.rememberScrollState
 import androidx.compose.foundation.verticalScroll
 import androidx.compose.material3.Card
@@ -31,21 +29,10 @@ import se.nyckelfri.app.state.MessagesState
 /** The role's inbox; unread messages in bold. */
 @Composable
 fun MessagesScreen(state: MessagesState, padding: PaddingValues, onOpen: (String) -> Unit, onReload: () -> Unit) {
-    LazyColumn(
-        Modifier.fillMaxSize().padding(padding),
-        contentPadding = PaddingValues(16.dp),
-        verticalArrangement = Arrangement.spacedBy(12.dp),
-    ) {
-        item {
-            Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
-                ProblemBanner(state.problem)
-                if (state.loading) Busy(str("messages_loading"))
-                if (state.messages.isEmpty() && !state.loading && state.problem == null) Banner(str("messages_none"), Tone.INFO)
-            }
-        }
-        items(state.messages, key = { it.id }) { m -> MessageCard(m, onClick = { onOpen(m.id) }) }
-        item { SecondaryButton(str("messages_reload"), onReload, enabled = !state.loading) }
-    }
+    ServerList(
+        padding, state.messages, key = { it.id }, state.problem, state.loading,
+        ServerListTexts("messages_loading", "messages_none", Tone.INFO, "messages_reload"), onReload,
+    ) { m -> MessageCard(m, onClick = { onOpen(m.id) }) }
 }
 
 @Composable

@@ -8,8 +8,6 @@ import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.foundation.layout.heightIn
 import androidx.compose.foundation.layout.padding
-import androidx.compose.foundation.lazy.LazyColumn
-import androidx.compose.foundation.lazy.items
 import androidx.compose.foundation.rememberScrollState
 import androidx.compose.foundation.verticalScroll
 import androidx.compose.material3.Card
@@ -62,21 +60,10 @@ fun TechnicianScreen(state: TechnicianState, padding: PaddingValues, actions: Te
 
 @Composable
 private fun OrdersList(state: TechnicianState, padding: PaddingValues, actions: TechnicianActions) {
-    LazyColumn(
-        Modifier.fillMaxSize().padding(padding),
-        contentPadding = PaddingValues(16.dp),
-        verticalArrangement = Arrangement.spacedBy(12.dp),
-    ) {
-        item {
-            Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
-                ProblemBanner(state.problem)
-                if (state.loading) Busy(str("tech_loading"))
-                if (state.orders.isEmpty() && !state.loading && state.problem == null) Banner(str("tech_no_orders"), Tone.INFO)
-            }
-        }
-        items(state.orders, key = { it.id }) { o -> OrderCard(o) { actions.onSelect(o.id) } }
-        item { SecondaryButton(str("tech_reload"), actions.onReload, enabled = !state.loading) }
-    }
+    ServerList(
+        padding, state.orders, key = { it.id }, state.problem, state.loading,
+        ServerListTexts("tech_loading", "tech_no_orders", Tone.INFO, "tech_reload"), actions.onReload,
+    ) { o -> OrderCard(o) { actions.onSelect(o.id) } }
 }
 
 @Composable
