@@ -90,9 +90,19 @@ class RolesFlowTest {
         assertEquals(visit.brukareName, case.brukareName)
         assertEquals(Msg("cause_jammed"), case.cause)
         assertTrue(case.decision in setOf(Decision.VALID, Decision.ENDS_TODAY), "R2.7: ${case.decision}")
-        assertEquals(koord.core.unitSettings("tumba").nightPatrolDeadline, case.nightPatrolDeadline, "R2.12's deadline in local time")
-        assertNull(case.nightPatrolMessagedAt)
-        assertNull(case.alarmGroupInformedAt)
+        // R2.12: by the unit's deadline (17:00 local) on the day the case opened, or at once for
+        // a case opened after it (CI runs at any hour).
+        val raw = koord.core.openOutages().first { it.id == case.id }
+        val zone = java.time.ZoneId.of("Europe/Stockholm")
+        val deadline = java.time.LocalTime.parse(koord.core.unitSettings("tumba").nightPatrolDeadline)
+        val onTheDay = java.time.Instant.ofEpochSecond(raw.openedAt).atZone(zone).toLocalDate()
+            .atTime(deadline).atZone(zone).toEpochSecond()
+        assertEquals(maxOf(onTheDay, raw.openedAt), raw.nightPatrolDeadlineAt)
+        assertEquals(Times(zone).hm(raw.nightPatrolDeadlineAt), case.nightPatrolDeadline, "R2.12's deadline in local time")
+        // A report on a weekend (from Friday 17:00) or holiday tells the night patrol and the
+        // alarm group itself (R2.13); on a weekday neither is told until the coordinator acts.
+        val toldByReport = case.nightPatrolMessagedAt != null
+        assertEquals(toldByReport, case.alarmGroupInformedAt != null, "R2.13 tells both or neither")
 
         // R2.12
         c.informNightPatrol(case.id).join()
@@ -117,6 +127,7 @@ class RolesFlowTest {
         night.messages.load().join()
         val m = night.messages.state.value
         assertNull(m.problem, "${m.problem}")
+        if (toldByReport) assertTrue(m.messages.any { it.routineStep == "R2.13" }, "no R2.13 message in ${m.messages}")
         val notice = m.messages.firstOrNull { it.routineStep == "R2.12" }
         assertNotNull(notice, "no R2.12 message in ${m.messages}")
         assertFalse(notice!!.read)
