@@ -6,21 +6,7 @@ import NyckelfriTestSupport
 /// A care worker's day through Swift against the real server on loopback
 /// (a child process, `--token-margin-minutes 1440` so the day's keys are
 /// Ready at any hour). The phone and the simulated locks use the real clock.
-final class VisitTests: XCTestCase {
-    private static var shared: DemoServer?
-    private var server: DemoServer { Self.shared! }
-
-    override class func setUp() {
-        super.setUp()
-        shared = try! DemoServer()
-    }
-
-    override class func tearDown() {
-        shared?.stop()
-        shared = nil
-        super.tearDown()
-    }
-
+final class VisitTests: WithDemoServer {
     func testServersDemoDataGivesLocksAndCodesForEveryRole() throws {
         XCTAssertGreaterThanOrEqual(server.locks.count, 20)
         XCTAssertTrue(server.locks.allSatisfy { $0.publicKey.count == 130 && $0.publicKey.hasPrefix("04") })

@@ -6,21 +6,7 @@ import NyckelfriTestSupport
 
 /// A care worker's day through the view models, against the real core, the
 /// real server on loopback and simulated locks; only the phone's OS is fake.
-final class CareWorkerTests: XCTestCase {
-    private static var shared: DemoServer?
-    private var server: DemoServer { Self.shared! }
-
-    override class func setUp() {
-        super.setUp()
-        shared = try! DemoServer()
-    }
-
-    override class func tearDown() {
-        shared?.stop()
-        shared = nil
-        super.tearDown()
-    }
-
+final class CareWorkerTests: WithDemoServer {
     @MainActor
     private func enrolledSession(_ platform: FakePlatform, locks: SimulatedLockSet, staff: String = "st-tumba-cw1")
         async throws -> Session

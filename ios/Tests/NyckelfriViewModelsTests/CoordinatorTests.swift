@@ -7,21 +7,7 @@ import NyckelfriTestSupport
 /// The coordinator's side of an outage (R2.7, R2.10–R2.12) and the night
 /// patrol's inbox, through the view models against the real server: a care
 /// worker reports a jammed lock, the coordinator sees the case and acts.
-final class CoordinatorTests: XCTestCase {
-    private static var shared: DemoServer?
-    private var server: DemoServer { Self.shared! }
-
-    override class func setUp() {
-        super.setUp()
-        shared = try! DemoServer()
-    }
-
-    override class func tearDown() {
-        shared?.stop()
-        shared = nil
-        super.tearDown()
-    }
-
+final class CoordinatorTests: WithDemoServer {
     @MainActor
     private func session(_ staff: String, locks: SimulatedLockSet) async throws -> Session {
         let app = try NyckelfriApp.openWithSimulatedLocks(

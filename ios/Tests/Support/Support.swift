@@ -266,3 +266,21 @@ public final class DemoServer {
         try? FileManager.default.removeItem(at: dir)
     }
 }
+
+/// A test class with one real server for all its tests: started before the
+/// first, stopped after the last.
+open class WithDemoServer: XCTestCase {
+    private static var shared: DemoServer?
+    public var server: DemoServer { Self.shared! }
+
+    override open class func setUp() {
+        super.setUp()
+        shared = try! DemoServer()
+    }
+
+    override open class func tearDown() {
+        shared?.stop()
+        shared = nil
+        super.tearDown()
+    }
+}
