@@ -20,64 +20,34 @@ import androidx.compose.ui.test.performClick
 import androidx.compose.ui.test.runComposeUiTest
 import androidx.compose.ui.unit.Density
 import androidx.compose.ui.unit.dp
-import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.SupervisorJob
-import kotlinx.coroutines.cancel
 import kotlinx.coroutines.runBlocking
-import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 import se.nyckelfri.app.state.AppHolders
 import se.nyckelfri.app.state.DoorPhase
 import se.nyckelfri.app.state.KeyBadge
 import se.nyckelfri.app.state.Route
-import se.nyckelfri.app.state.Times
 import se.nyckelfri.app.ui.DoorScreen
 import se.nyckelfri.app.ui.GuidanceScreen
 import se.nyckelfri.app.ui.NyckelfriRoot
 import se.nyckelfri.app.ui.OPEN_BUTTON_TAG
-import se.nyckelfri.core.DemoServer
 import se.nyckelfri.core.FailureKind
-import se.nyckelfri.core.JcaSigner
-import se.nyckelfri.core.Language
-import se.nyckelfri.core.NyckelfriApp
 import se.nyckelfri.core.config
-import se.nyckelfri.core.tempDir
 
 /**
  * The screens driven like a user would (semantics: clicks, texts, content
  * descriptions) over the real core and server, with the platform faked.
  */
 @OptIn(ExperimentalTestApi::class)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class AppUiTest {
-    private lateinit var server: DemoServer
-    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
-    private val opened = mutableListOf<NyckelfriApp>()
+class AppUiTest : WithPhones() {
     private val sv = XmlStrings("sv")
 
-    @BeforeAll
-    fun start() {
-        server = DemoServer()
-    }
-
-    @AfterAll
-    fun stop() {
-        scope.cancel()
-        opened.forEach { it.close() }
-        server.close()
-    }
-
     private fun enrolledAndSynced(staff: String): AppHolders = runBlocking {
-        val core = NyckelfriApp.openWithSimulatedLocks(config(tempDir("nf-uit").resolve("app.db")), JcaSigner(), server.lockSet())
-        opened += core
+        val core = openCore("uit", server.lockSet())
         core.enroll(server.url, server.newCode(staff), "Testtelefon")
         // Made after enrolling, as on a restart: the holders find the enrollment in the phone's store.
-        val h = AppHolders(core, Language.SWEDISH, scope, Times())
+        val h = holdersOf(core)
         h.visits.sync().join()
         h
     }

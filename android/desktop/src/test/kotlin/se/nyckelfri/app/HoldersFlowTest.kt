@@ -1,72 +1,30 @@
 package se.nyckelfri.app
 
-import java.nio.file.Path
-import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.SupervisorJob
-import kotlinx.coroutines.cancel
 import kotlinx.coroutines.runBlocking
-import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 import se.nyckelfri.app.state.AppHolders
 import se.nyckelfri.app.state.DoorPhase
 import se.nyckelfri.app.state.KeyBadge
 import se.nyckelfri.app.state.Msg
 import se.nyckelfri.app.state.Role
-import se.nyckelfri.app.state.Times
 import se.nyckelfri.core.DemoServer
-import se.nyckelfri.core.JcaSigner
 import se.nyckelfri.core.Language
-import se.nyckelfri.core.NyckelfriApp
 import se.nyckelfri.core.SimulatedLockSet
-import se.nyckelfri.core.config
 import se.nyckelfri.core.freePort
-import se.nyckelfri.core.tempDir
 
 /**
  * The state holders against the real core library and the real server on
  * loopback, with simulated locks: what each screen would show, step by step.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class HoldersFlowTest {
-    private lateinit var server: DemoServer
-    private lateinit var locks: SimulatedLockSet
-    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
-    private val opened = mutableListOf<NyckelfriApp>()
+class HoldersFlowTest : WithPhones() {
+    private val locks: SimulatedLockSet by lazy { server.lockSet() }
 
-    @BeforeAll
-    fun start() {
-        server = DemoServer()
-        locks = server.lockSet()
-    }
-
-    @AfterAll
-    fun stop() {
-        scope.cancel()
-        opened.forEach { it.close() }
-        server.close()
-    }
-
-    private fun holders(name: String, set: SimulatedLockSet = locks, language: Language = Language.SWEDISH): AppHolders {
-        val db: Path = tempDir("nf-ui-$name").resolve("app.db")
-        val core = NyckelfriApp.openWithSimulatedLocks(config(db), JcaSigner(), set).also { opened += it }
-        return AppHolders(core, language, scope, Times())
-    }
-
-    private suspend fun enrolled(h: AppHolders, staff: String, srv: DemoServer = server): AppHolders {
-        h.enroll.serverUrl(srv.url)
-        h.enroll.code(srv.newCode(staff))
-        h.enroll.label("Testtelefon")
-        h.enroll.enroll().join()
-        assertNull(h.enroll.state.value.problem, "enroll: ${h.enroll.state.value.problem}")
-        return h
-    }
+    private fun holders(name: String, set: SimulatedLockSet = locks, language: Language = Language.SWEDISH): AppHolders =
+        holdersOf(openCore("ui-$name", set), language)
 
     @Test
     fun `a care worker's visit through the screens' holders, a jammed lock and its routine r2_6 r2_9`(): Unit = runBlocking {

@@ -1,19 +1,12 @@
 package se.nyckelfri.app
 
-import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.SupervisorJob
-import kotlinx.coroutines.cancel
 import kotlinx.coroutines.runBlocking
-import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.TestInstance
 import se.nyckelfri.app.state.AppHolders
 import se.nyckelfri.app.state.Decision
 import se.nyckelfri.app.state.KeyBadge
@@ -23,50 +16,18 @@ import se.nyckelfri.app.state.Role
 import se.nyckelfri.app.state.Route
 import se.nyckelfri.app.state.TechStage
 import se.nyckelfri.app.state.Times
-import se.nyckelfri.core.DemoServer
 import se.nyckelfri.core.FailureKind
-import se.nyckelfri.core.JcaSigner
-import se.nyckelfri.core.Language
-import se.nyckelfri.core.NyckelfriApp
 import se.nyckelfri.core.SimulatedLockSet
-import se.nyckelfri.core.config
 import se.nyckelfri.core.nowUnix
-import se.nyckelfri.core.tempDir
 
 /**
  * The coordinator's, the night patrol's and the alarm group's screens'
  * holders against the real server: a care worker's report becomes the
  * coordinator's outage case, which the coordinator works through R2.10–R2.12.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class RolesFlowTest {
-    private lateinit var server: DemoServer
-    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
-    private val opened = mutableListOf<NyckelfriApp>()
-
-    @BeforeAll
-    fun start() {
-        server = DemoServer()
-    }
-
-    @AfterAll
-    fun stop() {
-        scope.cancel()
-        opened.forEach { it.close() }
-        server.close()
-    }
-
-    private suspend fun enrolled(staff: String, locks: SimulatedLockSet = server.lockSet()): AppHolders {
-        val core = NyckelfriApp.openWithSimulatedLocks(config(tempDir("nf-roles").resolve("app.db")), JcaSigner(), locks)
-        opened += core
-        val h = AppHolders(core, Language.SWEDISH, scope, Times())
-        h.enroll.serverUrl(server.url)
-        h.enroll.code(server.newCode(staff))
-        h.enroll.label("Testtelefon")
-        h.enroll.enroll().join()
-        assertNull(h.enroll.state.value.problem, "enroll $staff: ${h.enroll.state.value.problem}")
-        return h
-    }
+class RolesFlowTest : WithPhones() {
+    private suspend fun enrolled(staff: String, locks: SimulatedLockSet = server.lockSet()): AppHolders =
+        enrolled(holdersOf(openCore("roles", locks)), staff)
 
     @Test
     fun `a reported lock reaches the coordinator, who tells the night patrol and the alarm group and closes it r2_10 r2_11 r2_12`(): Unit = runBlocking {
