@@ -66,7 +66,7 @@ pub(crate) async fn mark_read(
 /// the path.
 pub(crate) fn path_id(id: &str) -> Result<&str, NyckelfriError> {
     let ok = !id.is_empty()
-        && id.len() <= 64
+        && id.len() <= nyckelfri_protocol::token::MAX_ID_LEN
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
