@@ -16,6 +16,7 @@ use crate::codec;
 use crate::error::{Error, Result};
 use crate::model::{Role, Staff};
 use crate::state::AppState;
+use crate::store;
 
 /// Domain string at the start of the bytes a device signs to authenticate.
 pub const AUTH_DOMAIN: &str = "nyckelfri/session/v1";
@@ -155,14 +156,17 @@ impl FromRequestParts<AppState> for Caller {
             ));
         }
         let key: Vec<u8> = row.try_get("public_key")?;
+        let staff_id: String = row.try_get("staff_id")?;
+        let serves_unit_ids = store::served_unit_ids(state.db().pool(), &staff_id).await?;
         Ok(Caller::Device(DeviceCaller {
             device_id: row.try_get("device_id")?,
             public_key: PublicKey::from_sec1(&key)?,
             staff: Staff {
-                id: row.try_get("staff_id")?,
+                id: staff_id,
                 unit_id: row.try_get("unit_id")?,
                 name: row.try_get("name")?,
                 role: Role::parse(&row.try_get::<String, _>("role")?)?,
+                serves_unit_ids,
             },
         }))
     }

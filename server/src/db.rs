@@ -60,6 +60,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "orders",
         include_str!("../migrations/sqlite/0003_orders.sql"),
     ),
+    (
+        4,
+        "served_units",
+        include_str!("../migrations/sqlite/0004_served_units.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -76,6 +81,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "orders",
         include_str!("../migrations/postgres/0003_orders.sql"),
+    ),
+    (
+        4,
+        "served_units",
+        include_str!("../migrations/postgres/0004_served_units.sql"),
     ),
 ];
 

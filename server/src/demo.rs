@@ -111,6 +111,23 @@ const STAFF: &[(&str, &str, &str, Role)] = &[
     ("st-natt-2", "alby", "Jonas Falk", Role::NightPatrol),
     ("st-larm-2", "alby", "Samir Aziz", Role::AlarmTechnician),
     ("st-bist-1", "alby", "Lena Björk", Role::NeedsAssessor),
+    (
+        "st-natt-koord",
+        "tumba",
+        "Ulrika Sand",
+        Role::NightPatrolCoordinator,
+    ),
+];
+
+/// Units served besides one's own: the needs assessor, the alarm group and
+/// the night patrol (and its coordinator) serve both units.
+const SERVES: &[(&str, &str)] = &[
+    ("st-bist-1", "tumba"),
+    ("st-larm-1", "alby"),
+    ("st-larm-2", "tumba"),
+    ("st-natt-1", "alby"),
+    ("st-natt-2", "tumba"),
+    ("st-natt-koord", "alby"),
 ];
 
 const BRUKARE_NAMES: [&str; 30] = [
@@ -248,6 +265,15 @@ pub async fn load_demo(db: &Db, today: NaiveDate, now: i64) -> Result<DemoSummar
         .bind(*name)
         .bind(role.as_str())
         .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (staff, unit) in SERVES {
+        sqlx::query(
+            "INSERT INTO staff_units (staff_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(*staff)
+        .bind(*unit)
         .execute(&mut *tx)
         .await?;
     }

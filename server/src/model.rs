@@ -43,6 +43,8 @@ string_enum! {
         CareWorker = "care_worker",
         /// Night patrol (nattpatrullen).
         NightPatrol = "night_patrol",
+        /// The night patrol's coordinator (koordinatorn för nattpatrullen, R1.10).
+        NightPatrolCoordinator = "night_patrol_coordinator",
         /// Coordinator (koordinator).
         Coordinator = "coordinator",
         /// Alarm-group technician (larmgruppen).
@@ -234,6 +236,10 @@ pub struct CreateStaff {
     pub name: String,
     /// Role.
     pub role: Role,
+    /// Other units this person serves besides their own (needs assessors,
+    /// the alarm group, the night patrol and its coordinator serve several).
+    #[serde(default)]
+    pub serves_unit_ids: Option<Vec<String>>,
 }
 
 /// A staff member.
@@ -247,6 +253,27 @@ pub struct Staff {
     pub name: String,
     /// Role.
     pub role: Role,
+    /// Other units this person serves besides `unit_id` (sorted). A staff
+    /// member serves their own unit and these.
+    #[serde(default)]
+    pub serves_unit_ids: Vec<String>,
+}
+
+impl Staff {
+    /// Every unit this person serves: their own, then the others.
+    pub fn served_units(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.unit_id.as_str()).chain(
+            self.serves_unit_ids
+                .iter()
+                .map(String::as_str)
+                .filter(move |u| *u != self.unit_id),
+        )
+    }
+
+    /// Whether this person serves `unit_id`.
+    pub fn serves(&self, unit_id: &str) -> bool {
+        self.served_units().any(|u| u == unit_id)
+    }
 }
 
 /// A one-time enrollment code for a staff member's new phone.

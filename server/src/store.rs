@@ -51,7 +51,43 @@ pub(crate) fn row_staff(r: &AnyRow) -> Result<Staff> {
         unit_id: r.try_get("unit_id")?,
         name: r.try_get("name")?,
         role: Role::parse(&r.try_get::<String, _>("role")?)?,
+        serves_unit_ids: Vec::new(),
     })
+}
+
+/// The other units `staff_id` serves (sorted).
+pub async fn served_unit_ids<'e, E>(ex: E, staff_id: &str) -> Result<Vec<String>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(
+        sqlx::query_scalar("SELECT unit_id FROM staff_units WHERE staff_id = $1 ORDER BY unit_id")
+            .bind(staff_id)
+            .fetch_all(ex)
+            .await?,
+    )
+}
+
+/// Fills in `serves_unit_ids` of every staff member in `list`.
+pub async fn fill_served_units(db: &Db, list: &mut [Staff]) -> Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let rows = sqlx::query("SELECT staff_id, unit_id FROM staff_units ORDER BY staff_id, unit_id")
+        .fetch_all(db.pool())
+        .await?;
+    let mut by_staff: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    for r in &rows {
+        by_staff
+            .entry(r.try_get("staff_id")?)
+            .or_default()
+            .push(r.try_get("unit_id")?);
+    }
+    for s in list {
+        s.serves_unit_ids = by_staff.remove(&s.id).unwrap_or_default();
+    }
+    Ok(())
 }
 
 pub(crate) fn row_brukare(r: &AnyRow) -> Result<Brukare> {
@@ -207,7 +243,9 @@ pub async fn staff(db: &Db, id: &str) -> Result<Staff> {
         .fetch_optional(db.pool())
         .await?
         .ok_or_else(|| Error::not_found("staff member", id))?;
-    row_staff(&r)
+    let mut s = row_staff(&r)?;
+    s.serves_unit_ids = served_unit_ids(db.pool(), id).await?;
+    Ok(s)
 }
 
 /// A brukare.

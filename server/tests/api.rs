@@ -1092,6 +1092,50 @@ async fn unit_settings_can_change(b: Backend) {
 }
 backend_test!(unit_settings_can_change_t, unit_settings_can_change);
 
+// R1.10 "koordinatorn för nattpatrullen": roles that serve several units
+// (the night patrol's coordinator, needs assessors, the alarm group) are
+// recorded with the units they serve besides their own.
+async fn staff_record_the_units_they_serve(b: Backend) {
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    let made = s
+        .admin_post(
+            "/v1/staff",
+            json!({"id": "npc1", "unit_id": "u1", "name": "Night coordinator",
+                   "role": "night_patrol_coordinator", "serves_unit_ids": ["u2", "u1"]}),
+        )
+        .await;
+    assert_eq!(made["role"], "night_patrol_coordinator");
+    assert_eq!(made["serves_unit_ids"], json!(["u2"]));
+    let ho = s.enroll("ho1").await;
+    let listed = s.get("/v1/staff?unit_id=u1", &ho.token).await.ok();
+    let npc = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|st| st["id"] == "npc1")
+        .unwrap();
+    assert_eq!(npc["serves_unit_ids"], json!(["u2"]));
+    // A unit that does not exist is refused, and nothing is created.
+    s.req(
+        "POST",
+        "/v1/staff",
+        Some(&ho.token),
+        Some(json!({"id": "npc2", "unit_id": "u1", "name": "X",
+                    "role": "night_patrol_coordinator", "serves_unit_ids": ["nowhere"]})),
+    )
+    .await
+    .err(404, "not_found");
+    s.req("GET", "/v1/staff/npc2", Some(&ho.token), None)
+        .await
+        .err(404, "not_found");
+    s.stop().await;
+}
+backend_test!(
+    staff_record_the_units_they_serve_t,
+    staff_record_the_units_they_serve
+);
+
 // ---------------------------------------------------------------- roles
 
 async fn roles_are_enforced(b: Backend) {

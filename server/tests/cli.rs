@@ -67,7 +67,7 @@ async fn demo_data_and_import_from_the_command_line(b: Backend) {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("Demo data for 2025-01-15: 2 units, 20 staff, 30 brukare"),
+        stdout.contains("Demo data for 2025-01-15: 2 units, 21 staff, 30 brukare"),
         "{stdout}"
     );
     assert!(stdout.contains("night_patrol"));

@@ -11,6 +11,7 @@ mod common;
 
 use common::{Backend, DAY0, H, MARGIN, T0, TestServer, b64d, world};
 use nyckelfri_protocol::revocation::RevocationList;
+use nyckelfri_server::model::Role;
 use serde_json::{Value, json};
 
 async fn count(s: &TestServer, table: &str) -> i64 {
@@ -221,7 +222,7 @@ async fn the_demo_municipality_has_every_case(b: Backend) {
         .unwrap();
     assert_eq!(summary.units, 2);
     assert_eq!(summary.brukare, 30);
-    assert_eq!(summary.staff, 20);
+    assert_eq!(summary.staff, 21);
     assert!(summary.visits >= 40, "{} visits", summary.visits);
     assert_eq!(summary.new_lock_keys.len(), summary.locks);
     let roles: std::collections::BTreeSet<&str> = summary
@@ -229,7 +230,7 @@ async fn the_demo_municipality_has_every_case(b: Backend) {
         .iter()
         .map(|(r, _)| r.as_str())
         .collect();
-    assert_eq!(roles.len(), 7, "every role: {roles:?}");
+    assert_eq!(roles.len(), Role::ALL.len(), "every role: {roles:?}");
     let visits = count(&s, "visits").await;
 
     let code = |id: &str| {

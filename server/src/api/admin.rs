@@ -185,9 +185,12 @@ pub(super) async fn list_staff(
     .bind(LIST_LIMIT)
     .fetch_all(s.db().pool())
     .await?;
-    Ok(Json(
-        rows.iter().map(store::row_staff).collect::<Result<_>>()?,
-    ))
+    let mut list = rows
+        .iter()
+        .map(store::row_staff)
+        .collect::<Result<Vec<_>>>()?;
+    store::fill_served_units(s.db(), &mut list).await?;
+    Ok(Json(list))
 }
 
 /// Add a staff member (coordinators, unit managers, head of operations).
@@ -205,6 +208,12 @@ pub(super) async fn create_staff(
     codec::check_text(&req.name, 100, "name", false)?;
     caller.require_unit(&req.unit_id)?;
     store::unit(s.db(), &req.unit_id).await?;
+    let serves = req.serves_unit_ids.clone().unwrap_or_default();
+    for u in &serves {
+        codec::check_id(u, "serves_unit_ids")?;
+        store::unit(s.db(), u).await?;
+    }
+    let mut tx = s.db().pool().begin().await?;
     sqlx::query(
         "INSERT INTO staff (id, unit_id, name, role, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -213,9 +222,19 @@ pub(super) async fn create_staff(
     .bind(&req.name)
     .bind(req.role.as_str())
     .bind(s.now())
-    .execute(s.db().pool())
+    .execute(&mut *tx)
     .await
     .map_err(|e| conflict(e, format!("staff member '{id}' already exists")))?;
+    for u in serves.iter().filter(|u| **u != req.unit_id) {
+        sqlx::query(
+            "INSERT INTO staff_units (staff_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(&id)
+        .bind(u)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
     Ok(Json(store::staff(s.db(), &id).await?))
 }
 
