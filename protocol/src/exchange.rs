@@ -163,3 +163,53 @@ pub fn verify_commission_result(
         lock_key: lock_key.clone(),
     })
 }
+
+/// Checks a receipt reported after the fact (the server, for an event that
+/// says a door opened): `lock_signature` must be the lock's signature, by
+/// `lock_key`, over exactly `facts`. Built on [`receipt_transcript`], so it
+/// follows the transcript when the protocol revises it.
+pub fn verify_receipt(
+    facts: &ReceiptFacts<'_>,
+    lock_signature: &[u8],
+    lock_key: &PublicKey,
+) -> Result<(), ProtocolError> {
+    let transcript = receipt_transcript(facts)?;
+    lock_key.verify(&transcript, lock_signature, "lock receipt")
+}
+
+#[cfg(test)]
+mod receipt_tests {
+    use super::*;
+    use crate::keys::SoftwareKey;
+
+    #[test]
+    fn a_receipt_verifies_only_with_its_lock_key_and_its_facts() {
+        let (lock, _) = SoftwareKey::generate().unwrap();
+        let (other, _) = SoftwareKey::generate().unwrap();
+        let facts = ReceiptFacts {
+            lock_id: "l1",
+            nonce: &[1; NONCE_LEN],
+            token_hash: &[2; 32],
+            command: Command::Unlock as u8,
+            request_id: &[3; REQUEST_ID_LEN],
+            status: Status::Ok,
+            counter: 9,
+            lock_time: 1_736_928_000,
+            bolt: BoltState::Unlocked,
+            repeated: false,
+        };
+        let sig = lock.sign(&receipt_transcript(&facts).unwrap()).unwrap();
+        verify_receipt(&facts, &sig, &lock.public_key()).unwrap();
+        assert!(verify_receipt(&facts, &sig, &other.public_key()).is_err());
+        let moved = ReceiptFacts {
+            counter: 10,
+            ..facts.clone()
+        };
+        assert!(verify_receipt(&moved, &sig, &lock.public_key()).is_err());
+        let relocked = ReceiptFacts {
+            command: Command::Lock as u8,
+            ..facts
+        };
+        assert!(verify_receipt(&relocked, &sig, &lock.public_key()).is_err());
+    }
+}

@@ -1,10 +1,12 @@
 //! Who is calling: a device session (the normal case) or the admin token.
+//! What they may do is the policy's to say ([`crate::permit::Permit`]).
 //!
 //! A device is enrolled once with a one-time code and its public key; it
 //! then gets a short-lived session by signing a server challenge with that
 //! key. The signed bytes are [`AUTH_DOMAIN`], one zero byte, and the 32
-//! challenge bytes (see [`challenge_message`]). Revoking a device ends its
-//! sessions at once: every request checks the device.
+//! challenge bytes (see [`challenge_message`]). Revoking a device, or the
+//! end of its owner's account, ends its sessions at once: every request
+//! checks the device and the account.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -15,6 +17,7 @@ use sqlx::Row;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::model::{Role, Staff};
+use crate::policy::Principal;
 use crate::state::AppState;
 use crate::store;
 
@@ -32,9 +35,6 @@ pub fn challenge_message(challenge: &[u8]) -> Vec<u8> {
     m.extend_from_slice(challenge);
     m
 }
-
-/// Roles that manage a unit's people and schedule.
-pub const MANAGERS: &[Role] = &[Role::Coordinator, Role::UnitManager, Role::HeadOfOperations];
 
 /// An authenticated device.
 #[derive(Debug, Clone)]
@@ -57,38 +57,17 @@ pub enum Caller {
 }
 
 impl Caller {
-    /// Fails unless the caller is the admin or has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<()> {
+    /// The caller as the policy names them.
+    pub fn principal(&self) -> Principal {
         match self {
-            Caller::Admin => Ok(()),
-            Caller::Device(d) if roles.contains(&d.staff.role) => Ok(()),
-            Caller::Device(d) => Err(Error::Forbidden(format!(
-                "the role {} may not do this; allowed: {}",
-                d.staff.role.as_str(),
-                roles
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
+            Caller::Admin => Principal::Admin,
+            Caller::Device(d) => Principal::Role(d.staff.role),
         }
     }
 
-    /// Coordinators and unit managers act only within their own unit.
-    pub fn require_unit(&self, unit_id: &str) -> Result<()> {
-        match self {
-            Caller::Device(d)
-                if matches!(d.staff.role, Role::Coordinator | Role::UnitManager)
-                    && d.staff.unit_id != unit_id =>
-            {
-                Err(Error::Forbidden(format!(
-                    "a {} acts only within their own unit ({})",
-                    d.staff.role.as_str(),
-                    d.staff.unit_id
-                )))
-            }
-            _ => Ok(()),
-        }
+    /// The role, if a device calls.
+    pub fn role(&self) -> Option<Role> {
+        self.staff().map(|s| s.role)
     }
 
     /// The device, for endpoints that need one (the admin token has none).
@@ -139,7 +118,7 @@ impl FromRequestParts<AppState> for Caller {
         }
         let row = sqlx::query(
             "SELECT s.expires_at, d.id AS device_id, d.public_key, d.revoked_at, \
-                    st.id AS staff_id, st.unit_id, st.name, st.role \
+                    st.id AS staff_id, st.unit_id, st.name, st.role, st.ends_at \
              FROM sessions s JOIN devices d ON d.id = s.device_id \
              JOIN staff st ON st.id = d.staff_id WHERE s.token_hash = $1",
         )
@@ -155,6 +134,10 @@ impl FromRequestParts<AppState> for Caller {
                 "the session has expired; authenticate again".into(),
             ));
         }
+        let ends_at: Option<i64> = row.try_get("ends_at")?;
+        if ends_at.is_some_and(|e| e <= state.now()) {
+            return Err(Error::AccountEnded);
+        }
         let key: Vec<u8> = row.try_get("public_key")?;
         let staff_id: String = row.try_get("staff_id")?;
         let serves_unit_ids = store::served_unit_ids(state.db().pool(), &staff_id).await?;
@@ -167,6 +150,7 @@ impl FromRequestParts<AppState> for Caller {
                 name: row.try_get("name")?,
                 role: Role::parse(&row.try_get::<String, _>("role")?)?,
                 serves_unit_ids,
+                ends_at,
             },
         }))
     }

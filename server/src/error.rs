@@ -43,6 +43,16 @@ pub enum Error {
     /// The caller's role may not do this (403).
     #[error("{0}")]
     Forbidden(String),
+    /// The staff member's account has ended (temporary staff): no session,
+    /// no enrollment, no keys (403).
+    #[error("this staff account has ended; ask the coordinator")]
+    AccountEnded,
+    /// Too many requests from this address or for this device (429).
+    #[error("too many requests; try again in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until a request will be accepted again.
+        retry_after_secs: u64,
+    },
     /// A key was asked for and cannot be issued (403, with the reason).
     #[error("{message}")]
     NoKey {
@@ -101,8 +111,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// A stable, machine-readable code (`bad_request`, `unauthorized`,
-    /// `device_revoked`, `forbidden`, `no_key`, `not_found`, `conflict`,
-    /// `import_failed`, ...).
+    /// `device_revoked`, `account_ended`, `forbidden`, `no_key`,
+    /// `not_found`, `conflict`, `import_failed`, `rate_limited`, ...).
     pub error: String,
     /// What went wrong, in English, for a person.
     pub message: String,
@@ -144,6 +154,8 @@ impl Error {
             Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Self::DeviceRevoked => (StatusCode::FORBIDDEN, "device_revoked"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::AccountEnded => (StatusCode::FORBIDDEN, "account_ended"),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::NoKey { .. } => (StatusCode::FORBIDDEN, "no_key"),
             Self::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
             Self::RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found"),
@@ -252,6 +264,12 @@ impl IntoResponse for Error {
                 axum::http::header::WWW_AUTHENTICATE,
                 axum::http::HeaderValue::from_static("Bearer"),
             );
+        }
+        if let Self::RateLimited { retry_after_secs } = self
+            && let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.max(1).to_string())
+        {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
         }
         resp
     }

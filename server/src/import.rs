@@ -24,8 +24,15 @@
 //! Wall-clock times are in the time zone of the brukare's (or the shift's)
 //! unit. Moving a decision's end earlier revokes the tokens that would
 //! outlive it.
+//!
+//! The policy holds for every row as for the endpoint it stands for
+//! ([`ImportRules`]): a decision row needs `POST /v1/decisions`, a visit
+//! row `POST /v1/visits`, a shift row `POST /v1/shifts`, each within the
+//! units the importer reaches; a visit or shift names a worker whose role
+//! does that work ([`Policy::may_work`]) and who serves its unit, and never
+//! the importer.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Days, NaiveTime};
 use chrono_tz::Tz;
@@ -34,8 +41,57 @@ use sqlx::Row;
 use crate::codec;
 use crate::db::Db;
 use crate::error::{Error, Result, RowError};
-use crate::model::{ImportSummary, ShiftKind};
+use crate::model::{ImportSummary, Role, ShiftKind};
+use crate::policy::{Policy, Work};
 use crate::{revocation, time};
+
+/// Which units a kind of row may touch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Every unit.
+    All,
+    /// These units.
+    Units(Vec<String>),
+}
+
+impl Reach {
+    fn has(&self, unit: &str) -> bool {
+        match self {
+            Reach::All => true,
+            Reach::Units(u) => u.iter().any(|x| x == unit),
+        }
+    }
+}
+
+/// What one importer may import: per kind of row, the units it may touch
+/// (`None`: that kind not at all), and who the importer is.
+#[derive(Debug, Clone)]
+pub struct ImportRules<'a> {
+    /// Decision rows.
+    pub decisions: Option<Reach>,
+    /// Visit rows.
+    pub visits: Option<Reach>,
+    /// Shift rows.
+    pub shifts: Option<Reach>,
+    /// The importer, who may not name themself on a visit or shift.
+    pub importer: Option<&'a str>,
+    /// The policy (who may be named for which work).
+    pub policy: &'a Policy,
+}
+
+impl<'a> ImportRules<'a> {
+    /// Everything, anywhere (the server's command line on its own machine);
+    /// the rules of the work still hold.
+    pub fn everything(policy: &'a Policy) -> Self {
+        Self {
+            decisions: Some(Reach::All),
+            visits: Some(Reach::All),
+            shifts: Some(Reach::All),
+            importer: None,
+            policy,
+        }
+    }
+}
 
 /// Most data rows in one import.
 pub const MAX_ROWS: usize = 100_000;
@@ -72,7 +128,46 @@ struct Known {
     units: HashMap<String, Tz>,
     brukare: HashMap<String, String>,
     staff: HashMap<String, String>,
+    roles: HashMap<String, Role>,
+    serves: HashSet<(String, String)>,
     decisions: HashMap<String, String>,
+}
+
+impl Known {
+    /// Checks that `staff_id` may be named for `work` in `unit`.
+    fn worker(
+        &self,
+        rules: &ImportRules<'_>,
+        staff_id: &str,
+        work: Work,
+        unit: &str,
+    ) -> Result<()> {
+        let role = self
+            .roles
+            .get(staff_id)
+            .ok_or_else(|| Error::bad(format!("unknown staff member '{staff_id}'")))?;
+        if rules.importer == Some(staff_id) {
+            return Err(Error::Forbidden(
+                "nobody schedules themself: another person plans your work".into(),
+            ));
+        }
+        if !rules.policy.may_work(work, *role) {
+            return Err(Error::bad(format!(
+                "a {} is not named for this work",
+                role.as_str()
+            )));
+        }
+        let serves = self.staff.get(staff_id).is_some_and(|u| u == unit)
+            || self
+                .serves
+                .contains(&(staff_id.to_owned(), unit.to_owned()));
+        if !serves {
+            return Err(Error::bad(format!(
+                "staff member '{staff_id}' does not serve unit '{unit}'"
+            )));
+        }
+        Ok(())
+    }
 }
 
 async fn load_known(db: &Db) -> Result<Known> {
@@ -91,33 +186,56 @@ async fn load_known(db: &Db) -> Result<Known> {
         }
         Ok::<_, Error>(m)
     };
+    let mut roles = HashMap::new();
+    for (id, role) in pairs("SELECT id, role FROM staff").await? {
+        roles.insert(id, Role::parse(&role)?);
+    }
+    let mut serves = HashSet::new();
+    for r in sqlx::query("SELECT staff_id, unit_id FROM staff_units")
+        .fetch_all(db.pool())
+        .await?
+    {
+        serves.insert((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?));
+    }
     Ok(Known {
         units,
         brukare: pairs("SELECT id, unit_id FROM brukare").await?,
         staff: pairs("SELECT id, unit_id FROM staff").await?,
+        roles,
+        serves,
         decisions: pairs("SELECT id, brukare_id FROM decisions").await?,
     })
 }
 
-/// Imports `data` (the CSV bytes). `now` is the time of the import.
+/// Imports `data` (the CSV bytes) from the server's command line: every
+/// kind of row, every unit (the rules of the work still hold). `now` is
+/// the time of the import.
 pub async fn import_csv(db: &Db, data: &[u8], now: i64) -> Result<ImportSummary> {
-    import_csv_scoped(db, data, now, None).await
+    let policy = Policy::builtin()?;
+    let rec = crate::audit::Record::cli(
+        "nyckelfri-server import-csv",
+        crate::audit::Action::Write,
+        now,
+    )
+    .target("import", &codec::sha256_hex(data), None);
+    import_csv_with(db, data, now, &ImportRules::everything(&policy), Some(rec)).await
 }
 
-/// As [`import_csv`], refusing rows outside `unit` when given (a
-/// coordinator imports only their own unit's schedule).
-pub async fn import_csv_scoped(
+/// As [`import_csv`], each row under `rules`; `audit` (with the summary
+/// as its `after`) is written in the import's transaction.
+pub async fn import_csv_with(
     db: &Db,
     data: &[u8],
     now: i64,
-    unit: Option<&str>,
+    rules: &ImportRules<'_>,
+    audit: Option<crate::audit::Record>,
 ) -> Result<ImportSummary> {
     let known = load_known(db).await?;
-    let records = parse(data, &known, unit)?;
-    apply(db, &records, now).await
+    let records = parse(data, &known, rules)?;
+    apply(db, &records, now, audit).await
 }
 
-fn parse(data: &[u8], known: &Known, scope: Option<&str>) -> Result<Vec<Record>> {
+fn parse(data: &[u8], known: &Known, scope: &ImportRules<'_>) -> Result<Vec<Record>> {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     if std::str::from_utf8(data).is_err() {
         return Err(Error::bad("the CSV file must be UTF-8"));
@@ -260,12 +378,15 @@ fn id_field(row: &csv::StringRecord, c: Option<usize>, name: &str) -> Result<Str
     Ok(v.to_owned())
 }
 
-fn in_scope(scope: Option<&str>, unit: &str, what: &str) -> Result<()> {
-    match scope {
-        Some(s) if s != unit => Err(Error::Forbidden(format!(
-            "{what} belongs to unit '{unit}', not yours ('{s}')"
+fn in_scope(reach: &Option<Reach>, kind: &str, unit: &str, what: &str) -> Result<()> {
+    match reach {
+        None => Err(Error::Forbidden(format!(
+            "your role may not import {kind} rows"
         ))),
-        _ => Ok(()),
+        Some(r) if !r.has(unit) => Err(Error::Forbidden(format!(
+            "{what} belongs to unit '{unit}', which you do not serve"
+        ))),
+        Some(_) => Ok(()),
     }
 }
 
@@ -304,16 +425,21 @@ fn parse_row(
     c: &Cols,
     known: &Known,
     file_decisions: &HashMap<String, String>,
-    scope: Option<&str>,
+    scope: &ImportRules<'_>,
 ) -> Result<Record> {
     let kind = required(row, c.kind, "kind")?.to_ascii_lowercase();
     let id = id_field(row, c.id, "id")?;
+    let reach = match kind.as_str() {
+        "decision" => &scope.decisions,
+        "visit" => &scope.visits,
+        _ => &scope.shifts,
+    };
     let brukare_tz = |brukare_id: &str| -> Result<(String, Tz)> {
         let unit = known
             .brukare
             .get(brukare_id)
             .ok_or_else(|| Error::bad(format!("unknown brukare '{brukare_id}'")))?;
-        in_scope(scope, unit, "the brukare")?;
+        in_scope(reach, &kind, unit, "the brukare")?;
         let tz = known
             .units
             .get(unit)
@@ -357,7 +483,7 @@ fn parse_row(
             let brukare_id = id_field(row, c.brukare_id, "brukare_id")?;
             let decision_id = id_field(row, c.decision_id, "decision_id")?;
             let staff_id = id_field(row, c.staff_id, "staff_id")?;
-            let (_, tz) = brukare_tz(&brukare_id)?;
+            let (unit, tz) = brukare_tz(&brukare_id)?;
             let owner = file_decisions
                 .get(&decision_id)
                 .or_else(|| known.decisions.get(&decision_id))
@@ -367,9 +493,7 @@ fn parse_row(
                     "decision '{decision_id}' is brukare '{owner}''s, not '{brukare_id}''s"
                 )));
             }
-            if !known.staff.contains_key(&staff_id) {
-                return Err(Error::bad(format!("unknown staff member '{staff_id}'")));
-            }
+            known.worker(scope, &staff_id, Work::Visit, &unit)?;
             let starts =
                 time::parse_local_datetime(tz, required(row, c.starts, "starts")?, "starts")?;
             let ends = end_time(tz, starts, required(row, c.ends, "ends")?, "ends")?;
@@ -399,13 +523,14 @@ fn parse_row(
                     u.to_owned()
                 }
             };
-            in_scope(scope, &unit_id, "the shift")?;
+            in_scope(reach, &kind, &unit_id, "the shift")?;
             let tz = *known
                 .units
                 .get(&unit_id)
                 .ok_or_else(|| Error::bad(format!("unknown unit '{unit_id}'")))?;
             let kind =
                 ShiftKind::parse(&required(row, c.shift_kind, "shift_kind")?.to_ascii_lowercase())?;
+            known.worker(scope, &staff_id, Work::Shift(kind), &unit_id)?;
             let starts =
                 time::parse_local_datetime(tz, required(row, c.starts, "starts")?, "starts")?;
             let ends = end_time(tz, starts, required(row, c.ends, "ends")?, "ends")?;
@@ -425,7 +550,12 @@ fn parse_row(
     }
 }
 
-async fn apply(db: &Db, records: &[Record], now: i64) -> Result<ImportSummary> {
+async fn apply(
+    db: &Db,
+    records: &[Record],
+    now: i64,
+    audit: Option<crate::audit::Record>,
+) -> Result<ImportSummary> {
     let mut summary = ImportSummary::default();
     let mut tx = db.pool().begin().await?;
     let mut to_revoke: Vec<(Vec<u8>, i64)> = Vec::new();
@@ -526,8 +656,26 @@ async fn apply(db: &Db, records: &[Record], now: i64) -> Result<ImportSummary> {
             }
         }
     }
+    // Orders the decisions closed (R1.5) take their technicians' keys.
+    to_revoke.extend(crate::orders::closed_order_tokens(&mut tx, now).await?);
     if !to_revoke.is_empty() {
         revocation::revoke_unsigned(&mut tx, now, &to_revoke).await?;
+    }
+    if let Some(mut rec) = audit {
+        let mut brukare: Vec<String> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Decision { brukare_id, .. } | Record::Visit { brukare_id, .. } => {
+                    Some(brukare_id.clone())
+                }
+                Record::Shift { .. } => None,
+            })
+            .collect();
+        brukare.sort();
+        brukare.dedup();
+        rec.after = serde_json::to_value(&summary).ok();
+        rec.brukare_ids = brukare;
+        crate::audit::insert(&mut tx, &[rec]).await?;
     }
     tx.commit().await?;
     Ok(summary)

@@ -7,7 +7,12 @@
 //!   (`expires = min(window end + margin, decision end)`); an ended decision
 //!   gives no key and the reason `decision_ended` (R2.7);
 //! - never for a removed lock, never for a revoked device (a revoked device
-//!   cannot even authenticate).
+//!   cannot even authenticate), never after the staff member's account ends;
+//! - only for brukare and shifts of units the worker serves;
+//! - the bundle only for today and the next local day;
+//! - demonstration, installation, removal and maintenance keys only for an
+//!   open order booked for the technician asking, from its booked time (less
+//!   the margin), and revoked when the order closes ([`order_key`]).
 //!
 //! The bundle re-uses a token already issued to the same device for the same
 //! lock, window and decision, so fetching the bundle again is cheap and does
@@ -22,11 +27,20 @@ use crate::auth::DeviceCaller;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::model::{
-    BrukareCard, Bundle, BundleLock, BundleVisit, IssuedToken, Lock, LockState, NoKey, NoKeyReason,
-    Role, Shift, ShiftKind, TokenRequest, TokenScope,
+    BrukareCard, Bundle, BundleLock, BundleVisit, IssuedToken, Lock, LockKind, LockState, NoKey,
+    NoKeyReason, OrderKind, Shift, ShiftKind, TokenRequest, TokenScope,
 };
+use crate::permit::Permit;
+use crate::policy::Scope;
 use crate::state::AppState;
-use crate::{revocation, store, time};
+use crate::{orders, revocation, store, time};
+
+/// `(not_before, expires)` cut at the end of the staff member's account;
+/// `None` when nothing is left.
+fn within_account(dev: &DeviceCaller, nbf: i64, exp: i64) -> Option<(i64, i64)> {
+    let exp = dev.staff.ends_at.map_or(exp, |e| exp.min(e));
+    (exp > nbf).then_some((nbf, exp))
+}
 
 /// A care decision's validity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,17 +218,25 @@ pub async fn bundle(state: &AppState, dev: &DeviceCaller, date: Option<&str>) ->
     let now = state.now();
     let margin = state.settings().token_margin_secs;
     let (unit, tz) = store::unit_tz(db, &dev.staff.unit_id).await?;
+    let today = time::local_date(tz, now)?;
     let date = match date {
         Some(d) => time::parse_date(d, "date")?,
-        None => time::local_date(tz, now)?,
+        None => today,
     };
+    // Keys are never issued further ahead than the next local day: a key
+    // for a far date would outlive what a revocation list can hold.
+    if date != today && Some(date) != today.succ_opt() {
+        return Err(Error::bad(format!(
+            "a bundle covers today ({today}) or tomorrow only"
+        )));
+    }
     let (day_start, day_end) = time::day_bounds(tz, date)?;
     let staff_id = dev.staff.id.as_str();
 
     // The day's visits with their brukare and decision.
     let visit_rows = sqlx::query(
         "SELECT v.id, v.starts_at, v.ends_at, v.service, v.decision_id, v.brukare_id, \
-                b.display_name, b.address, b.entry_notes, \
+                b.display_name, b.address, b.entry_notes, b.unit_id AS b_unit, \
                 d.starts_at AS d_starts, d.ends_at AS d_ends \
          FROM visits v JOIN brukare b ON b.id = v.brukare_id \
          JOIN decisions d ON d.id = v.decision_id \
@@ -236,10 +258,14 @@ pub async fn bundle(state: &AppState, dev: &DeviceCaller, date: Option<&str>) ->
     .bind(day_end)
     .fetch_all(db.pool())
     .await?;
+    // Only shifts in units the worker serves now.
     let shifts: Vec<Shift> = shift_rows
         .iter()
         .map(store::row_shift)
-        .collect::<Result<_>>()?;
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .filter(|sh| dev.staff.serves(&sh.unit_id))
+        .collect();
 
     // Locks of the visited brukare, and of every brukare of a unit the
     // worker has a night shift in.
@@ -261,8 +287,12 @@ pub async fn bundle(state: &AppState, dev: &DeviceCaller, date: Option<&str>) ->
     let mut brukare_unit: HashMap<String, String> = HashMap::new();
     for r in &lock_rows {
         let l = store::row_lock(r)?;
+        let b_unit: String = r.try_get("b_unit")?;
+        if !dev.staff.serves(&b_unit) {
+            continue;
+        }
         if let Some(b) = &l.brukare_id {
-            brukare_unit.insert(b.clone(), r.try_get("b_unit")?);
+            brukare_unit.insert(b.clone(), b_unit);
             locks_by_brukare.entry(b.clone()).or_default().push(l);
         }
     }
@@ -270,6 +300,10 @@ pub async fn bundle(state: &AppState, dev: &DeviceCaller, date: Option<&str>) ->
     let mut needs: Vec<Need> = Vec::new();
     let mut visits = Vec::with_capacity(visit_rows.len());
     for r in &visit_rows {
+        // Only brukare of units the worker serves now.
+        if !dev.staff.serves(&r.try_get::<String, _>("b_unit")?) {
+            continue;
+        }
         let brukare_id: String = r.try_get("brukare_id")?;
         let visit_id: String = r.try_get("id")?;
         let start: i64 = r.try_get("starts_at")?;
@@ -404,7 +438,9 @@ pub async fn bundle(state: &AppState, dev: &DeviceCaller, date: Option<&str>) ->
             margin,
             n.decision.as_ref(),
             n.lock_state,
-        ) {
+        )
+        .and_then(|(nbf, exp)| within_account(dev, nbf, exp).ok_or(NoKeyReason::WindowPassed))
+        {
             Err(reason) => no_key.push(NoKey {
                 lock_id: n.lock_id.clone(),
                 brukare_id: Some(n.brukare_id.clone()),
@@ -496,39 +532,152 @@ type Candidate = (
     Option<String>,
 );
 
-/// One fresh token now, for `req.lock_id`.
+/// One fresh token now, for `req.lock_id`: a care key under the policy's
+/// scope `scheduled`, a technician's key under `assigned`
+/// ([`order_key`]); any other key is `not_permitted`.
 pub async fn token_now(
+    state: &AppState,
+    permit: &Permit,
+    req: &TokenRequest,
+) -> Result<IssuedToken> {
+    let dev = permit.device()?;
+    codec::check_id(&req.lock_id, "lock_id")?;
+    if let Some(o) = &req.order_id {
+        codec::check_id(o, "order_id")?;
+    }
+    let scope = req.scope.unwrap_or(TokenScope::Care);
+    match (scope, permit.scope()) {
+        (TokenScope::Care, Scope::Scheduled) => care_key(state, dev, req).await,
+        (TokenScope::Demo | TokenScope::Install | TokenScope::Maintenance, Scope::Assigned) => {
+            order_key(state, dev, req, scope).await
+        }
+        _ => Err(Error::no_key(NoKeyReason::NotPermitted)),
+    }
+}
+
+/// An order a technician's key can be for.
+struct KeyOrder {
+    id: String,
+    kind: OrderKind,
+    unit_id: String,
+    lock_id: Option<String>,
+    scheduled_for: i64,
+}
+
+/// A demonstration, installation, removal or maintenance key (R1.9,
+/// R1.12): only for an open order booked for the technician asking, of a
+/// kind that needs this scope, for this lock — an installation order not
+/// yet tied to a lock takes a lock in stock of its kind, and is tied to it
+/// by the first key. Valid from the booked time (less the margin visits
+/// get) for at most `install_token_secs`, never past the account's end;
+/// the order's closing revokes it.
+async fn order_key(
     state: &AppState,
     dev: &DeviceCaller,
     req: &TokenRequest,
+    scope: TokenScope,
 ) -> Result<IssuedToken> {
-    codec::check_id(&req.lock_id, "lock_id")?;
     let db = state.db();
     let now = state.now();
     let lock = store::lock(db, &req.lock_id).await?;
-    let scope = req.scope.unwrap_or(TokenScope::Care);
-    if scope != TokenScope::Care {
-        // Install and demonstration keys (R1.9) are the alarm group's.
-        if dev.staff.role != Role::AlarmTechnician {
-            return Err(Error::no_key(NoKeyReason::NotPermitted));
-        }
-        if lock.state == LockState::Removed {
-            return Err(Error::no_key(NoKeyReason::LockRemoved));
-        }
-        let nbf = now - 300;
-        let exp = now + state.settings().install_token_secs;
-        let grant = Grant {
-            lock_id: &lock.id,
-            scope,
-            nbf: nbf.max(0),
-            exp,
-            decision_id: scope.as_str(),
-            decision_end: exp,
-        };
-        let t = sign_token(state, dev, &grant, now)?;
-        store_tokens(state, dev, std::slice::from_ref(&t)).await?;
-        return Ok(issued(&t, None, None));
+    if lock.state == LockState::Removed {
+        return Err(Error::no_key(NoKeyReason::LockRemoved));
     }
+    let rows = sqlx::query(&format!(
+        "SELECT id, kind, unit_id, lock_id, scheduled_for FROM orders \
+         WHERE status = 'scheduled' AND scheduled_to = $1 AND ($2 = '' OR id = $2) \
+         AND (lock_id = $3 OR lock_id IS NULL) AND status IN {} \
+         ORDER BY scheduled_for, id",
+        orders::ACTIVE
+    ))
+    .bind(&dev.staff.id)
+    .bind(req.order_id.clone().unwrap_or_default())
+    .bind(&lock.id)
+    .fetch_all(db.pool())
+    .await?;
+    let mut candidates = Vec::new();
+    for r in &rows {
+        let kind = OrderKind::parse(&r.try_get::<String, _>("kind")?)?;
+        let o = KeyOrder {
+            id: r.try_get("id")?,
+            kind,
+            unit_id: r.try_get("unit_id")?,
+            lock_id: r.try_get("lock_id")?,
+            scheduled_for: r
+                .try_get::<Option<i64>, _>("scheduled_for")?
+                .unwrap_or(i64::MAX),
+        };
+        let fits_lock = match &o.lock_id {
+            Some(l) => *l == lock.id,
+            // A new installation: a lock in stock, of the order's kind.
+            None => {
+                o.kind.is_installation()
+                    && lock.state == LockState::Commissioned
+                    && (lock.kind == LockKind::Entrance) == (o.kind == OrderKind::Entrance)
+            }
+        };
+        if fits_lock && o.kind.key_scopes().contains(&scope) && dev.staff.serves(&o.unit_id) {
+            candidates.push(o);
+        }
+    }
+    let margin = state.settings().token_margin_secs;
+    let Some(o) = candidates.iter().find(|o| o.scheduled_for - margin <= now) else {
+        return Err(Error::no_key(if candidates.is_empty() {
+            NoKeyReason::NoOrder
+        } else {
+            NoKeyReason::OrderNotDue
+        }));
+    };
+    let nbf = (o.scheduled_for - margin).max(0);
+    let (nbf, exp) = within_account(dev, nbf, now + state.settings().install_token_secs)
+        .ok_or_else(|| Error::no_key(NoKeyReason::WindowPassed))?;
+    let mut tx = db.pool().begin().await?;
+    if o.lock_id.is_none() {
+        // The first key ties the installation order to this lock, unless
+        // another open order has it already.
+        let r = sqlx::query(&format!(
+            "UPDATE orders SET lock_id = $1, updated_at = $2 WHERE id = $3 AND lock_id IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM orders x WHERE x.lock_id = $1 AND x.id <> $3 \
+                             AND x.status IN {})",
+            orders::ACTIVE
+        ))
+        .bind(&lock.id)
+        .bind(now)
+        .bind(&o.id)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(Error::no_key(NoKeyReason::NoOrder));
+        }
+    }
+    tx.commit().await?;
+    let grant = Grant {
+        lock_id: &lock.id,
+        scope,
+        nbf,
+        exp,
+        decision_id: &o.id,
+        decision_end: exp,
+    };
+    let t = sign_token(state, dev, &grant, now)?;
+    store_tokens(state, dev, std::slice::from_ref(&t)).await?;
+    sqlx::query("UPDATE issued_tokens SET order_id = $1 WHERE token_id = $2")
+        .bind(&o.id)
+        .bind(t.token_id.to_vec())
+        .execute(db.pool())
+        .await?;
+    let mut out = issued(&t, None, None);
+    // The token's scope code is the protocol's; say what was asked for.
+    out.scope = scope;
+    Ok(out)
+}
+
+/// A care key now: the visit or night shift of this worker that is open
+/// now (or opens next today), at a brukare of a unit they serve.
+async fn care_key(state: &AppState, dev: &DeviceCaller, req: &TokenRequest) -> Result<IssuedToken> {
+    let db = state.db();
+    let now = state.now();
+    let lock = store::lock(db, &req.lock_id).await?;
     match lock.state {
         LockState::Removed => return Err(Error::no_key(NoKeyReason::LockRemoved)),
         LockState::Commissioned => return Err(Error::no_key(NoKeyReason::LockNotInstalled)),
@@ -539,6 +688,9 @@ pub async fn token_now(
     };
     let margin = state.settings().token_margin_secs;
     let b = store::brukare(db, &brukare_id).await?;
+    if !dev.staff.serves(&b.unit_id) {
+        return Err(Error::no_key(NoKeyReason::NotScheduled));
+    }
     let (_, tz) = store::unit_tz(db, &b.unit_id).await?;
     let (day_start, day_end) = time::day_bounds(tz, time::local_date(tz, now)?)?;
 
@@ -619,7 +771,9 @@ pub async fn token_now(
     });
     let mut first_refusal = None;
     for (s, e, d, visit_id, shift_id) in &candidates {
-        match key_window(now, *s, *e, margin, d.as_ref(), lock.state) {
+        match key_window(now, *s, *e, margin, d.as_ref(), lock.state)
+            .and_then(|(nbf, exp)| within_account(dev, nbf, exp).ok_or(NoKeyReason::WindowPassed))
+        {
             Ok((nbf, exp)) => {
                 let Some(d) = d else { continue };
                 let grant = Grant {

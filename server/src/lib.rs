@@ -19,6 +19,7 @@
 //! ```
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod codec;
@@ -32,6 +33,10 @@ pub mod keys;
 pub mod model;
 pub mod orders;
 pub mod outages;
+pub mod permit;
+pub mod policy;
+pub mod ratelimit;
+pub(crate) mod receipts;
 pub mod revocation;
 pub mod state;
 pub mod store;
@@ -75,6 +80,10 @@ pub struct Config {
     pub settings: Settings,
     /// The clock (tests pin it).
     pub clock: Clock,
+    /// Behind a reverse proxy that sets `X-Forwarded-For`: rate limits key
+    /// on its right-most entry instead of the TCP peer. Never set this
+    /// without such a proxy: anyone could then pick their own address.
+    pub trust_forwarded_for: bool,
 }
 
 impl Config {
@@ -89,6 +98,7 @@ impl Config {
             max_db_connections: 16,
             settings: Settings::default(),
             clock: Clock::system(),
+            trust_forwarded_for: false,
         }
     }
 
@@ -116,6 +126,11 @@ impl Server {
     /// the background. Returns once the socket is listening.
     pub async fn start(config: Config) -> Result<ServerHandle> {
         check_settings(&config.settings)?;
+        // No endpoint is served without a policy entry.
+        let policy = policy::Policy::builtin()?;
+        policy.check_routes(&api::route_table())?;
+        let limiter =
+            ratelimit::Limiter::new(&config.settings.rate_limits, config.trust_forwarded_for)?;
         keys::ensure_data_dir(&config.data_dir)?;
         let issuer =
             keys::load_or_create_issuer(&config.data_dir, config.issuer_key_path.as_deref())?;
@@ -148,17 +163,22 @@ impl Server {
             clock,
             config.settings.clone(),
             codec::sha256_hex(admin_token.as_bytes()),
+            policy,
+            limiter,
         );
         let app = api::router(state.clone());
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
         });
         let janitor = tokio::spawn(janitor(state.clone()));
         tracing::info!(%addr, database = db.backend().name(), "nyckelfri-server listening");
@@ -209,6 +229,7 @@ async fn janitor(state: AppState) {
                 now - 90 * 86_400,
             ),
         ];
+        state.limiter().forget_idle();
         for (sql, before) in statements {
             if let Err(e) = sqlx::query(sql)
                 .bind(before)
@@ -271,6 +292,7 @@ impl ServerHandle {
         let r = (&mut self.task)
             .await
             .map_err(|e| Error::Internal(format!("server task: {e}")))?;
+        self.state.audit().flush().await;
         self.state.db().close().await;
         r.map_err(Error::Io)
     }

@@ -79,6 +79,11 @@ string_enum! {
         WindowPassed = "window_passed",
         /// The caller's role may not have this kind of key.
         NotPermitted = "not_permitted",
+        /// No open order for this lock is booked for the technician asking
+        /// (install, demonstration, removal and maintenance keys).
+        NoOrder = "no_order",
+        /// The order is booked for later: its keys are valid from the booked time.
+        OrderNotDue = "order_not_due",
     }
 }
 
@@ -97,6 +102,8 @@ impl NoKeyReason {
             Self::NotScheduled => "no visit or shift of yours covers this lock today",
             Self::WindowPassed => "the visit's time window is over",
             Self::NotPermitted => "your role may not have this kind of key",
+            Self::NoOrder => "no open order for this lock is booked for you",
+            Self::OrderNotDue => "the order is booked for later; its keys start at the booked time",
         }
     }
 }
@@ -133,6 +140,9 @@ string_enum! {
         Demo = "demo",
         /// The alarm group's technician: everything, including mode commands.
         Install = "install",
+        /// The alarm group's technician servicing an installed lock (a
+        /// battery, a repair): a maintenance order's key.
+        Maintenance = "maintenance",
     }
 }
 
@@ -144,6 +154,8 @@ impl TokenScope {
             Self::Care => Scope::Care,
             Self::Demo => Scope::Demo,
             Self::Install => Scope::Install,
+            // LEAD: map to Scope::Maintenance when issue 15 lands
+            Self::Maintenance => Scope::Install,
         }
     }
 
@@ -176,6 +188,10 @@ string_enum! {
         Stored = "stored",
         /// Already stored before (same client event id): nothing changed.
         Duplicate = "duplicate",
+        /// Stored as rejected, acting on nothing (the reason says why): no
+        /// key for its lock, not the caller's visit, or a receipt that does
+        /// not verify. The managers see it; sending it again changes nothing.
+        Rejected = "rejected",
     }
 }
 
@@ -240,6 +256,43 @@ pub struct CreateStaff {
     /// the alarm group, the night patrol and its coordinator serve several).
     #[serde(default)]
     pub serves_unit_ids: Option<Vec<String>>,
+    /// Temporary staff: when the account ends (sessions, enrollment codes
+    /// and keys stop then).
+    #[serde(default)]
+    pub ends_at: Option<i64>,
+}
+
+/// Change a staff member: only what is given changes. Role, unit and units
+/// served follow the granting rule (AUTHORIZATION.md); any change of them,
+/// or an earlier end, revokes the person's keys that outlive it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct UpdateStaff {
+    /// New name.
+    pub name: Option<String>,
+    /// New role.
+    pub role: Option<Role>,
+    /// New unit.
+    pub unit_id: Option<String>,
+    /// The other units served, replacing the list.
+    pub serves_unit_ids: Option<Vec<String>>,
+    /// When the account ends; `null` removes the end date.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub ends_at: Option<Option<i64>>,
+}
+
+/// A present `null` is `Some(None)`; an absent field is `None`.
+fn double_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
+/// A changed staff member.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StaffChange {
+    /// The staff member now.
+    pub staff: Staff,
+    /// Their keys that were revoked (a new role, unit or end date).
+    pub tokens_revoked: u64,
 }
 
 /// A staff member.
@@ -257,6 +310,9 @@ pub struct Staff {
     /// member serves their own unit and these.
     #[serde(default)]
     pub serves_unit_ids: Vec<String>,
+    /// When the account ends (temporary staff); absent: no end.
+    #[serde(default)]
+    pub ends_at: Option<i64>,
 }
 
 impl Staff {
@@ -273,6 +329,11 @@ impl Staff {
     /// Whether this person serves `unit_id`.
     pub fn serves(&self, unit_id: &str) -> bool {
         self.served_units().any(|u| u == unit_id)
+    }
+
+    /// Whether the account has ended at `now`.
+    pub fn ended(&self, now: i64) -> bool {
+        self.ends_at.is_some_and(|e| e <= now)
     }
 }
 
@@ -651,8 +712,12 @@ pub struct LockQuery {
 pub struct TokenRequest {
     /// Which lock.
     pub lock_id: String,
-    /// Care (default; needs a visit or shift), or demo/install (alarm technicians).
+    /// Care (default; needs a visit or shift), or demo, install or
+    /// maintenance (alarm technicians: needs an open order booked for them).
     pub scope: Option<TokenScope>,
+    /// The order the key is for (demo, install, maintenance); when left
+    /// out, the open order booked for the caller that fits the lock.
+    pub order_id: Option<String>,
 }
 
 /// An access token (a CWT in COSE_Sign1, signed by the issuer).
@@ -851,8 +916,13 @@ pub struct EventBatch {
 pub struct EventResult {
     /// The client's id.
     pub id: String,
-    /// Stored now, or a duplicate of one stored before.
+    /// Stored now, a duplicate of one stored before, or stored as rejected.
     pub status: EventStatus,
+    /// For `rejected`: why (`not_your_visit`, `unknown_visit`,
+    /// `unknown_lock`, `no_key_for_lock`, `lock_not_in_your_units`,
+    /// `brukare_not_in_your_units`, `receipt_missing`, `receipt_invalid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The batch's outcome. Every event is accounted for; a retry of the same
@@ -861,10 +931,58 @@ pub struct EventResult {
 pub struct EventBatchResponse {
     /// One per event, in order.
     pub results: Vec<EventResult>,
-    /// How many were new.
+    /// How many were new and accepted.
     pub stored: u64,
     /// How many were already stored.
     pub duplicates: u64,
+    /// How many were new and stored as rejected.
+    #[serde(default)]
+    pub rejected: u64,
+}
+
+/// An event as the managers see it (no `data`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StoredEvent {
+    /// The client's id.
+    pub id: String,
+    /// Kind.
+    pub kind: String,
+    /// The device.
+    pub device_id: String,
+    /// Its owner.
+    pub staff_id: String,
+    /// The unit it concerns (the lock's or visit's brukare's, else the sender's).
+    pub unit_id: Option<String>,
+    /// When, by the app.
+    pub occurred_at: i64,
+    /// When the server got it.
+    pub received_at: i64,
+    /// The lock.
+    pub lock_id: Option<String>,
+    /// The visit.
+    pub visit_id: Option<String>,
+    /// The routine step.
+    pub routine_step: Option<String>,
+    /// `accepted` or `rejected`.
+    pub status: String,
+    /// Why rejected.
+    pub reject_reason: Option<String>,
+    /// The lock's receipt verified against its registered key.
+    pub receipt_verified: bool,
+}
+
+/// Filter for events.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventQuery {
+    /// `rejected`, `accepted`, or both (left out).
+    pub status: Option<String>,
+    /// Only this unit's (within the units the caller serves).
+    pub unit_id: Option<String>,
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// At most this many, newest first (default 200, max 1000).
+    pub limit: Option<i64>,
 }
 
 // ---------------------------------------------------------------- messages
@@ -945,9 +1063,9 @@ pub struct InboxQuery {
     pub since: Option<i64>,
     /// At most this many (default 100, max 500).
     pub limit: Option<i64>,
-    /// Another role's inbox (admin token only).
+    /// The caller's own role (another role is refused).
     pub role: Option<Role>,
-    /// Another unit (admin token only).
+    /// Only this one of the units the caller serves.
     pub unit_id: Option<String>,
 }
 
@@ -1276,13 +1394,33 @@ string_enum! {
         /// Removal of an installed lock (R1.5, R1.11), made by the server
         /// when a care decision ends.
         Removal = "removal",
+        /// Maintenance of an installed lock (a battery change, a repair
+        /// after an outage, R2.11), ordered by home care.
+        Maintenance = "maintenance",
     }
 }
 
 impl OrderKind {
     /// Whether the order is for an installation.
     pub fn is_installation(self) -> bool {
-        !matches!(self, Self::Removal)
+        matches!(
+            self,
+            Self::NewBrukare | Self::ExistingBrukare | Self::Entrance
+        )
+    }
+
+    /// The keys a technician may get for an order of this kind: the
+    /// demonstration and installation keys of an installation (R1.9), the
+    /// installation key that decommissions a removed lock (R1.12), and the
+    /// maintenance key of maintenance.
+    pub fn key_scopes(self) -> &'static [TokenScope] {
+        match self {
+            Self::NewBrukare | Self::ExistingBrukare | Self::Entrance => {
+                &[TokenScope::Demo, TokenScope::Install]
+            }
+            Self::Removal => &[TokenScope::Install],
+            Self::Maintenance => &[TokenScope::Maintenance],
+        }
     }
 }
 
@@ -1301,6 +1439,8 @@ string_enum! {
         Cancelled = "cancelled",
         /// The new brukare declined the lock (R1.7): recorded, no work.
         Declined = "declined",
+        /// A maintenance order's work is done.
+        Done = "done",
     }
 }
 
@@ -1330,6 +1470,8 @@ string_enum! {
         Cancelled = "cancelled",
         /// Declined.
         Declined = "declined",
+        /// Done (maintenance).
+        Done = "done",
     }
 }
 
@@ -1372,6 +1514,8 @@ pub struct Order {
     pub due_at: Option<i64>,
     /// When the alarm group has booked the work.
     pub scheduled_for: Option<i64>,
+    /// The technician it is booked for: the only one who gets its keys.
+    pub scheduled_to: Option<String>,
     /// When it was booked.
     pub scheduled_at: Option<i64>,
     /// When the lock was installed.
@@ -1382,7 +1526,7 @@ pub struct Order {
     pub cancelled_at: Option<i64>,
     /// Why cancelled (`decision_ended`, `decision_extended`, or the canceller's text).
     pub cancel_reason: Option<String>,
-    /// Who closed it (installed, removed, cancelled).
+    /// Who closed it (installed, removed, cancelled, done).
     pub closed_by: Option<String>,
     /// Last change.
     pub updated_at: i64,
@@ -1465,8 +1609,33 @@ pub struct CancelOrder {
 /// The alarm group books the work.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ScheduleOrder {
-    /// When (Unix seconds).
+    /// When (Unix seconds). Its keys are valid from this time (less the
+    /// visits' margin) until the order closes.
     pub scheduled_for: i64,
+    /// The technician it is booked for: an alarm technician who serves the
+    /// order's unit. The caller when left out (the admin token must name one).
+    pub technician_id: Option<String>,
+}
+
+/// Home care orders maintenance of an installed lock: a battery change, a
+/// repair after an outage (R2.11).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CreateMaintenanceOrder {
+    /// Client-made id for a safe retry (made by the server when left out).
+    pub id: Option<String>,
+    /// The installed lock.
+    pub lock_id: String,
+    /// What is needed, e.g. "Byt batteri" (at most 2000 characters).
+    pub reason: String,
+    /// The outage case it follows up, if any.
+    pub outage_id: Option<String>,
+}
+
+/// A maintenance order's work is done.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct OrderDone {
+    /// What was done (at most 2000 characters).
+    pub note: Option<String>,
 }
 
 /// R1.2: a brukare with a valid care decision and no installed door lock.
@@ -1527,4 +1696,63 @@ pub struct Health {
 pub struct ServerTime {
     /// Unix seconds.
     pub server_time: i64,
+}
+
+// ---------------------------------------------------------------- audit
+
+/// One entry of the append-only audit log.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    /// Position in the log (rising).
+    pub seq: i64,
+    /// Id.
+    pub id: String,
+    /// When (Unix seconds).
+    pub at: i64,
+    /// `staff` (a device session), `admin` (the admin token) or `cli` (the
+    /// server's command line on its own machine).
+    pub actor: String,
+    /// The staff member.
+    pub staff_id: Option<String>,
+    /// Their device.
+    pub device_id: Option<String>,
+    /// Their role then.
+    pub role: Option<Role>,
+    /// The operation, as the policy names it (e.g. `POST /v1/staff`).
+    pub operation: String,
+    /// `write` (a change, with `before` and `after`), `read` (personal data
+    /// of the `brukare_ids` read) or `admin_use` (the admin token was used).
+    pub action: String,
+    /// What kind of record (e.g. `staff`, `brukare`, `order`).
+    pub target_kind: Option<String>,
+    /// Its id (for `admin_use`: the path called).
+    pub target_id: Option<String>,
+    /// The unit it belongs to.
+    pub unit_id: Option<String>,
+    /// The record before the change (entry notes only as a hash).
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<serde_json::Value>,
+    /// The record after the change (entry notes only as a hash).
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<serde_json::Value>,
+    /// The brukare whose personal data was read or changed.
+    pub brukare_ids: Vec<String>,
+}
+
+/// Filter for the audit log.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only what this staff member did.
+    pub staff_id: Option<String>,
+    /// Only entries about this brukare.
+    pub brukare_id: Option<String>,
+    /// Only `write`, `read` or `admin_use`.
+    pub action: Option<String>,
+    /// Only entries at or after this time.
+    pub from: Option<i64>,
+    /// Only entries before this time.
+    pub to: Option<i64>,
+    /// At most this many, newest first (default 200, max 1000).
+    pub limit: Option<i64>,
 }

@@ -45,6 +45,7 @@ pub(crate) fn row_order(r: &AnyRow) -> Result<Order> {
         created_by: r.try_get("created_by")?,
         due_at: r.try_get("due_at")?,
         scheduled_for: r.try_get("scheduled_for")?,
+        scheduled_to: r.try_get("scheduled_to")?,
         scheduled_at: r.try_get("scheduled_at")?,
         installed_at: r.try_get("installed_at")?,
         removed_at: r.try_get("removed_at")?,
@@ -338,4 +339,36 @@ pub(crate) async fn lock_removed(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// The live technicians' keys of orders that are closed (installed,
+/// removed, cancelled, declined, done): an order's keys end with it.
+pub(crate) async fn closed_order_tokens(
+    conn: &mut AnyConnection,
+    now: i64,
+) -> Result<Vec<(Vec<u8>, i64)>> {
+    let rows = sqlx::query(&format!(
+        "SELECT t.token_id, t.expires FROM issued_tokens t JOIN orders o ON o.id = t.order_id \
+         WHERE o.status NOT IN {ACTIVE} AND t.revoked_at IS NULL AND t.expires > $1"
+    ))
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("token_id")?, r.try_get("expires")?)))
+        .collect()
+}
+
+/// Revokes the keys of orders closed in this transaction (see
+/// [`closed_order_tokens`]); returns how many.
+pub(crate) async fn revoke_closed_order_tokens(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    issuer: &nyckelfri_protocol::SoftwareKey,
+    now: i64,
+) -> Result<u64> {
+    let tokens = closed_order_tokens(tx, now).await?;
+    if !tokens.is_empty() {
+        crate::revocation::revoke(tx, issuer, now, &tokens).await?;
+    }
+    Ok(tokens.len() as u64)
 }

@@ -1314,21 +1314,25 @@ pub(crate) async fn outage(db: &Db, id: &str, now: i64) -> Result<Outage> {
     full(db, c, &unit, now).await
 }
 
-/// Cases, newest first: one unit's (`unit_id`) or all (`""`).
+/// Cases, newest first: one unit's (`unit_id`) or all (`""`), within the
+/// units `scope` serves (a [`crate::permit::UnitScope`] value: `""` for all).
 pub(crate) async fn outages(
     db: &Db,
     unit_id: &str,
+    scope: &str,
     filter: OutageFilter,
     limit: i64,
     now: i64,
 ) -> Result<Vec<Outage>> {
-    let rows = sqlx::query(
-        "SELECT * FROM outages WHERE ($1 = '' OR unit_id = $1) AND ($2 = 'all' OR status = $2) \
-         ORDER BY opened_at DESC, id LIMIT $3",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT * FROM outages o WHERE ($1 = '' OR o.unit_id = $1) \
+         AND ($2 = 'all' OR o.status = $2) AND {} ORDER BY o.opened_at DESC, o.id LIMIT $3",
+        crate::permit::UnitScope::sql("o.unit_id", 4)
+    ))
     .bind(unit_id)
     .bind(filter.as_str())
     .bind(limit)
+    .bind(scope)
     .fetch_all(db.pool())
     .await?;
     let mut units: Vec<Unit> = Vec::new();
@@ -1383,20 +1387,25 @@ pub(crate) async fn deviation(db: &Db, id: &str) -> Result<Deviation> {
     row_deviation(&r, deviation_outages(db, id).await?)
 }
 
-/// Deviations, newest first, filtered by unit (`""`: all), status and kind.
+/// Deviations, newest first, filtered by unit (`""`: all), status and
+/// kind, within the units `scope` serves (`""`: all).
 pub(crate) async fn deviations(
     db: &Db,
     unit_id: &str,
+    scope: &str,
     status: Option<DeviationStatus>,
     kind: Option<DeviationKind>,
 ) -> Result<Vec<Deviation>> {
-    let rows = sqlx::query(
-        "SELECT * FROM deviations WHERE ($1 = '' OR unit_id = $1) AND ($2 = '' OR status = $2) \
-         AND ($3 = '' OR kind = $3) ORDER BY created_at DESC, id LIMIT 1000",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT * FROM deviations d WHERE ($1 = '' OR d.unit_id = $1) \
+         AND ($2 = '' OR d.status = $2) AND ($3 = '' OR d.kind = $3) AND {} \
+         ORDER BY d.created_at DESC, d.id LIMIT 1000",
+        crate::permit::UnitScope::sql("d.unit_id", 4)
+    ))
     .bind(unit_id)
     .bind(status.map(|s| s.as_str()).unwrap_or(""))
     .bind(kind.map(|k| k.as_str()).unwrap_or(""))
+    .bind(scope)
     .fetch_all(db.pool())
     .await?;
     let mut out = Vec::with_capacity(rows.len());

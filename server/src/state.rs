@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use nyckelfri_protocol::{PublicKey, Signer, SoftwareKey};
 
+use crate::audit;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::model::IssuerInfo;
+use crate::policy::Policy;
+use crate::ratelimit::{Limiter, RateLimits};
 
 /// Tunables of token issuance and sessions.
 #[derive(Debug, Clone)]
@@ -35,6 +38,8 @@ pub struct Settings {
     /// has no alarm-group unit of its own; when this is `None` the message
     /// goes to the unit managers of all units.
     pub alarm_group_unit_id: Option<String>,
+    /// Rate limits on enrollment and authentication.
+    pub rate_limits: RateLimits,
 }
 
 impl Default for Settings {
@@ -49,6 +54,7 @@ impl Default for Settings {
             outage_cluster_locks: 3,
             outage_cluster_window_secs: 3600,
             alarm_group_unit_id: None,
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -64,17 +70,24 @@ pub(crate) struct Inner {
     pub clock: Clock,
     pub settings: Settings,
     pub admin_token_hash: String,
+    pub policy: Arc<Policy>,
+    pub audit: audit::Log,
+    pub limiter: Limiter,
 }
 
 impl AppState {
+    /// Needs a tokio runtime (the audit log's writer starts on it).
     pub(crate) fn new(
         db: Db,
         issuer: SoftwareKey,
         clock: Clock,
         settings: Settings,
         admin_token_hash: String,
+        policy: Policy,
+        limiter: Limiter,
     ) -> Self {
         let issuer_public = issuer.public_key();
+        let audit = audit::Log::start(db.clone());
         Self(Arc::new(Inner {
             db,
             issuer,
@@ -82,7 +95,25 @@ impl AppState {
             clock,
             settings,
             admin_token_hash,
+            policy: Arc::new(policy),
+            audit,
+            limiter,
         }))
+    }
+
+    /// The authorization policy.
+    pub fn policy(&self) -> &Arc<Policy> {
+        &self.0.policy
+    }
+
+    /// The audit log's writer.
+    pub fn audit(&self) -> &audit::Log {
+        &self.0.audit
+    }
+
+    /// The rate limiters.
+    pub(crate) fn limiter(&self) -> &Limiter {
+        &self.0.limiter
     }
 
     /// The database.

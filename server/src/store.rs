@@ -52,6 +52,7 @@ pub(crate) fn row_staff(r: &AnyRow) -> Result<Staff> {
         name: r.try_get("name")?,
         role: Role::parse(&r.try_get::<String, _>("role")?)?,
         serves_unit_ids: Vec::new(),
+        ends_at: r.try_get("ends_at")?,
     })
 }
 

@@ -214,9 +214,7 @@ async fn reads_stay_within_the_units_one_serves(b: Backend) {
         .err(403, "forbidden");
     s.get("/v1/decisions/d2", t).await.err(403, "forbidden");
     s.get("/v1/staff/cw9", t).await.err(403, "forbidden");
-    s.get("/v1/staff?unit_id=u2", t)
-        .await
-        .err(403, "forbidden");
+    s.get("/v1/staff?unit_id=u2", t).await.err(403, "forbidden");
     let staff = s.get("/v1/staff", t).await.ok();
     assert!(!ids(&staff).contains(&"cw9".to_owned()), "{staff}");
     assert!(!ids(&staff).contains(&"co2".to_owned()), "{staff}");
@@ -256,9 +254,7 @@ async fn a_care_worker_reads_their_unit_and_messages_by_the_routine(b: Backend) 
     let s = TestServer::start(b).await;
     world(&s).await;
     let cw = s.enroll("cw1").await;
-    s.get("/v1/units/u2", &cw.token)
-        .await
-        .err(403, "forbidden");
+    s.get("/v1/units/u2", &cw.token).await.err(403, "forbidden");
     assert_eq!(ids(&s.get("/v1/units", &cw.token).await.ok()), vec!["u1"]);
     assert_eq!(s.get("/v1/units/u1", &cw.token).await.ok()["id"], "u1");
     // To every unit manager of every unit, under a step that is not theirs.

@@ -1,20 +1,24 @@
-//! Administration: units and their settings, staff, enrollment codes,
-//! devices, brukare, care decisions, visits, shifts and CSV import.
-//! Coordinators and unit managers act within their own unit; the head of
-//! operations and the admin token everywhere.
+//! Administration: units and their settings, brukare, care decisions,
+//! visits, shifts and CSV import (staff and devices: `staff.rs`). Who may
+//! do what, in which units, is the policy's (`policy.toml`); every write is
+//! audited with the record before and after, every read of a brukare's
+//! personal data with the brukare.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 
 use super::{Json, Path, Query};
-use crate::auth::{self, Caller, MANAGERS};
+use crate::audit::{self, Action};
 use crate::codec;
 use crate::error::{Error, ErrorBody, Result};
+use crate::import::{ImportRules, Reach};
 use crate::model::{
-    Brukare, CreateBrukare, CreateDecision, CreateShift, CreateStaff, CreateUnit, CreateVisit,
-    Decision, Device, EnrollmentCode, ImportSummary, RevokeDeviceResponse, Role, Shift, ShiftQuery,
-    Staff, Unit, UnitSettings, UpdateDecision, UpdateDecisionResponse, Visit, VisitQuery,
+    Brukare, CreateBrukare, CreateDecision, CreateShift, CreateUnit, CreateVisit, Decision,
+    ImportSummary, Shift, ShiftQuery, Unit, UnitSettings, UpdateDecision, UpdateDecisionResponse,
+    Visit, VisitQuery,
 };
+use crate::permit::{Permit, UnitScope};
+use crate::policy::{Scope, Work};
 use crate::state::AppState;
 use crate::{orders, revocation, store};
 
@@ -51,35 +55,40 @@ fn id_or_new(id: &Option<String>, prefix: &str, what: &str) -> Result<String> {
 
 // ---------------------------------------------------------------- units
 
-/// All units.
+/// The units the caller serves (all, for the head of operations), with
+/// their settings.
 #[utoipa::path(get, path = "/v1/units", tag = "admin", security(("session" = [])),
     responses((status = 200, body = Vec<Unit>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn list_units(
     State(s): State<AppState>,
-    _caller: Caller,
+    permit: Permit,
 ) -> Result<Json<Vec<Unit>>> {
-    let rows = sqlx::query("SELECT * FROM units ORDER BY id")
-        .fetch_all(s.db().pool())
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT * FROM units u WHERE {} ORDER BY u.id",
+        UnitScope::sql("u.id", 1)
+    ))
+    .bind(permit.unit_scope().param())
+    .fetch_all(s.db().pool())
+    .await?;
     Ok(Json(
         rows.iter().map(store::row_unit).collect::<Result<_>>()?,
     ))
 }
 
-/// Create a unit with its settings (unit managers, head of operations).
+/// Create a unit with its settings.
 #[utoipa::path(post, path = "/v1/units", tag = "admin", security(("session" = [])), request_body = CreateUnit,
     responses((status = 200, body = Unit), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn create_unit(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Json(req): Json<CreateUnit>,
 ) -> Result<Json<Unit>> {
-    caller.require(&[Role::UnitManager, Role::HeadOfOperations])?;
     codec::check_id(&req.id, "id")?;
     codec::check_text(&req.name, 100, "name", false)?;
     store::check_settings(&req.settings)?;
     let st = &req.settings;
+    let mut tx = s.db().pool().begin().await?;
     sqlx::query(
         "INSERT INTO units (id, name, coordinator_phone, day_key_location, night_key_location, \
          night_patrol_deadline, time_zone, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -92,9 +101,20 @@ pub(super) async fn create_unit(
     .bind(&st.night_patrol_deadline)
     .bind(&st.time_zone)
     .bind(s.now())
-    .execute(s.db().pool())
+    .execute(&mut *tx)
     .await
     .map_err(|e| conflict(e, format!("unit '{}' already exists", req.id)))?;
+    let unit = Unit {
+        id: req.id.clone(),
+        name: req.name.clone(),
+        settings: req.settings.clone(),
+    };
+    let rec = permit
+        .record(Action::Write, s.now())
+        .target("unit", &req.id, Some(&req.id))
+        .after(&unit);
+    audit::insert(&mut tx, &[rec]).await?;
+    tx.commit().await?;
     Ok(Json(store::unit(s.db(), &req.id).await?))
 }
 
@@ -112,10 +132,11 @@ fn conflict(e: sqlx::Error, msg: String) -> Error {
     responses((status = 200, body = Unit), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn get_unit(
     State(s): State<AppState>,
-    _caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
 ) -> Result<Json<Unit>> {
     codec::check_id(&id, "unit id")?;
+    permit.require_unit(&id)?;
     Ok(Json(store::unit(s.db(), &id).await?))
 }
 
@@ -127,14 +148,15 @@ pub(super) async fn get_unit(
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn update_unit_settings(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
     Json(st): Json<UnitSettings>,
 ) -> Result<Json<Unit>> {
     codec::check_id(&id, "unit id")?;
-    caller.require(&[Role::Coordinator, Role::UnitManager, Role::HeadOfOperations])?;
-    caller.require_unit(&id)?;
+    permit.require_unit(&id)?;
     store::check_settings(&st)?;
+    let before = store::unit(s.db(), &id).await?;
+    let mut tx = s.db().pool().begin().await?;
     let r = sqlx::query(
         "UPDATE units SET coordinator_phone = $1, day_key_location = $2, night_key_location = $3, \
          night_patrol_deadline = $4, time_zone = $5 WHERE id = $6",
@@ -145,251 +167,23 @@ pub(super) async fn update_unit_settings(
     .bind(&st.night_patrol_deadline)
     .bind(&st.time_zone)
     .bind(&id)
-    .execute(s.db().pool())
+    .execute(&mut *tx)
     .await?;
     if r.rows_affected() == 0 {
         return Err(Error::not_found("unit", id));
     }
+    let after = Unit {
+        settings: st.clone(),
+        ..before.clone()
+    };
+    let rec = permit
+        .record(Action::Write, s.now())
+        .target("unit", &id, Some(&id))
+        .before(&before)
+        .after(&after);
+    audit::insert(&mut tx, &[rec]).await?;
+    tx.commit().await?;
     Ok(Json(store::unit(s.db(), &id).await?))
-}
-
-// ---------------------------------------------------------------- staff
-
-/// Filter for staff.
-#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(super) struct StaffQuery {
-    /// Only this unit's.
-    unit_id: Option<String>,
-    /// Only this role.
-    role: Option<Role>,
-}
-
-/// Staff, by unit and role.
-#[utoipa::path(get, path = "/v1/staff", tag = "admin", security(("session" = [])), params(StaffQuery),
-    responses((status = 200, body = Vec<Staff>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub(super) async fn list_staff(
-    State(s): State<AppState>,
-    caller: Caller,
-    Query(q): Query<StaffQuery>,
-) -> Result<Json<Vec<Staff>>> {
-    caller.require(MANAGERS)?;
-    let unit = codec::filter_id(&q.unit_id, "unit_id")?;
-    let role = q.role.map(|r| r.as_str()).unwrap_or("");
-    let rows = sqlx::query(
-        "SELECT * FROM staff WHERE ($1 = '' OR unit_id = $1) AND ($2 = '' OR role = $2) \
-         ORDER BY id LIMIT $3",
-    )
-    .bind(&unit)
-    .bind(role)
-    .bind(LIST_LIMIT)
-    .fetch_all(s.db().pool())
-    .await?;
-    let mut list = rows
-        .iter()
-        .map(store::row_staff)
-        .collect::<Result<Vec<_>>>()?;
-    store::fill_served_units(s.db(), &mut list).await?;
-    Ok(Json(list))
-}
-
-/// Add a staff member (coordinators, unit managers, head of operations).
-#[utoipa::path(post, path = "/v1/staff", tag = "admin", security(("session" = [])), request_body = CreateStaff,
-    responses((status = 200, body = Staff), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub(super) async fn create_staff(
-    State(s): State<AppState>,
-    caller: Caller,
-    Json(req): Json<CreateStaff>,
-) -> Result<Json<Staff>> {
-    caller.require(MANAGERS)?;
-    let id = id_or_new(&req.id, "staff", "id")?;
-    codec::check_id(&req.unit_id, "unit_id")?;
-    codec::check_text(&req.name, 100, "name", false)?;
-    caller.require_unit(&req.unit_id)?;
-    store::unit(s.db(), &req.unit_id).await?;
-    let serves = req.serves_unit_ids.clone().unwrap_or_default();
-    for u in &serves {
-        codec::check_id(u, "serves_unit_ids")?;
-        store::unit(s.db(), u).await?;
-    }
-    let mut tx = s.db().pool().begin().await?;
-    sqlx::query(
-        "INSERT INTO staff (id, unit_id, name, role, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(&id)
-    .bind(&req.unit_id)
-    .bind(&req.name)
-    .bind(req.role.as_str())
-    .bind(s.now())
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| conflict(e, format!("staff member '{id}' already exists")))?;
-    for u in serves.iter().filter(|u| **u != req.unit_id) {
-        sqlx::query(
-            "INSERT INTO staff_units (staff_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(&id)
-        .bind(u)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(Json(store::staff(s.db(), &id).await?))
-}
-
-/// One staff member.
-#[utoipa::path(get, path = "/v1/staff/{id}", tag = "admin", security(("session" = [])),
-    params(("id" = String, Path, description = "Staff id")),
-    responses((status = 200, body = Staff), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(super) async fn get_staff(
-    State(s): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<Staff>> {
-    codec::check_id(&id, "staff id")?;
-    if caller.staff().map(|st| st.id.as_str()) != Some(id.as_str()) {
-        caller.require(MANAGERS)?;
-    }
-    Ok(Json(store::staff(s.db(), &id).await?))
-}
-
-/// Makes an enrollment code for `staff_id` (stores only its hash).
-pub async fn make_enrollment_code(
-    db: &crate::db::Db,
-    staff_id: &str,
-    now: i64,
-    ttl_secs: i64,
-) -> Result<EnrollmentCode> {
-    store::staff(db, staff_id).await?;
-    let code = auth::new_enrollment_code()?;
-    let expires_at = now + ttl_secs;
-    sqlx::query(
-        "INSERT INTO enrollment_codes (code_hash, staff_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(codec::sha256_hex(auth::normalize_code(&code).as_bytes()))
-    .bind(staff_id)
-    .bind(now)
-    .bind(expires_at)
-    .execute(db.pool())
-    .await?;
-    Ok(EnrollmentCode {
-        staff_id: staff_id.to_owned(),
-        code,
-        expires_at,
-    })
-}
-
-/// A one-time code with which the staff member enrolls a phone.
-#[utoipa::path(post, path = "/v1/staff/{id}/enrollment-code", tag = "admin", security(("session" = [])),
-    params(("id" = String, Path, description = "Staff id")),
-    responses((status = 200, body = EnrollmentCode), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(super) async fn enrollment_code(
-    State(s): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<EnrollmentCode>> {
-    codec::check_id(&id, "staff id")?;
-    caller.require(MANAGERS)?;
-    let st = store::staff(s.db(), &id).await?;
-    caller.require_unit(&st.unit_id)?;
-    Ok(Json(
-        make_enrollment_code(s.db(), &id, s.now(), s.settings().enrollment_code_ttl_secs).await?,
-    ))
-}
-
-// ---------------------------------------------------------------- devices
-
-/// Filter for devices.
-#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(super) struct DeviceQuery {
-    /// Only this staff member's.
-    staff_id: Option<String>,
-}
-
-/// Enrolled devices.
-#[utoipa::path(get, path = "/v1/devices", tag = "admin", security(("session" = [])), params(DeviceQuery),
-    responses((status = 200, body = Vec<Device>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub(super) async fn list_devices(
-    State(s): State<AppState>,
-    caller: Caller,
-    Query(q): Query<DeviceQuery>,
-) -> Result<Json<Vec<Device>>> {
-    caller.require(MANAGERS)?;
-    let rows = sqlx::query(
-        "SELECT * FROM devices WHERE ($1 = '' OR staff_id = $1) ORDER BY enrolled_at, id LIMIT $2",
-    )
-    .bind(codec::filter_id(&q.staff_id, "staff_id")?)
-    .bind(LIST_LIMIT)
-    .fetch_all(s.db().pool())
-    .await?;
-    Ok(Json(
-        rows.iter().map(store::row_device).collect::<Result<_>>()?,
-    ))
-}
-
-/// Revokes a device: its sessions end, it gets no more keys, and its
-/// unexpired tokens go on the revocation list (new epoch).
-pub async fn revoke_device(state: &AppState, id: &str) -> Result<RevokeDeviceResponse> {
-    let now = state.now();
-    let mut tx = state.db().pool().begin().await?;
-    let r = sqlx::query("UPDATE devices SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    if r.rows_affected() == 0 {
-        let revoked_at: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT revoked_at FROM devices WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        tx.rollback().await?;
-        return match revoked_at {
-            None => Err(Error::not_found("device", id)),
-            Some(at) => Ok(RevokeDeviceResponse {
-                device_id: id.to_owned(),
-                revoked_at: at.unwrap_or(now),
-                tokens_revoked: 0,
-                revocation_epoch: revocation::current(state.db(), state.issuer(), now)
-                    .await?
-                    .epoch,
-                entries_dropped: 0,
-            }),
-        };
-    }
-    // Its sessions stay until they expire: every request checks the device,
-    // so the app hears `device_revoked` rather than "unknown session".
-    let tokens = revocation::live_tokens(&mut tx, revocation::Holder::Device(id), now).await?;
-    let rebuilt = revocation::revoke(&mut tx, state.issuer(), now, &tokens).await?;
-    tx.commit().await?;
-    tracing::info!(device = %id, tokens = tokens.len(), epoch = rebuilt.epoch, "device revoked");
-    Ok(RevokeDeviceResponse {
-        device_id: id.to_owned(),
-        revoked_at: now,
-        tokens_revoked: tokens.len() as u64,
-        revocation_epoch: rebuilt.epoch,
-        entries_dropped: rebuilt.dropped,
-    })
-}
-
-/// Revoke a device (lost or replaced phone, or someone who left). Its
-/// unexpired tokens go on the signed revocation list.
-#[utoipa::path(post, path = "/v1/devices/{id}/revoke", tag = "admin", security(("session" = [])),
-    params(("id" = String, Path, description = "Device id")),
-    responses((status = 200, body = RevokeDeviceResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(super) async fn revoke_device_handler(
-    State(s): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<RevokeDeviceResponse>> {
-    codec::check_id(&id, "device id")?;
-    caller.require(MANAGERS)?;
-    let d = store::device(s.db(), &id).await?;
-    let owner = store::staff(s.db(), &d.staff_id).await?;
-    caller.require_unit(&owner.unit_id)?;
-    Ok(Json(revoke_device(&s, &id).await?))
 }
 
 // ---------------------------------------------------------------- brukare
@@ -402,32 +196,43 @@ pub(super) struct BrukareQuery {
     unit_id: Option<String>,
 }
 
-const BRUKARE_READERS: &[Role] = &[
-    Role::Coordinator,
-    Role::UnitManager,
-    Role::HeadOfOperations,
-    Role::NeedsAssessor,
-    Role::AlarmTechnician,
-];
+/// A read of brukare's personal data, for the audit log (nothing when the
+/// answer names no brukare).
+pub(crate) async fn audit_read<'a>(
+    s: &AppState,
+    permit: &Permit,
+    brukare: impl IntoIterator<Item = &'a str>,
+) {
+    let ids: Vec<&str> = brukare.into_iter().collect();
+    if ids.is_empty() {
+        return;
+    }
+    let rec = permit.record(Action::Read, s.now()).brukare(ids);
+    s.audit().log(rec).await;
+}
 
-/// Brukare (a worker sees hers in the bundle instead).
+/// Brukare of the caller's units, with address and entry notes (a worker
+/// sees hers in the bundle instead).
 #[utoipa::path(get, path = "/v1/brukare", tag = "admin", security(("session" = [])), params(BrukareQuery),
     responses((status = 200, body = Vec<Brukare>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn list_brukare(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Query(q): Query<BrukareQuery>,
 ) -> Result<Json<Vec<Brukare>>> {
-    caller.require(BRUKARE_READERS)?;
-    let rows =
-        sqlx::query("SELECT * FROM brukare WHERE ($1 = '' OR unit_id = $1) ORDER BY id LIMIT $2")
-            .bind(codec::filter_id(&q.unit_id, "unit_id")?)
-            .bind(LIST_LIMIT)
-            .fetch_all(s.db().pool())
-            .await?;
-    Ok(Json(
-        rows.iter().map(store::row_brukare).collect::<Result<_>>()?,
+    let unit = permit.list_unit(&q.unit_id, "unit_id")?;
+    let rows = sqlx::query(&format!(
+        "SELECT * FROM brukare b WHERE ($1 = '' OR b.unit_id = $1) AND {} ORDER BY b.id LIMIT $3",
+        UnitScope::sql("b.unit_id", 2)
     ))
+    .bind(&unit)
+    .bind(permit.unit_scope().param())
+    .bind(LIST_LIMIT)
+    .fetch_all(s.db().pool())
+    .await?;
+    let list: Vec<Brukare> = rows.iter().map(store::row_brukare).collect::<Result<_>>()?;
+    audit_read(&s, &permit, list.iter().map(|b| b.id.as_str())).await;
+    Ok(Json(list))
 }
 
 /// Add a brukare: only what a worker needs at the door.
@@ -436,23 +241,18 @@ pub(super) async fn list_brukare(
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn create_brukare(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Json(req): Json<CreateBrukare>,
 ) -> Result<Json<Brukare>> {
-    caller.require(&[
-        Role::Coordinator,
-        Role::UnitManager,
-        Role::HeadOfOperations,
-        Role::NeedsAssessor,
-    ])?;
     let id = id_or_new(&req.id, "b", "id")?;
     codec::check_id(&req.unit_id, "unit_id")?;
     codec::check_text(&req.display_name, 60, "display_name", false)?;
     codec::check_text(&req.address, 200, "address", false)?;
     let notes = req.entry_notes.clone().unwrap_or_default();
     codec::check_text(&notes, 500, "entry_notes", true)?;
-    caller.require_unit(&req.unit_id)?;
+    permit.require_unit(&req.unit_id)?;
     store::unit(s.db(), &req.unit_id).await?;
+    let mut tx = s.db().pool().begin().await?;
     sqlx::query(
         "INSERT INTO brukare (id, unit_id, display_name, address, entry_notes, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -463,10 +263,31 @@ pub(super) async fn create_brukare(
     .bind(&req.address)
     .bind(&notes)
     .bind(s.now())
-    .execute(s.db().pool())
+    .execute(&mut *tx)
     .await
     .map_err(|e| conflict(e, format!("brukare '{id}' already exists")))?;
-    Ok(Json(store::brukare(s.db(), &id).await?))
+    let b = Brukare {
+        id: id.clone(),
+        unit_id: req.unit_id.clone(),
+        display_name: req.display_name.clone(),
+        address: req.address.clone(),
+        entry_notes: notes,
+    };
+    let rec = permit
+        .record(Action::Write, s.now())
+        .target("brukare", &id, Some(&req.unit_id))
+        .after(&b)
+        .brukare([id.as_str()]);
+    audit::insert(&mut tx, &[rec]).await?;
+    tx.commit().await?;
+    Ok(Json(b))
+}
+
+/// A brukare the caller reaches (its unit is one they serve).
+async fn brukare_in_reach(s: &AppState, permit: &Permit, id: &str) -> Result<Brukare> {
+    let b = store::brukare(s.db(), id).await?;
+    permit.require_unit(&b.unit_id)?;
+    Ok(b)
 }
 
 /// One brukare.
@@ -475,20 +296,14 @@ pub(super) async fn create_brukare(
     responses((status = 200, body = Brukare), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn get_brukare(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
 ) -> Result<Json<Brukare>> {
     codec::check_id(&id, "brukare id")?;
-    caller.require(BRUKARE_READERS)?;
-    Ok(Json(store::brukare(s.db(), &id).await?))
+    let b = brukare_in_reach(&s, &permit, &id).await?;
+    audit_read(&s, &permit, [b.id.as_str()]).await;
+    Ok(Json(b))
 }
-
-const DECISION_READERS: &[Role] = &[
-    Role::Coordinator,
-    Role::UnitManager,
-    Role::HeadOfOperations,
-    Role::NeedsAssessor,
-];
 
 /// A brukare's care decisions: R2.7, the coordinator checks that the
 /// decision is still valid.
@@ -497,17 +312,17 @@ const DECISION_READERS: &[Role] = &[
     responses((status = 200, body = Vec<Decision>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn brukare_decisions(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Decision>>> {
     codec::check_id(&id, "brukare id")?;
-    caller.require(DECISION_READERS)?;
-    store::brukare(s.db(), &id).await?;
+    brukare_in_reach(&s, &permit, &id).await?;
     let now = s.now();
     let rows = sqlx::query("SELECT * FROM decisions WHERE brukare_id = $1 ORDER BY starts_at, id")
         .bind(&id)
         .fetch_all(s.db().pool())
         .await?;
+    audit_read(&s, &permit, [id.as_str()]).await;
     Ok(Json(
         rows.iter()
             .map(|r| store::row_decision(r, now))
@@ -517,16 +332,15 @@ pub(super) async fn brukare_decisions(
 
 // ---------------------------------------------------------------- decisions
 
-/// Record a care decision (needs assessors).
+/// Record a care decision (needs assessors, for brukare of their units).
 #[utoipa::path(post, path = "/v1/decisions", tag = "admin", security(("session" = [])), request_body = CreateDecision,
     responses((status = 200, body = Decision), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn create_decision(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Json(req): Json<CreateDecision>,
 ) -> Result<Json<Decision>> {
-    caller.require(&[Role::NeedsAssessor])?;
     let id = id_or_new(&req.id, "dec", "id")?;
     codec::check_id(&req.brukare_id, "brukare_id")?;
     codec::check_time(req.starts_at, "starts_at")?;
@@ -534,8 +348,9 @@ pub(super) async fn create_decision(
     if req.ends_at <= req.starts_at {
         return Err(Error::bad("ends_at must be after starts_at"));
     }
-    store::brukare(s.db(), &req.brukare_id).await?;
+    let b = brukare_in_reach(&s, &permit, &req.brukare_id).await?;
     let now = s.now();
+    let mut tx = s.db().pool().begin().await?;
     sqlx::query(
         "INSERT INTO decisions (id, brukare_id, starts_at, ends_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -544,14 +359,39 @@ pub(super) async fn create_decision(
     .bind(req.starts_at)
     .bind(req.ends_at)
     .bind(now)
-    .execute(s.db().pool())
+    .execute(&mut *tx)
     .await
     .map_err(|e| conflict(e, format!("decision '{id}' already exists")))?;
     // Care that goes on again no longer needs the server's removal orders.
-    let mut conn = s.db().pool().acquire().await?;
-    orders::decision_changed(&mut conn, &id, None, req.ends_at, now).await?;
-    drop(conn);
+    orders::decision_changed(&mut tx, &id, None, req.ends_at, now).await?;
+    orders::revoke_closed_order_tokens(&mut tx, s.issuer(), now).await?;
+    let d = Decision {
+        id: id.clone(),
+        brukare_id: req.brukare_id.clone(),
+        starts_at: req.starts_at,
+        ends_at: req.ends_at,
+        valid_now: req.starts_at <= now && now < req.ends_at,
+    };
+    let rec = permit
+        .record(Action::Write, now)
+        .target("decision", &id, Some(&b.unit_id))
+        .after(&d)
+        .brukare([b.id.as_str()]);
+    audit::insert(&mut tx, &[rec]).await?;
+    tx.commit().await?;
     Ok(Json(store::decision(s.db(), &id, now).await?))
+}
+
+/// A decision whose brukare the caller reaches, and that brukare.
+async fn decision_in_reach(
+    s: &AppState,
+    permit: &Permit,
+    id: &str,
+    now: i64,
+) -> Result<(Decision, Brukare)> {
+    let d = store::decision(s.db(), id, now).await?;
+    let b = brukare_in_reach(s, permit, &d.brukare_id).await?;
+    Ok((d, b))
 }
 
 /// One care decision, with whether it is valid now (R2.7).
@@ -560,12 +400,13 @@ pub(super) async fn create_decision(
     responses((status = 200, body = Decision), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn get_decision(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
 ) -> Result<Json<Decision>> {
     codec::check_id(&id, "decision id")?;
-    caller.require(DECISION_READERS)?;
-    Ok(Json(store::decision(s.db(), &id, s.now()).await?))
+    let (d, b) = decision_in_reach(&s, &permit, &id, s.now()).await?;
+    audit_read(&s, &permit, [b.id.as_str()]).await;
+    Ok(Json(d))
 }
 
 /// Change when a decision ends (needs assessors). Ending it earlier
@@ -576,15 +417,14 @@ pub(super) async fn get_decision(
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn update_decision(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
     Json(req): Json<UpdateDecision>,
 ) -> Result<Json<UpdateDecisionResponse>> {
     codec::check_id(&id, "decision id")?;
-    caller.require(&[Role::NeedsAssessor])?;
     codec::check_time(req.ends_at, "ends_at")?;
     let now = s.now();
-    let before = store::decision(s.db(), &id, now).await?;
+    let (before, b) = decision_in_reach(&s, &permit, &id, now).await?;
     if req.ends_at <= before.starts_at {
         return Err(Error::bad("ends_at must be after the decision's start"));
     }
@@ -597,12 +437,14 @@ pub(super) async fn update_decision(
         .await?;
     // R1.5, R1.11: care that ends takes its locks' removal with it.
     orders::decision_changed(&mut tx, &id, Some(before.ends_at), req.ends_at, now).await?;
-    let tokens = revocation::live_tokens(
+    let mut tokens = revocation::live_tokens(
         &mut tx,
         revocation::Holder::DecisionEndingAt(&id, req.ends_at),
         now,
     )
     .await?;
+    // Installations the end cancelled (R1.5) take their technicians' keys.
+    tokens.extend(orders::closed_order_tokens(&mut tx, now).await?);
     let epoch = if tokens.is_empty() {
         None
     } else {
@@ -612,6 +454,18 @@ pub(super) async fn update_decision(
                 .epoch,
         )
     };
+    let after = Decision {
+        ends_at: req.ends_at,
+        valid_now: before.starts_at <= now && now < req.ends_at,
+        ..before.clone()
+    };
+    let rec = permit
+        .record(Action::Write, now)
+        .target("decision", &id, Some(&b.unit_id))
+        .before(&before)
+        .after(&after)
+        .brukare([b.id.as_str()]);
+    audit::insert(&mut tx, &[rec]).await?;
     tx.commit().await?;
     let epoch = match epoch {
         Some(e) => e,
@@ -630,27 +484,33 @@ pub(super) async fn update_decision(
 
 // ---------------------------------------------------------------- visits
 
-/// Visits, by worker, brukare and time.
+/// Visits to brukare of the caller's units, by worker, brukare and time.
 #[utoipa::path(get, path = "/v1/visits", tag = "admin", security(("session" = [])), params(VisitQuery),
     responses((status = 200, body = Vec<Visit>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn list_visits(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Query(q): Query<VisitQuery>,
 ) -> Result<Json<Vec<Visit>>> {
-    caller.require(MANAGERS)?;
     let from = q.from.unwrap_or(0);
     let to = q.to.unwrap_or(4_102_444_800);
     codec::check_time(from, "from")?;
     codec::check_time(to, "to")?;
-    let rows = sqlx::query(
-        "SELECT * FROM visits WHERE ($1 = '' OR staff_id = $1) AND ($2 = '' OR brukare_id = $2) \
-         AND ends_at > $3 AND starts_at < $4 ORDER BY starts_at, id LIMIT $5",
-    )
+    let brukare = codec::filter_id(&q.brukare_id, "brukare_id")?;
+    if !brukare.is_empty() {
+        brukare_in_reach(&s, &permit, &brukare).await?;
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT v.* FROM visits v JOIN brukare b ON b.id = v.brukare_id \
+         WHERE ($1 = '' OR v.staff_id = $1) AND ($2 = '' OR v.brukare_id = $2) \
+         AND v.ends_at > $3 AND v.starts_at < $4 AND {} ORDER BY v.starts_at, v.id LIMIT $6",
+        UnitScope::sql("b.unit_id", 5)
+    ))
     .bind(codec::filter_id(&q.staff_id, "staff_id")?)
-    .bind(codec::filter_id(&q.brukare_id, "brukare_id")?)
+    .bind(&brukare)
     .bind(from)
     .bind(to)
+    .bind(permit.unit_scope().param())
     .bind(LIST_LIMIT)
     .fetch_all(s.db().pool())
     .await?;
@@ -659,16 +519,59 @@ pub(super) async fn list_visits(
     ))
 }
 
-/// Schedule a visit.
+/// Checks that `staff_id` may be named for `work` in `unit_id`: a role that
+/// does that work (the policy's `[work]`), serving the unit, not ended, and
+/// never the caller themself.
+async fn check_worker(
+    s: &AppState,
+    permit: &Permit,
+    staff_id: &str,
+    work: Work,
+    unit_id: &str,
+    until: i64,
+) -> Result<()> {
+    if permit.staff_id() == Some(staff_id) {
+        return Err(Error::Forbidden(
+            "nobody schedules themself: another person plans your work".into(),
+        ));
+    }
+    let st = store::staff(s.db(), staff_id).await?;
+    if !permit.policy().may_work(work, st.role) {
+        let allowed: Vec<&str> = permit
+            .policy()
+            .workers(work)
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
+        return Err(Error::bad(format!(
+            "a {} is not named for this work (who is: {})",
+            st.role.as_str(),
+            allowed.join(", ")
+        )));
+    }
+    if !st.serves(unit_id) {
+        return Err(Error::bad(format!(
+            "staff member '{staff_id}' does not serve unit '{unit_id}'"
+        )));
+    }
+    if st.ends_at.is_some_and(|e| e < until) {
+        return Err(Error::bad(format!(
+            "staff member '{staff_id}''s account ends before this work ends"
+        )));
+    }
+    Ok(())
+}
+
+/// Schedule a visit: to a brukare of the caller's units, by a worker of
+/// that unit whose role makes visits, never the caller.
 #[utoipa::path(post, path = "/v1/visits", tag = "admin", security(("session" = [])), request_body = CreateVisit,
     responses((status = 200, body = Visit), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn create_visit(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Json(req): Json<CreateVisit>,
 ) -> Result<Json<Visit>> {
-    caller.require(MANAGERS)?;
     let id = id_or_new(&req.id, "v", "id")?;
     codec::check_id(&req.brukare_id, "brukare_id")?;
     codec::check_id(&req.decision_id, "decision_id")?;
@@ -677,8 +580,7 @@ pub(super) async fn create_visit(
     let service = req.service.clone().unwrap_or_default();
     codec::check_text(&service, 100, "service", true)?;
     let db = s.db();
-    let b = store::brukare(db, &req.brukare_id).await?;
-    caller.require_unit(&b.unit_id)?;
+    let b = brukare_in_reach(&s, &permit, &req.brukare_id).await?;
     let d = store::decision(db, &req.decision_id, s.now()).await?;
     if d.brukare_id != b.id {
         return Err(Error::bad(format!(
@@ -686,7 +588,16 @@ pub(super) async fn create_visit(
             d.id, b.id
         )));
     }
-    store::staff(db, &req.staff_id).await?;
+    check_worker(
+        &s,
+        &permit,
+        &req.staff_id,
+        Work::Visit,
+        &b.unit_id,
+        req.ends_at,
+    )
+    .await?;
+    let mut tx = db.pool().begin().await?;
     sqlx::query(
         "INSERT INTO visits (id, brukare_id, decision_id, staff_id, starts_at, ends_at, service) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -698,10 +609,27 @@ pub(super) async fn create_visit(
     .bind(req.starts_at)
     .bind(req.ends_at)
     .bind(&service)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await
     .map_err(|e| conflict(e, format!("visit '{id}' already exists")))?;
-    Ok(Json(store::visit(db, &id).await?))
+    let v = Visit {
+        id: id.clone(),
+        brukare_id: req.brukare_id.clone(),
+        decision_id: req.decision_id.clone(),
+        staff_id: req.staff_id.clone(),
+        starts_at: req.starts_at,
+        ends_at: req.ends_at,
+        service,
+        cancelled: false,
+    };
+    let rec = permit
+        .record(Action::Write, s.now())
+        .target("visit", &id, Some(&b.unit_id))
+        .after(&v)
+        .brukare([b.id.as_str()]);
+    audit::insert(&mut tx, &[rec]).await?;
+    tx.commit().await?;
+    Ok(Json(v))
 }
 
 /// Cancel a visit (no key is issued for it any more).
@@ -710,45 +638,58 @@ pub(super) async fn create_visit(
     responses((status = 200, body = Visit), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn cancel_visit(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
 ) -> Result<Json<Visit>> {
     codec::check_id(&id, "visit id")?;
-    caller.require(MANAGERS)?;
     let v = store::visit(s.db(), &id).await?;
-    let b = store::brukare(s.db(), &v.brukare_id).await?;
-    caller.require_unit(&b.unit_id)?;
+    let b = brukare_in_reach(&s, &permit, &v.brukare_id).await?;
+    let mut tx = s.db().pool().begin().await?;
     sqlx::query("UPDATE visits SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL")
         .bind(s.now())
         .bind(&id)
-        .execute(s.db().pool())
+        .execute(&mut *tx)
         .await?;
+    let after = Visit {
+        cancelled: true,
+        ..v.clone()
+    };
+    let rec = permit
+        .record(Action::Write, s.now())
+        .target("visit", &id, Some(&b.unit_id))
+        .before(&v)
+        .after(&after)
+        .brukare([b.id.as_str()]);
+    audit::insert(&mut tx, &[rec]).await?;
+    tx.commit().await?;
     Ok(Json(store::visit(s.db(), &id).await?))
 }
 
 // ---------------------------------------------------------------- shifts
 
-/// Shifts, by worker, unit and time.
+/// Shifts in the caller's units, by worker, unit and time.
 #[utoipa::path(get, path = "/v1/shifts", tag = "admin", security(("session" = [])), params(ShiftQuery),
     responses((status = 200, body = Vec<Shift>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn list_shifts(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Query(q): Query<ShiftQuery>,
 ) -> Result<Json<Vec<Shift>>> {
-    caller.require(MANAGERS)?;
     let from = q.from.unwrap_or(0);
     let to = q.to.unwrap_or(4_102_444_800);
     codec::check_time(from, "from")?;
     codec::check_time(to, "to")?;
-    let rows = sqlx::query(
-        "SELECT * FROM shifts WHERE ($1 = '' OR staff_id = $1) AND ($2 = '' OR unit_id = $2) \
-         AND ends_at > $3 AND starts_at < $4 ORDER BY starts_at, id LIMIT $5",
-    )
+    let unit = permit.list_unit(&q.unit_id, "unit_id")?;
+    let rows = sqlx::query(&format!(
+        "SELECT * FROM shifts sh WHERE ($1 = '' OR sh.staff_id = $1) AND ($2 = '' OR sh.unit_id = $2) \
+         AND sh.ends_at > $3 AND sh.starts_at < $4 AND {} ORDER BY sh.starts_at, sh.id LIMIT $6",
+        UnitScope::sql("sh.unit_id", 5)
+    ))
     .bind(codec::filter_id(&q.staff_id, "staff_id")?)
-    .bind(codec::filter_id(&q.unit_id, "unit_id")?)
+    .bind(&unit)
     .bind(from)
     .bind(to)
+    .bind(permit.unit_scope().param())
     .bind(LIST_LIMIT)
     .fetch_all(s.db().pool())
     .await?;
@@ -757,24 +698,33 @@ pub(super) async fn list_shifts(
     ))
 }
 
-/// Put a worker on a shift. A night shift gives keys to every installed
-/// lock of the unit's brukare with a valid decision.
+/// Put a worker of the unit on a shift (never oneself). A night shift
+/// gives keys to every installed lock of the unit's brukare with a valid
+/// decision, so only the night patrol works one.
 #[utoipa::path(post, path = "/v1/shifts", tag = "admin", security(("session" = [])), request_body = CreateShift,
     responses((status = 200, body = Shift), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn create_shift(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Json(req): Json<CreateShift>,
 ) -> Result<Json<Shift>> {
-    caller.require(MANAGERS)?;
     let id = id_or_new(&req.id, "sh", "id")?;
     codec::check_id(&req.unit_id, "unit_id")?;
     codec::check_id(&req.staff_id, "staff_id")?;
     check_span(req.starts_at, req.ends_at, MAX_SHIFT_HOURS, "shift")?;
-    caller.require_unit(&req.unit_id)?;
+    permit.require_unit(&req.unit_id)?;
     store::unit(s.db(), &req.unit_id).await?;
-    store::staff(s.db(), &req.staff_id).await?;
+    check_worker(
+        &s,
+        &permit,
+        &req.staff_id,
+        Work::Shift(req.kind),
+        &req.unit_id,
+        req.ends_at,
+    )
+    .await?;
+    let mut tx = s.db().pool().begin().await?;
     sqlx::query(
         "INSERT INTO shifts (id, unit_id, staff_id, kind, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -784,14 +734,24 @@ pub(super) async fn create_shift(
     .bind(req.kind.as_str())
     .bind(req.starts_at)
     .bind(req.ends_at)
-    .execute(s.db().pool())
+    .execute(&mut *tx)
     .await
     .map_err(|e| conflict(e, format!("shift '{id}' already exists")))?;
-    let r = sqlx::query("SELECT * FROM shifts WHERE id = $1")
-        .bind(&id)
-        .fetch_one(s.db().pool())
-        .await?;
-    Ok(Json(store::row_shift(&r)?))
+    let sh = Shift {
+        id: id.clone(),
+        unit_id: req.unit_id.clone(),
+        staff_id: req.staff_id.clone(),
+        kind: req.kind,
+        starts_at: req.starts_at,
+        ends_at: req.ends_at,
+    };
+    let rec = permit
+        .record(Action::Write, s.now())
+        .target("shift", &id, Some(&req.unit_id))
+        .after(&sh);
+    audit::insert(&mut tx, &[rec]).await?;
+    tx.commit().await?;
+    Ok(Json(sh))
 }
 
 // ---------------------------------------------------------------- import
@@ -828,17 +788,29 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     ))]
 pub(super) async fn import_csv(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     RawBody(body): RawBody,
 ) -> Result<Json<ImportSummary>> {
-    caller.require(&[Role::Coordinator, Role::UnitManager, Role::HeadOfOperations])?;
-    let unit = match &caller {
-        Caller::Device(d) if d.staff.role != Role::HeadOfOperations => {
-            Some(d.staff.unit_id.clone())
-        }
-        _ => None,
+    // Each kind of row is the operation it stands for.
+    let reach = |key: &str| -> Option<Reach> {
+        let p = permit.may(key).ok()?;
+        Some(match (p.scope(), p.staff()) {
+            (Scope::All, _) | (_, None) => Reach::All,
+            (_, Some(st)) => Reach::Units(st.served_units().map(str::to_owned).collect()),
+        })
     };
+    let rules = ImportRules {
+        decisions: reach("POST /v1/decisions"),
+        visits: reach("POST /v1/visits"),
+        shifts: reach("POST /v1/shifts"),
+        importer: permit.staff_id(),
+        policy: permit.policy(),
+    };
+    let rec =
+        permit
+            .record(Action::Write, s.now())
+            .target("import", &codec::sha256_hex(&body), None);
     Ok(Json(
-        crate::import::import_csv_scoped(s.db(), &body, s.now(), unit.as_deref()).await?,
+        crate::import::import_csv_with(s.db(), &body, s.now(), &rules, Some(rec)).await?,
     ))
 }

@@ -11,19 +11,14 @@ use crate::codec;
 use crate::error::{Error, ErrorBody, Result};
 use crate::model::{
     Bundle, BundleQuery, ChallengeRequest, ChallengeResponse, EnrollRequest, EnrollResponse,
-    EventBatch, EventBatchResponse, EventResult, EventStatus, Health, IssuedToken, IssuerInfo, Me,
-    RevocationInfo, ServerTime, SessionRequest, SessionResponse, TokenRequest,
+    Health, IssuedToken, IssuerInfo, Me, RevocationInfo, ServerTime, SessionRequest,
+    SessionResponse, TokenRequest,
 };
+use crate::permit::Permit;
+use crate::ratelimit::AddressLimited;
 use crate::state::AppState;
-use crate::{issuance, outages, revocation, store};
+use crate::{issuance, revocation, store};
 use axum::extract::State;
-
-/// Most events in one batch.
-pub const MAX_EVENTS_PER_BATCH: usize = 500;
-/// Largest `data` object of an event, serialized.
-pub const MAX_EVENT_DATA: usize = 8 * 1024;
-/// Largest receipt.
-pub const MAX_RECEIPT: usize = 1024;
 
 /// Liveness and which database.
 #[utoipa::path(get, path = "/healthz", tag = "public",
@@ -64,15 +59,19 @@ pub(super) async fn revocation_list(State(s): State<AppState>) -> Result<Json<Re
 
 /// Enroll a device: a one-time code (from a coordinator) registers the
 /// device's public key for its staff member. The code is used up.
+/// Rate limited per client address.
 #[utoipa::path(post, path = "/v1/enroll", tag = "device", request_body = EnrollRequest,
     responses(
         (status = 200, body = EnrollResponse),
         (status = 400, description = "Malformed key or code", body = ErrorBody),
         (status = 401, description = "Unknown, used or expired code", body = ErrorBody),
+        (status = 403, description = "The staff account has ended (`account_ended`)", body = ErrorBody),
         (status = 409, description = "This key is already enrolled", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address (`rate_limited`, `Retry-After`)", body = ErrorBody),
     ))]
 pub(super) async fn enroll(
     State(s): State<AppState>,
+    _limited: AddressLimited,
     Json(req): Json<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>> {
     let code = auth::normalize_code(&req.code);
@@ -102,6 +101,13 @@ pub(super) async fn enroll(
             "unknown, used or expired enrollment code; ask the coordinator for a new one".into(),
         ));
     };
+    let ends_at: Option<i64> = sqlx::query_scalar("SELECT ends_at FROM staff WHERE id = $1")
+        .bind(&staff_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if ends_at.is_some_and(|e| e <= now) {
+        return Err(Error::AccountEnded);
+    }
     let taken: Option<String> = sqlx::query_scalar("SELECT id FROM devices WHERE public_key = $1")
         .bind(key.clone())
         .fetch_optional(&mut *tx)
@@ -130,24 +136,44 @@ pub(super) async fn enroll(
 
 /// Ask for a challenge. The device signs `"nyckelfri/session/v1" || 0x00
 /// || challenge` with its enrolled key (ES256) and sends the signature to
-/// `/v1/auth/session`.
+/// `/v1/auth/session`. Rate limited per client address and per device; a
+/// device holds at most a few unanswered challenges at a time.
 #[utoipa::path(post, path = "/v1/auth/challenge", tag = "device", request_body = ChallengeRequest,
     responses(
         (status = 200, body = ChallengeResponse),
         (status = 400, body = ErrorBody),
-        (status = 403, description = "The device is revoked", body = ErrorBody),
+        (status = 403, description = "The device is revoked, or its owner's account has ended", body = ErrorBody),
         (status = 404, description = "Unknown device", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address or for this device, or too many open challenges (`rate_limited`, `Retry-After`)", body = ErrorBody),
     ))]
 pub(super) async fn challenge(
     State(s): State<AppState>,
+    _limited: AddressLimited,
     Json(req): Json<ChallengeRequest>,
 ) -> Result<Json<ChallengeResponse>> {
     codec::check_id(&req.device_id, "device_id")?;
+    s.limiter().check_device(&req.device_id)?;
     let d = store::device(s.db(), &req.device_id).await?;
     if d.revoked_at.is_some() {
         return Err(Error::DeviceRevoked);
     }
     let now = s.now();
+    if store::staff(s.db(), &d.staff_id).await?.ended(now) {
+        return Err(Error::AccountEnded);
+    }
+    // Bounded: a flood of challenges for one device fills nothing.
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM challenges WHERE device_id = $1 AND used_at IS NULL AND expires_at > $2",
+    )
+    .bind(&d.id)
+    .bind(now)
+    .fetch_one(s.db().pool())
+    .await?;
+    if pending >= i64::from(s.settings().rate_limits.max_pending_challenges) {
+        return Err(Error::RateLimited {
+            retry_after_secs: u64::try_from(s.settings().challenge_ttl_secs).unwrap_or(60),
+        });
+    }
     let challenge = codec::random_bytes::<{ auth::CHALLENGE_LEN }>()?;
     let id = codec::new_id("ch")?;
     let expires_at = now + s.settings().challenge_ttl_secs;
@@ -169,16 +195,18 @@ pub(super) async fn challenge(
 }
 
 /// Answer a challenge; get a short-lived session token. A challenge can be
-/// answered once.
+/// answered once. Rate limited per client address.
 #[utoipa::path(post, path = "/v1/auth/session", tag = "device", request_body = SessionRequest,
     responses(
         (status = 200, body = SessionResponse),
         (status = 400, body = ErrorBody),
         (status = 401, description = "Bad signature, or unknown, used or expired challenge", body = ErrorBody),
-        (status = 403, description = "The device is revoked", body = ErrorBody),
+        (status = 403, description = "The device is revoked, or its owner's account has ended", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address (`rate_limited`, `Retry-After`)", body = ErrorBody),
     ))]
 pub(super) async fn session(
     State(s): State<AppState>,
+    _limited: AddressLimited,
     Json(req): Json<SessionRequest>,
 ) -> Result<Json<SessionResponse>> {
     codec::check_id(&req.challenge_id, "challenge_id")?;
@@ -216,8 +244,17 @@ pub(super) async fn session(
                 .into(),
         )
     })?;
+    let owner = store::staff(s.db(), &d.staff_id).await?;
+    if owner.ended(now) {
+        return Err(Error::AccountEnded);
+    }
     let token = format!("nfs_{}", hex::encode(codec::random_bytes::<32>()?));
-    let expires_at = now + s.settings().session_ttl_secs;
+    // A session never outlives the account.
+    let expires_at = owner
+        .ends_at
+        .map_or(now + s.settings().session_ttl_secs, |e| {
+            e.min(now + s.settings().session_ttl_secs)
+        });
     sqlx::query(
         "INSERT INTO sessions (token_hash, device_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
     )
@@ -227,20 +264,19 @@ pub(super) async fn session(
     .bind(expires_at)
     .execute(s.db().pool())
     .await?;
-    let staff = store::staff(s.db(), &d.staff_id).await?;
     Ok(Json(SessionResponse {
         session_token: token,
         expires_at,
         device_id,
-        staff,
+        staff: owner,
     }))
 }
 
 /// Who am I.
 #[utoipa::path(get, path = "/v1/me", tag = "device", security(("session" = [])),
     responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub(super) async fn me(caller: Caller) -> Json<Me> {
-    Json(match caller {
+pub(super) async fn me(permit: Permit) -> Json<Me> {
+    Json(match permit.caller().clone() {
         Caller::Admin => Me {
             staff: None,
             device_id: None,
@@ -258,172 +294,44 @@ pub(super) async fn me(caller: Caller) -> Json<Me> {
 /// token per visit window (or night shift) and lock, lock keys, unit
 /// settings, the signed revocation list and the server time; and for
 /// every lock without a key, the reason. Fetching again re-uses the tokens
-/// already issued to this device.
+/// already issued to this device. Only today and the next local day (any
+/// other date is 400): keys are never issued further ahead. Reading the
+/// brukare's entry notes is written to the audit log.
 #[utoipa::path(get, path = "/v1/bundle", tag = "device", security(("session" = [])), params(BundleQuery),
     responses(
         (status = 200, body = Bundle),
-        (status = 400, body = ErrorBody),
+        (status = 400, description = "Bad date, or not today or the next day", body = ErrorBody),
         (status = 401, body = ErrorBody),
-        (status = 403, description = "Revoked device (`device_revoked`) or admin token", body = ErrorBody),
+        (status = 403, description = "Revoked device (`device_revoked`), ended account (`account_ended`) or admin token", body = ErrorBody),
     ))]
 pub(super) async fn bundle(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Query(q): Query<BundleQuery>,
 ) -> Result<Json<Bundle>> {
-    let dev = caller.device()?;
-    Ok(Json(issuance::bundle(&s, dev, q.date.as_deref()).await?))
+    let dev = permit.device()?;
+    let b = issuance::bundle(&s, dev, q.date.as_deref()).await?;
+    super::admin::audit_read(&s, &permit, b.visits.iter().map(|v| v.brukare.id.as_str())).await;
+    Ok(Json(b))
 }
 
-/// One fresh token for a lock now: for the visit or night shift that is
-/// open now (or opens next today). Alarm technicians may ask for `install`
-/// or `demo` scope (R1.9).
+/// One fresh token for a lock now. Care keys (care workers, the night
+/// patrol): for the visit or night shift that is open now (or opens next
+/// today). Demo, install and maintenance keys (alarm technicians, R1.9):
+/// only for an open order booked for the technician asking, from the
+/// booked time, ended when the order closes.
 #[utoipa::path(post, path = "/v1/tokens", tag = "device", security(("session" = [])), request_body = TokenRequest,
     responses(
         (status = 200, body = IssuedToken),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
-        (status = 403, description = "No key (`no_key` with `reason`, e.g. `decision_ended`), or revoked device", body = ErrorBody),
+        (status = 403, description = "No key (`no_key` with `reason`, e.g. `decision_ended`, `no_order`), a role that gets no keys, or revoked device", body = ErrorBody),
         (status = 404, description = "Unknown lock", body = ErrorBody),
     ))]
 pub(super) async fn token(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Json(req): Json<TokenRequest>,
 ) -> Result<Json<IssuedToken>> {
-    let dev = caller.device()?;
-    Ok(Json(issuance::token_now(&s, dev, &req).await?))
-}
-
-fn check_event_kind(kind: &str) -> Result<()> {
-    let ok = !kind.is_empty()
-        && kind.len() <= 64
-        && kind
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::bad(
-            "kind must be 1 to 64 of lowercase letters, digits, '_' and '.'",
-        ))
-    }
-}
-
-/// Upload events from the app's outbox. Idempotent by the client's event
-/// id: an id already stored is answered `duplicate` and not stored again.
-/// The batch is checked whole first; one bad event refuses the batch.
-/// An event of kind `outage_report` (R2.9) carries an `OutageReportData`
-/// in `data`: when stored it opens the lock's outage case, attaches to its
-/// open case, or updates its report (same `report_id`); see the `outages` tag.
-#[utoipa::path(post, path = "/v1/events", tag = "device", security(("session" = [])), request_body = EventBatch,
-    responses(
-        (status = 200, body = EventBatchResponse),
-        (status = 400, description = "A bad event (the message names its index)", body = ErrorBody),
-        (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
-    ))]
-pub(super) async fn events(
-    State(s): State<AppState>,
-    caller: Caller,
-    Json(batch): Json<EventBatch>,
-) -> Result<Json<EventBatchResponse>> {
-    let dev = caller.device()?;
-    if batch.events.is_empty() || batch.events.len() > MAX_EVENTS_PER_BATCH {
-        return Err(Error::bad(format!(
-            "events must hold 1 to {MAX_EVENTS_PER_BATCH} events"
-        )));
-    }
-    let mut prepared = Vec::with_capacity(batch.events.len());
-    for (i, e) in batch.events.iter().enumerate() {
-        let at = |err: Error| Error::bad(format!("event {i}: {err}"));
-        codec::check_id(&e.id, "id").map_err(at)?;
-        check_event_kind(&e.kind).map_err(at)?;
-        codec::check_time(e.occurred_at, "occurred_at").map_err(at)?;
-        if let Some(l) = &e.lock_id {
-            codec::check_id(l, "lock_id").map_err(at)?;
-        }
-        if let Some(v) = &e.visit_id {
-            codec::check_id(v, "visit_id").map_err(at)?;
-        }
-        if let Some(r) = &e.routine_step {
-            codec::check_routine_step(r).map_err(at)?;
-        }
-        let receipt = match &e.receipt {
-            Some(r) => Some(codec::decode_b64(r, MAX_RECEIPT, "receipt").map_err(at)?),
-            None => None,
-        };
-        let data = match &e.data {
-            None | Some(serde_json::Value::Null) => "{}".to_owned(),
-            Some(v @ serde_json::Value::Object(_)) => {
-                serde_json::to_string(v).map_err(|_| at(Error::bad("data is not serializable")))?
-            }
-            Some(_) => return Err(at(Error::bad("data must be a JSON object"))),
-        };
-        if data.len() > MAX_EVENT_DATA {
-            return Err(at(Error::bad(format!(
-                "data must be at most {MAX_EVENT_DATA} bytes"
-            ))));
-        }
-        // R2.9: an outage report must be whole before anything is stored.
-        let report = if e.kind == outages::REPORT_KIND {
-            Some(
-                outages::check_report(s.db(), &dev.staff.unit_id, e)
-                    .await
-                    .map_err(|err| match err {
-                        Error::BadRequest(m) => Error::bad(format!("event {i}: {m}")),
-                        other => other,
-                    })?,
-            )
-        } else {
-            None
-        };
-        prepared.push((e, receipt, data, report));
-    }
-    let now = s.now();
-    let mut results = Vec::with_capacity(prepared.len());
-    let mut stored = 0u64;
-    let mut tx = s.db().pool().begin().await?;
-    for (e, receipt, data, report) in prepared {
-        let r = sqlx::query(
-            "INSERT INTO events (id, device_id, staff_id, kind, occurred_at, received_at, lock_id, \
-             visit_id, routine_step, receipt, data) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&e.id)
-        .bind(&dev.device_id)
-        .bind(&dev.staff.id)
-        .bind(&e.kind)
-        .bind(e.occurred_at)
-        .bind(now)
-        .bind(e.lock_id.clone())
-        .bind(e.visit_id.clone())
-        .bind(e.routine_step.clone())
-        .bind(receipt)
-        .bind(data)
-        .execute(&mut *tx)
-        .await?;
-        let status = if r.rows_affected() == 1 {
-            stored += 1;
-            // A new outage report opens, joins or updates its case; a
-            // duplicate event changes nothing.
-            if let Some(report) = &report {
-                outages::ingest(&mut tx, s.settings(), dev, &e.id, report, now).await?;
-            }
-            EventStatus::Stored
-        } else {
-            EventStatus::Duplicate
-        };
-        results.push(EventResult {
-            id: e.id.clone(),
-            status,
-        });
-    }
-    tx.commit().await?;
-    let duplicates = results.len() as u64 - stored;
-    Ok(Json(EventBatchResponse {
-        results,
-        stored,
-        duplicates,
-    }))
+    Ok(Json(issuance::token_now(&s, &permit, &req).await?))
 }

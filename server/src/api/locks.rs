@@ -10,35 +10,69 @@ use nyckelfri_protocol::keys::PUBLIC_KEY_LEN;
 
 use super::messages::{NewMessage, insert_message};
 use super::{Json, Path, Query};
-use crate::auth::{Caller, MANAGERS};
+use crate::audit::{self, Action};
 use crate::codec;
 use crate::error::{Error, ErrorBody, Result};
 use crate::model::{
-    InstallLock, Lock, LockKind, LockQuery, LockState, RegisterLock, RegisterLockResponse, Role,
+    InstallLock, Lock, LockKind, LockQuery, LockState, OrderKind, RegisterLock,
+    RegisterLockResponse, Role,
 };
+use crate::permit::{Permit, UnitScope};
+use crate::policy::Scope;
 use crate::state::AppState;
 use crate::{orders, revocation, store, time};
 
-fn readers() -> Vec<Role> {
-    let mut r = MANAGERS.to_vec();
-    r.push(Role::AlarmTechnician);
-    r
+/// The policy's action for locks at no brukare (the alarm group's stock).
+pub(crate) const STOCK: &str = "locks.stock";
+
+/// The unit a lock belongs to: its brukare's (`None` for a lock in stock).
+async fn lock_unit(s: &AppState, lock: &Lock) -> Result<Option<String>> {
+    match &lock.brukare_id {
+        Some(b) => Ok(Some(store::brukare(s.db(), b).await?.unit_id)),
+        None => Ok(None),
+    }
 }
 
-/// Locks, all or one brukare's.
+/// 403 unless the caller reaches the lock: its brukare's unit is one they
+/// serve; a lock in stock (at no brukare) is the alarm group's.
+async fn lock_in_reach(s: &AppState, permit: &Permit, lock: &Lock) -> Result<Option<String>> {
+    let unit = lock_unit(s, lock).await?;
+    match &unit {
+        Some(u) => permit.require_unit(u)?,
+        None => {
+            permit.may(STOCK).map_err(|_| {
+                Error::Forbidden(format!("lock '{}' is in the alarm group's stock", lock.id))
+            })?;
+        }
+    }
+    Ok(unit)
+}
+
+/// Locks at brukare of the caller's units (and, for the alarm group and
+/// the head of operations, locks in stock), all or one brukare's.
 #[utoipa::path(get, path = "/v1/locks", tag = "locks", security(("session" = [])), params(LockQuery),
     responses((status = 200, body = Vec<Lock>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn list(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Query(q): Query<LockQuery>,
 ) -> Result<Json<Vec<Lock>>> {
-    caller.require(&readers())?;
+    let brukare = codec::filter_id(&q.brukare_id, "brukare_id")?;
+    if !brukare.is_empty() {
+        permit.require_unit(&store::brukare(s.db(), &brukare).await?.unit_id)?;
+    }
+    let stock = permit.may(STOCK).is_ok();
     let rows = sqlx::query(&format!(
-        "SELECT {} FROM locks l WHERE ($1 = '' OR l.brukare_id = $1) ORDER BY l.id LIMIT 5000",
-        store::LOCK_COLS
+        "SELECT {} FROM locks l LEFT JOIN brukare b ON b.id = l.brukare_id \
+         WHERE ($1 = '' OR l.brukare_id = $1) \
+         AND ((b.unit_id IS NULL AND $3 = 1) OR (b.unit_id IS NOT NULL AND {})) \
+         ORDER BY l.id LIMIT 5000",
+        store::LOCK_COLS,
+        UnitScope::sql("b.unit_id", 2)
     ))
-    .bind(codec::filter_id(&q.brukare_id, "brukare_id")?)
+    .bind(&brukare)
+    .bind(permit.unit_scope().param())
+    .bind(i64::from(stock))
     .fetch_all(s.db().pool())
     .await?;
     Ok(Json(
@@ -52,12 +86,13 @@ pub(super) async fn list(
     responses((status = 200, body = Lock), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn get_one(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
 ) -> Result<Json<Lock>> {
     codec::check_id(&id, "lock id")?;
-    caller.require(&readers())?;
-    Ok(Json(store::lock(s.db(), &id).await?))
+    let lock = store::lock(s.db(), &id).await?;
+    lock_in_reach(&s, &permit, &lock).await?;
+    Ok(Json(lock))
 }
 
 /// Commission a lock (alarm technicians): register its public key (from
@@ -74,10 +109,9 @@ pub(super) async fn get_one(
     ))]
 pub(super) async fn register(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Json(req): Json<RegisterLock>,
 ) -> Result<Json<RegisterLockResponse>> {
-    caller.require(&[Role::AlarmTechnician])?;
     codec::check_id(&req.lock_id, "lock_id")?;
     let key_bytes = codec::decode_fixed(&req.public_key, PUBLIC_KEY_LEN, "public_key")?;
     let key =
@@ -87,6 +121,8 @@ pub(super) async fn register(
     let db = s.db();
     match store::lock(db, &req.lock_id).await {
         Ok(existing) => {
+            // A fresh grant for a lock at a door is for who reaches that door.
+            lock_in_reach(&s, &permit, &existing).await?;
             if existing.public_key != hex::encode(&key_bytes) {
                 return Err(Error::Conflict(format!(
                     "lock id '{}' belongs to another lock key",
@@ -111,6 +147,7 @@ pub(super) async fn register(
                     "this lock key is already registered as lock '{other}'"
                 )));
             }
+            let mut tx = db.pool().begin().await?;
             sqlx::query(
                 "INSERT INTO locks (id, public_key, kind, commissioned_at) VALUES ($1, $2, $3, $4)",
             )
@@ -118,8 +155,17 @@ pub(super) async fn register(
             .bind(key_bytes.clone())
             .bind(kind.as_str())
             .bind(now)
-            .execute(db.pool())
+            .execute(&mut *tx)
             .await?;
+            let rec = permit
+                .record(Action::Write, now)
+                .target("lock", &req.lock_id, None)
+                .after(
+                    &serde_json::json!({"id": req.lock_id, "public_key": hex::encode(&key_bytes),
+                                           "kind": kind.as_str(), "state": "commissioned"}),
+                );
+            audit::insert(&mut tx, &[rec]).await?;
+            tx.commit().await?;
         }
         Err(e) => return Err(e),
     }
@@ -138,9 +184,11 @@ pub(super) async fn register(
     }))
 }
 
-/// Install a commissioned lock at a brukare's door (alarm technicians).
-/// R1.10: the night patrol and the home care group's coordinator get a
-/// message saying when.
+/// Install a commissioned lock at a brukare's door: the technician of an
+/// open installation order of the lock's kind for that brukare, booked for
+/// them (the admin token, setting up, needs no order). The order is done,
+/// and its keys end. R1.10: the night patrol and the home care group's
+/// coordinator get a message saying when.
 #[utoipa::path(post, path = "/v1/locks/{id}/install", tag = "locks", security(("session" = [])),
     params(("id" = String, Path, description = "Lock id")), request_body = InstallLock,
     responses((status = 200, body = Lock), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -148,16 +196,49 @@ pub(super) async fn register(
         (status = 409, description = "Removed, or installed at another brukare", body = ErrorBody)))]
 pub(super) async fn install(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
     Json(req): Json<InstallLock>,
 ) -> Result<Json<Lock>> {
     codec::check_id(&id, "lock id")?;
-    caller.require(&[Role::AlarmTechnician])?;
     codec::check_id(&req.brukare_id, "brukare_id")?;
     let db = s.db();
     let lock = store::lock(db, &id).await?;
     let b = store::brukare(db, &req.brukare_id).await?;
+    permit.require_unit(&b.unit_id)?;
+    if permit.scope() == Scope::Assigned {
+        // No order, no installation: an open installation order of this
+        // kind, for this brukare, booked for the caller.
+        let kinds: &[OrderKind] = match lock.kind {
+            LockKind::Door => &[OrderKind::NewBrukare, OrderKind::ExistingBrukare],
+            LockKind::Entrance => &[OrderKind::Entrance],
+        };
+        let me = permit.staff_id().unwrap_or_default();
+        let booked: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT id FROM orders WHERE brukare_id = $1 AND status IN {} AND scheduled_to = $2 \
+             AND kind IN ($3, $4) AND (lock_id IS NULL OR lock_id = $5) LIMIT 1",
+            orders::ACTIVE
+        ))
+        .bind(&b.id)
+        .bind(me)
+        .bind(kinds.first().map(|k| k.as_str()).unwrap_or(""))
+        .bind(
+            kinds
+                .get(1)
+                .or(kinds.first())
+                .map(|k| k.as_str())
+                .unwrap_or(""),
+        )
+        .bind(&id)
+        .fetch_optional(db.pool())
+        .await?;
+        if booked.is_none() {
+            return Err(Error::Forbidden(format!(
+                "no open installation order for {} is booked for you",
+                b.id
+            )));
+        }
+    }
     match lock.state {
         LockState::Removed => {
             return Err(Error::Conflict(format!("lock '{id}' has been removed")));
@@ -180,16 +261,22 @@ pub(super) async fn install(
     .bind(&id)
     .execute(&mut *tx)
     .await?;
-    // R1.6: the brukare's open installation order is done.
-    orders::lock_installed(
-        &mut tx,
-        &id,
-        lock.kind,
-        &b.id,
-        caller.staff().map(|st| st.id.as_str()),
-        now,
-    )
-    .await?;
+    // R1.6: the brukare's open installation order is done, and its keys end.
+    orders::lock_installed(&mut tx, &id, lock.kind, &b.id, permit.staff_id(), now).await?;
+    orders::revoke_closed_order_tokens(&mut tx, s.issuer(), now).await?;
+    let after = Lock {
+        brukare_id: Some(b.id.clone()),
+        state: LockState::Installed,
+        installed_at: Some(now),
+        ..lock.clone()
+    };
+    let rec = permit
+        .record(Action::Write, now)
+        .target("lock", &id, Some(&b.unit_id))
+        .before(&lock)
+        .after(&after)
+        .brukare([b.id.as_str()]);
+    audit::insert(&mut tx, &[rec]).await?;
     tx.commit().await?;
     let (_, tz) = store::unit_tz(db, &b.unit_id).await?;
     let when = tz
@@ -199,7 +286,7 @@ pub(super) async fn install(
         "Låsvred {id} installerat {when} hos {} ({}).",
         b.display_name, b.id
     );
-    let from = caller.staff().map(|st| (st.id.as_str(), st.role));
+    let from = permit.from();
     for role in [Role::NightPatrol, Role::Coordinator] {
         insert_message(
             db,
@@ -245,13 +332,13 @@ impl LocalStamp for chrono_tz::Tz {
     responses((status = 200, body = Lock), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn remove(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
 ) -> Result<Json<Lock>> {
     codec::check_id(&id, "lock id")?;
-    caller.require(&[Role::AlarmTechnician])?;
     let db = s.db();
     let lock = store::lock(db, &id).await?;
+    let unit = lock_in_reach(&s, &permit, &lock).await?;
     if lock.state == LockState::Removed {
         return Ok(Json(lock));
     }
@@ -263,11 +350,24 @@ pub(super) async fn remove(
         .execute(&mut *tx)
         .await?;
     // R1.12: the lock's open removal order is done.
-    orders::lock_removed(&mut tx, &id, caller.staff().map(|st| st.id.as_str()), now).await?;
+    orders::lock_removed(&mut tx, &id, permit.staff_id(), now).await?;
     let tokens = revocation::live_tokens(&mut tx, revocation::Holder::Lock(&id), now).await?;
     if !tokens.is_empty() {
         revocation::revoke(&mut tx, s.issuer(), now, &tokens).await?;
     }
+    orders::revoke_closed_order_tokens(&mut tx, s.issuer(), now).await?;
+    let after = Lock {
+        state: LockState::Removed,
+        removed_at: Some(now),
+        ..lock.clone()
+    };
+    let rec = permit
+        .record(Action::Write, now)
+        .target("lock", &id, unit.as_deref())
+        .before(&lock)
+        .after(&after)
+        .brukare(lock.brukare_id.iter().map(String::as_str));
+    audit::insert(&mut tx, &[rec]).await?;
     tx.commit().await?;
     if let Some(bid) = &lock.brukare_id {
         let b = store::brukare(db, bid).await?;
@@ -283,7 +383,7 @@ pub(super) async fn remove(
                 id: format!("r1.12-{id}"),
                 to_role: Role::Coordinator,
                 unit_id: Some(&b.unit_id),
-                from: caller.staff().map(|st| (st.id.as_str(), st.role)),
+                from: permit.from(),
                 routine_step: Some("R1.12"),
                 subject: "Elektroniskt låsvred borttaget",
                 body: &body,

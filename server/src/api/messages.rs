@@ -1,19 +1,35 @@
 //! Role inboxes: the routines' case-system messages (R1.7, R1.10, R1.11,
 //! R2.3, R2.4, R2.11, R2.12, R2.13, R2.14). A message goes to a role in a
-//! unit (or in all units); every holder of that role there sees it.
+//! unit (or in all units); every holder of that role who serves that unit
+//! sees it. A client's message names its routine step, and the policy's
+//! `[[message]]` rules say who may send under it, to which roles and units.
 
 use axum::extract::State;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{Json, Path, Query};
-use crate::auth::Caller;
 use crate::codec;
 use crate::db::Db;
 use crate::error::{Error, ErrorBody, Result};
 use crate::model::{EventStatus, InboxQuery, Message, Role, SendMessage, SendMessageResponse};
+use crate::permit::{Permit, UnitScope};
 use crate::state::AppState;
 use crate::{store, time};
+
+/// The stored id of a message a client names `client_id`: namespaced by
+/// the sender (`cm-` and 32 hex digits of SHA-256 over the sender's staff
+/// id, a zero byte and the client's id). The same sender and id give the
+/// same message (a safe retry); no client can take an id the server uses
+/// for its own messages (`r1.10-…`, `r1.12-…`, `msg-…`).
+pub(crate) fn client_message_id(staff_id: &str, client_id: &str) -> String {
+    let mut b = Vec::with_capacity(staff_id.len() + 1 + client_id.len());
+    b.extend_from_slice(staff_id.as_bytes());
+    b.push(0);
+    b.extend_from_slice(client_id.as_bytes());
+    let h = codec::sha256_hex(&b);
+    format!("cm-{}", h.get(..32).unwrap_or(&h))
+}
 
 /// A message to store.
 pub(crate) struct NewMessage<'a> {
@@ -126,54 +142,82 @@ pub(crate) async fn load_message(db: &Db, id: &str, staff_id: &str) -> Result<Me
     row_message(&r)
 }
 
-/// Send a message to a role's inbox. Messages to the night patrol carry
-/// the unit's deadline that day and whether they came after it (R2.12).
-/// A retry with the same `id` stores nothing new.
+/// Send a message to a role's inbox under a routine step (`routine_step`
+/// is required): the policy's rule for the step must name the sender's
+/// role and the recipient role, and the unit must be one the sender serves
+/// (or `"*"`, every unit, where the step says so, R2.4, R2.14). The stored
+/// id of a client-made `id` is namespaced by the sender; a retry with the
+/// same `id` stores nothing new. Messages to the night patrol carry the
+/// unit's deadline that day and whether they came after it (R2.12).
 #[utoipa::path(post, path = "/v1/messages", tag = "messages", security(("session" = [])), request_body = SendMessage,
     responses(
         (status = 200, body = SendMessageResponse),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
+        (status = 403, description = "Not the sender's step, or not to this role or unit", body = ErrorBody),
         (status = 404, description = "Unknown unit, brukare or lock", body = ErrorBody),
         (status = 409, description = "The id is taken by a different message", body = ErrorBody),
     ))]
 pub(super) async fn send(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Json(req): Json<SendMessage>,
 ) -> Result<Json<SendMessageResponse>> {
+    let dev = permit.device()?;
+    let me = &dev.staff;
     let id = match &req.id {
         Some(id) => {
             codec::check_id(id, "id")?;
-            id.clone()
+            client_message_id(&me.id, id)
         }
         None => codec::new_id("msg")?,
     };
     codec::check_text(&req.subject, 200, "subject", false)?;
     codec::check_text(&req.body, 4000, "body", true)?;
-    if let Some(step) = &req.routine_step {
-        codec::check_routine_step(step)?;
-    }
+    let step = req.routine_step.as_deref().ok_or_else(|| {
+        Error::bad("routine_step is required: a message belongs to a step of the routines")
+    })?;
+    codec::check_routine_step(step)?;
+    let every_unit = permit
+        .policy()
+        .may_message(step, me.role, req.to_role)
+        .ok_or_else(|| {
+            Error::Forbidden(format!(
+                "under {step} a {} does not message the role {} (AUTHORIZATION.md, messages)",
+                me.role.as_str(),
+                req.to_role.as_str()
+            ))
+        })?;
     let unit_id = match req.unit_id.as_deref() {
-        Some("*") => None,
+        Some("*") if every_unit => None,
+        Some("*") => {
+            return Err(Error::Forbidden(format!(
+                "{step} does not go to every unit at once"
+            )));
+        }
         Some(u) => {
             codec::check_id(u, "unit_id")?;
             store::unit(s.db(), u).await?;
+            if !every_unit {
+                permit.require_unit(u)?;
+            }
             Some(u.to_owned())
         }
-        None => caller.staff().map(|st| st.unit_id.clone()),
+        None => Some(me.unit_id.clone()),
     };
     if let Some(b) = &req.brukare_id {
         codec::check_id(b, "brukare_id")?;
-        store::brukare(s.db(), b).await?;
+        permit.require_unit(&store::brukare(s.db(), b).await?.unit_id)?;
     }
     if let Some(l) = &req.lock_id {
         codec::check_id(l, "lock_id")?;
-        store::lock(s.db(), l).await?;
+        let lock = store::lock(s.db(), l).await?;
+        if let Some(b) = &lock.brukare_id {
+            permit.require_unit(&store::brukare(s.db(), b).await?.unit_id)?;
+        }
     }
     let now = s.now();
-    let from = caller.staff().map(|st| (st.id.as_str(), st.role));
+    let from = Some((me.id.as_str(), me.role));
     let m = NewMessage {
         id: id.clone(),
         to_role: req.to_role,
@@ -189,8 +233,7 @@ pub(super) async fn send(
         deadline_at: None,
     };
     let fresh = insert_message(s.db(), &m, now).await?;
-    let staff_id = caller.staff().map(|st| st.id.clone()).unwrap_or_default();
-    let message = load_message(s.db(), &id, &staff_id).await?;
+    let message = load_message(s.db(), &id, &me.id).await?;
     if !fresh
         && (message.subject != req.subject
             || message.body != req.body
@@ -211,56 +254,45 @@ pub(super) async fn send(
     }))
 }
 
-/// The caller's role inbox (in the caller's unit, plus messages to all
-/// units), newest first.
+/// The caller's role inbox: messages to their role in the units they
+/// serve (or one of them, `unit_id`), plus messages to every unit; newest
+/// first.
 #[utoipa::path(get, path = "/v1/inbox", tag = "messages", security(("session" = [])), params(InboxQuery),
     responses(
         (status = 200, body = Vec<Message>),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
+        (status = 403, description = "Another role's inbox, or a unit the caller does not serve", body = ErrorBody),
     ))]
 pub(super) async fn inbox(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Query(q): Query<InboxQuery>,
 ) -> Result<Json<Vec<Message>>> {
-    let (role, unit, staff_id) = match &caller {
-        Caller::Device(d) => {
-            if q.role.is_some_and(|r| r != d.staff.role) || q.unit_id.is_some() {
-                return Err(Error::Forbidden(
-                    "a device reads only its own role's inbox in its own unit".into(),
-                ));
-            }
-            (d.staff.role, d.staff.unit_id.clone(), d.staff.id.clone())
-        }
-        Caller::Admin => {
-            let role = q
-                .role
-                .ok_or_else(|| Error::bad("the admin token must name the inbox: ?role=..."))?;
-            let unit = q.unit_id.clone().unwrap_or_else(|| "*".into());
-            if unit != "*" {
-                codec::check_id(&unit, "unit_id")?;
-            }
-            (role, unit, String::new())
-        }
-    };
+    let dev = permit.device()?;
+    if q.role.is_some_and(|r| r != dev.staff.role) {
+        return Err(Error::Forbidden(
+            "a device reads only its own role's inbox".into(),
+        ));
+    }
+    let unit = permit.list_unit(&q.unit_id, "unit_id")?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(Error::bad("limit must be 1 to 500"));
     }
     let since = q.since.unwrap_or(0);
     codec::check_time(since, "since")?;
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT m.*, r.read_at FROM messages m LEFT JOIN message_reads r \
          ON r.message_id = m.id AND r.staff_id = $3 \
-         WHERE m.to_role = $1 AND ($2 = '*' OR m.unit_id IS NULL OR m.unit_id = $2) \
+         WHERE m.to_role = $1 AND (m.unit_id IS NULL OR (($2 = '' OR m.unit_id = $2) AND {})) \
            AND m.created_at >= $4 \
          ORDER BY m.created_at DESC, m.id LIMIT $5",
-    )
-    .bind(role.as_str())
+        UnitScope::sql("m.unit_id", 3)
+    ))
+    .bind(dev.staff.role.as_str())
     .bind(&unit)
-    .bind(&staff_id)
+    .bind(&dev.staff.id)
     .bind(since)
     .bind(limit)
     .fetch_all(s.db().pool())
@@ -279,16 +311,18 @@ pub(super) async fn inbox(
     ))]
 pub(super) async fn mark_read(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
 ) -> Result<Json<Message>> {
     codec::check_id(&id, "message id")?;
-    let dev = caller.device()?;
+    let dev = permit.device()?;
     let m = load_message(s.db(), &id, &dev.staff.id).await?;
     let mine =
-        m.to_role == dev.staff.role && m.unit_id.as_deref().is_none_or(|u| u == dev.staff.unit_id);
+        m.to_role == dev.staff.role && m.unit_id.as_deref().is_none_or(|u| dev.staff.serves(u));
     if !mine {
-        return Err(Error::not_found("message", id));
+        return Err(Error::Forbidden(format!(
+            "message '{id}' is not in your inbox"
+        )));
     }
     sqlx::query(
         "INSERT INTO message_reads (message_id, staff_id, read_at) VALUES ($1, $2, $3) \

@@ -2,12 +2,16 @@
 //! 4xx, and the OpenAPI description served at `/openapi.json`.
 
 mod admin;
-pub use admin::{make_enrollment_code, revoke_device};
+mod audit;
 mod device;
+mod events;
 mod locks;
 pub(crate) mod messages;
 mod orders;
 mod outages;
+mod staff;
+pub use events::{MAX_EVENT_DATA, MAX_EVENTS_PER_BATCH, MAX_RECEIPT};
+pub use staff::{make_enrollment_code, revoke_device};
 
 use std::time::Instant;
 
@@ -158,7 +162,8 @@ fn routes() -> Routes {
         .get("/v1/me", device::me)
         .get("/v1/bundle", device::bundle)
         .post("/v1/tokens", device::token)
-        .post("/v1/events", device::events)
+        .post("/v1/events", events::post_events)
+        .get("/v1/events", events::list_events)
         .get("/v1/inbox", messages::inbox)
         .post("/v1/messages", messages::send)
         .post("/v1/messages/{id}/read", messages::mark_read)
@@ -167,12 +172,13 @@ fn routes() -> Routes {
         .post("/v1/units", admin::create_unit)
         .get("/v1/units/{id}", admin::get_unit)
         .put("/v1/units/{id}/settings", admin::update_unit_settings)
-        .get("/v1/staff", admin::list_staff)
-        .post("/v1/staff", admin::create_staff)
-        .get("/v1/staff/{id}", admin::get_staff)
-        .post("/v1/staff/{id}/enrollment-code", admin::enrollment_code)
-        .get("/v1/devices", admin::list_devices)
-        .post("/v1/devices/{id}/revoke", admin::revoke_device_handler)
+        .get("/v1/staff", staff::list_staff)
+        .post("/v1/staff", staff::create_staff)
+        .get("/v1/staff/{id}", staff::get_staff)
+        .patch("/v1/staff/{id}", staff::update_staff)
+        .post("/v1/staff/{id}/enrollment-code", staff::enrollment_code)
+        .get("/v1/devices", staff::list_devices)
+        .post("/v1/devices/{id}/revoke", staff::revoke_device_handler)
         .get("/v1/brukare", admin::list_brukare)
         .post("/v1/brukare", admin::create_brukare)
         .get("/v1/brukare/{id}", admin::get_brukare)
@@ -186,6 +192,7 @@ fn routes() -> Routes {
         .get("/v1/shifts", admin::list_shifts)
         .post("/v1/shifts", admin::create_shift)
         .post("/v1/import/csv", admin::import_csv)
+        .get("/v1/audit", audit::list)
         // Locks: the alarm group.
         .get("/v1/locks", locks::list)
         .post("/v1/locks", locks::register)
@@ -200,9 +207,11 @@ fn routes() -> Routes {
             orders::create_existing_brukare,
         )
         .post("/v1/orders/entrance", orders::create_entrance)
+        .post("/v1/orders/maintenance", orders::create_maintenance)
         .get("/v1/orders/{id}", orders::get_one)
         .post("/v1/orders/{id}/cancel", orders::cancel)
         .post("/v1/orders/{id}/scheduled", orders::schedule)
+        .post("/v1/orders/{id}/done", orders::done)
         .get("/v1/brukare-without-lock", orders::without_lock)
         // Outages (R2): the coordinator, the alarm group, the managers.
         .get("/v1/outages", outages::list)
@@ -275,6 +284,57 @@ impl Modify for SecurityAddon {
     }
 }
 
+/// Writes the policy into every operation of the description: an
+/// `x-authorization` object mapping each principal that may call it to its
+/// scope (`{"public": true}` for public ones), and `x-audit` when it is
+/// audited. Generated from `policy.toml`, so the two never disagree.
+struct PolicyAddon;
+
+impl Modify for PolicyAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Ok(policy) = crate::policy::Policy::builtin() else {
+            return;
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops = [
+                ("GET", &mut item.get),
+                ("POST", &mut item.post),
+                ("PUT", &mut item.put),
+                ("PATCH", &mut item.patch),
+                ("DELETE", &mut item.delete),
+            ];
+            for (method, op) in ops {
+                let (Some(op), Some(rule)) =
+                    (op.as_mut(), policy.find(&format!("{method} {path}")))
+                else {
+                    continue;
+                };
+                let who: serde_json::Map<String, serde_json::Value> = if rule.public {
+                    [("public".to_owned(), serde_json::Value::Bool(true))]
+                        .into_iter()
+                        .collect()
+                } else {
+                    rule.allowed()
+                        .map(|(p, scope)| (p.as_str().to_owned(), scope.as_str().into()))
+                        .collect()
+                };
+                let mut ext = utoipa::openapi::extensions::ExtensionsBuilder::new()
+                    .add("x-authorization", serde_json::Value::Object(who));
+                if rule.audit != crate::policy::Audit::None {
+                    ext = ext.add("x-audit", rule.audit.as_str());
+                }
+                if rule.grant {
+                    ext = ext.add("x-granting-rule", true);
+                }
+                match op.extensions.as_mut() {
+                    Some(e) => e.merge(ext.build()),
+                    None => op.extensions = Some(ext.build()),
+                }
+            }
+        }
+    }
+}
+
 /// The OpenAPI description.
 #[derive(OpenApi)]
 #[openapi(
@@ -284,26 +344,28 @@ impl Modify for SecurityAddon {
                        sessions, the day bundle of visits and access tokens, signed revocation \
                        lists, idempotent event upload, role inboxes, orders (routine R1), outage cases (routine R2), and \
                        administration of units, staff, brukare, care decisions, visits, shifts and \
-                       locks. Times are Unix \
+                       locks, and the audit log. Every operation is decided by one authorization \
+                       policy (server/policy.toml, AUTHORIZATION.md): each operation's \
+                       description says who may call it in `x-authorization`. Times are Unix \
                        seconds (UTC); public keys are hex SEC1; other bytes are base64. Every \
                        error is JSON {error, message}."
     ),
     paths(
         device::health, openapi_json, device::server_time, device::issuer,
         device::revocation_list, device::enroll, device::challenge, device::session,
-        device::me, device::bundle, device::token, device::events,
+        device::me, device::bundle, device::token, events::post_events, events::list_events,
         messages::inbox, messages::send, messages::mark_read,
         admin::list_units, admin::create_unit, admin::get_unit, admin::update_unit_settings,
-        admin::list_staff, admin::create_staff, admin::get_staff, admin::enrollment_code,
-        admin::list_devices, admin::revoke_device_handler,
+        staff::list_staff, staff::create_staff, staff::get_staff, staff::update_staff,
+        staff::enrollment_code, staff::list_devices, staff::revoke_device_handler,
         admin::list_brukare, admin::create_brukare, admin::get_brukare, admin::brukare_decisions,
         admin::create_decision, admin::get_decision, admin::update_decision,
         admin::list_visits, admin::create_visit, admin::cancel_visit,
-        admin::list_shifts, admin::create_shift, admin::import_csv,
+        admin::list_shifts, admin::create_shift, admin::import_csv, audit::list,
         locks::list, locks::register, locks::get_one, locks::install, locks::remove,
         orders::list, orders::create_new_brukare, orders::create_existing_brukare,
-        orders::create_entrance, orders::get_one, orders::cancel, orders::schedule,
-        orders::without_lock,
+        orders::create_entrance, orders::create_maintenance, orders::get_one, orders::cancel,
+        orders::schedule, orders::done, orders::without_lock,
         outages::list, outages::get_one, outages::working, outages::alarm_group,
         outages::night_patrol, outages::needs_assessor,
         outages::list_deviations, outages::deviation_reported,
@@ -311,12 +373,12 @@ impl Modify for SecurityAddon {
     components(schemas(crate::error::ErrorBody, crate::error::RowError,
         crate::model::OutageReportData, crate::model::ReportStep, crate::model::OutageFilter,
         crate::model::OrderStatusFilter)),
-    modifiers(&SecurityAddon),
+    modifiers(&SecurityAddon, &PolicyAddon),
     tags(
         (name = "public", description = "No authentication"),
         (name = "device", description = "A worker's phone: enrollment, session, bundle, tokens, events"),
         (name = "messages", description = "Role inboxes: the routines' case-system messages"),
-        (name = "admin", description = "Units, staff, devices, brukare, decisions, visits, shifts, import"),
+        (name = "admin", description = "Units, staff, devices, brukare, decisions, visits, shifts, import, the audit log"),
         (name = "locks", description = "The alarm group: commissioning, installation, removal"),
         (name = "orders", description = "Routine R1, installation and removal: the authority's order for a new \
             brukare (R1.1, R1.7), home care's orders for an existing brukare (R1.3, R1.8) and for an entrance lock \

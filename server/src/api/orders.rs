@@ -10,34 +10,25 @@ use axum::extract::State;
 use sqlx::Row;
 
 use super::{Json, Path, Query};
-use crate::auth::Caller;
+use crate::audit::{self, Action};
 use crate::codec;
 use crate::error::{Error, ErrorBody, Result};
 use crate::model::{
     Brukare, BrukareWithoutLock, CancelOrder, CreateEntranceOrder, CreateExistingBrukareOrder,
-    CreateNewBrukareOrder, Order, OrderKind, OrderQuery, OrderStatus, OrderStatusFilter, Role,
-    ScheduleOrder, WithoutLockQuery,
+    CreateMaintenanceOrder, CreateNewBrukareOrder, LockState, Order, OrderDone, OrderKind,
+    OrderQuery, OrderStatus, OrderStatusFilter, Role, ScheduleOrder, WithoutLockQuery,
 };
 use crate::orders::{
-    ACTIVE, ORDER_SELECT, cancel_in, message_alarm_group, message_role, order_in, row_order,
+    ACTIVE, ORDER_SELECT, cancel_in, message_alarm_group, message_role, order_in,
+    revoke_closed_order_tokens, row_order,
 };
+use crate::permit::{Permit, UnitScope};
+use crate::policy::{Scope, Work};
 use crate::state::AppState;
 use crate::store;
 
 /// Longest client-made order id (the server's message ids are made from it).
 const MAX_ORDER_ID: usize = 40;
-
-/// Who reads orders and the list of brukare without a lock.
-const READERS: &[Role] = &[
-    Role::Coordinator,
-    Role::UnitManager,
-    Role::HeadOfOperations,
-    Role::NeedsAssessor,
-    Role::AlarmTechnician,
-];
-
-/// Home care: orders for existing brukare and entrance locks (own unit).
-const HOME_CARE: &[Role] = &[Role::Coordinator, Role::UnitManager];
 
 fn order_id(id: &Option<String>) -> Result<String> {
     match id {
@@ -75,17 +66,21 @@ fn check_note(note: &Option<String>, what: &str) -> Result<()> {
     }
 }
 
-/// A retry with the same id: the order as it is when it is the same order,
-/// 409 when the id is taken by another.
+/// A retry with the same id: the order as it is when it is the same order
+/// (and in the caller's reach), 409 when the id is taken by another.
 async fn existing(
     s: &AppState,
+    permit: &Permit,
     id: &str,
     kind: OrderKind,
     brukare_id: &str,
 ) -> Result<Option<Order>> {
     let mut conn = s.db().pool().acquire().await?;
     match order_in(&mut conn, id).await {
-        Ok(o) if o.kind == kind && o.brukare_id == brukare_id => Ok(Some(o)),
+        Ok(o) if o.kind == kind && o.brukare_id == brukare_id => {
+            permit.require_unit(&o.unit_id)?;
+            Ok(Some(o))
+        }
         Ok(_) => Err(Error::Conflict(format!(
             "order id '{id}' is already used by another order"
         ))),
@@ -140,24 +135,25 @@ struct NewOrder<'a> {
     phone: Option<&'a str>,
     address: Option<&'a str>,
     note: Option<&'a str>,
+    lock_id: Option<&'a str>,
 }
 
 /// Stores an order and sends its messages (one for each (role, step,
-/// subject, body)), in one transaction. A concurrent insert of the same id
-/// gives that order back.
+/// subject, body)), in one transaction with its audit entry. A concurrent
+/// insert of the same id gives that order back.
 async fn store_order(
     s: &AppState,
-    caller: &Caller,
+    permit: &Permit,
     n: &NewOrder<'_>,
     messages: &[(Role, &str, &str, String)],
 ) -> Result<Order> {
     let now = s.now();
-    let from = caller.staff().map(|st| (st.id.as_str(), st.role));
+    let from = permit.from();
     let mut tx = s.db().pool().begin().await?;
     let r = sqlx::query(
         "INSERT INTO orders (id, kind, status, unit_id, brukare_id, brukare_informed, \
          brukare_accepted, contact_name, contact_phone, address, note, created_at, created_by, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12) \
+         updated_at, lock_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12, $14) \
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(n.id)
@@ -173,6 +169,7 @@ async fn store_order(
     .bind(n.note.map(str::to_owned))
     .bind(now)
     .bind(from.map(|(id, _)| id.to_owned()))
+    .bind(n.lock_id.map(str::to_owned))
     .execute(&mut *tx)
     .await?;
     let o = order_in(&mut tx, n.id).await?;
@@ -193,6 +190,12 @@ async fn store_order(
             message_role(&mut tx, &o, *role, step, subject, body, from, now).await?;
         }
     }
+    let rec = permit
+        .record(Action::Write, now)
+        .target("order", &o.id, Some(&o.unit_id))
+        .after(&o)
+        .brukare([o.brukare_id.as_str()]);
+    audit::insert(&mut tx, &[rec]).await?;
     tx.commit().await?;
     Ok(o)
 }
@@ -212,17 +215,17 @@ fn yes_no(b: bool) -> &'static str {
         (status = 409, description = "An open installation order or an installed lock already exists, or the id is taken", body = ErrorBody)))]
 pub(super) async fn create_new_brukare(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Json(req): Json<CreateNewBrukareOrder>,
 ) -> Result<Json<Order>> {
-    caller.require(&[Role::NeedsAssessor])?;
     let id = order_id(&req.id)?;
     codec::check_id(&req.brukare_id, "brukare_id")?;
     check_note(&req.note, "note")?;
-    if let Some(o) = existing(&s, &id, OrderKind::NewBrukare, &req.brukare_id).await? {
+    if let Some(o) = existing(&s, &permit, &id, OrderKind::NewBrukare, &req.brukare_id).await? {
         return Ok(Json(o));
     }
     let b = store::brukare(s.db(), &req.brukare_id).await?;
+    permit.require_unit(&b.unit_id)?;
     let status = if req.accepted {
         no_active(&s, &b.id, "('new_brukare', 'existing_brukare')").await?;
         no_door_lock(&s, &b.id).await?;
@@ -254,7 +257,7 @@ pub(super) async fn create_new_brukare(
     };
     let o = store_order(
         &s,
-        &caller,
+        &permit,
         &NewOrder {
             id: &id,
             kind: OrderKind::NewBrukare,
@@ -266,6 +269,7 @@ pub(super) async fn create_new_brukare(
             phone: None,
             address: None,
             note: req.note.as_deref(),
+            lock_id: None,
         },
         &[
             (Role::AlarmTechnician, "R1.7", subject, body.clone()),
@@ -289,10 +293,9 @@ pub(super) async fn create_new_brukare(
         (status = 409, description = "An open installation order or an installed lock already exists, or the id is taken", body = ErrorBody)))]
 pub(super) async fn create_existing_brukare(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Json(req): Json<CreateExistingBrukareOrder>,
 ) -> Result<Json<Order>> {
-    caller.require(HOME_CARE)?;
     let id = order_id(&req.id)?;
     codec::check_id(&req.brukare_id, "brukare_id")?;
     let blank = |v: &Option<String>| v.as_deref().is_none_or(|t| t.trim().is_empty());
@@ -319,12 +322,19 @@ pub(super) async fn create_existing_brukare(
     check_phone(phone, "phone")?;
     codec::check_text(address, 200, "address", false)?;
     check_note(&req.note, "note")?;
-    if let Some(o) = existing(&s, &id, OrderKind::ExistingBrukare, &req.brukare_id).await? {
-        caller.require_unit(&o.unit_id)?;
+    if let Some(o) = existing(
+        &s,
+        &permit,
+        &id,
+        OrderKind::ExistingBrukare,
+        &req.brukare_id,
+    )
+    .await?
+    {
         return Ok(Json(o));
     }
     let b = store::brukare(s.db(), &req.brukare_id).await?;
-    caller.require_unit(&b.unit_id)?;
+    permit.require_unit(&b.unit_id)?;
     no_active(&s, &b.id, "('new_brukare', 'existing_brukare')").await?;
     no_door_lock(&s, &b.id).await?;
     let body = format!(
@@ -338,7 +348,7 @@ pub(super) async fn create_existing_brukare(
     );
     let o = store_order(
         &s,
-        &caller,
+        &permit,
         &NewOrder {
             id: &id,
             kind: OrderKind::ExistingBrukare,
@@ -350,6 +360,7 @@ pub(super) async fn create_existing_brukare(
             phone: Some(phone),
             address: Some(address),
             note: req.note.as_deref(),
+            lock_id: None,
         },
         &[(
             Role::AlarmTechnician,
@@ -374,10 +385,9 @@ pub(super) async fn create_existing_brukare(
         (status = 409, description = "An open entrance order exists, or the id is taken", body = ErrorBody)))]
 pub(super) async fn create_entrance(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Json(req): Json<CreateEntranceOrder>,
 ) -> Result<Json<Order>> {
-    caller.require(HOME_CARE)?;
     let id = order_id(&req.id)?;
     codec::check_id(&req.brukare_id, "brukare_id")?;
     let address = req
@@ -409,12 +419,11 @@ pub(super) async fn create_entrance(
         check_phone(p, "phone")?;
     }
     check_note(&req.note, "note")?;
-    if let Some(o) = existing(&s, &id, OrderKind::Entrance, &req.brukare_id).await? {
-        caller.require_unit(&o.unit_id)?;
+    if let Some(o) = existing(&s, &permit, &id, OrderKind::Entrance, &req.brukare_id).await? {
         return Ok(Json(o));
     }
     let b = store::brukare(s.db(), &req.brukare_id).await?;
-    caller.require_unit(&b.unit_id)?;
+    permit.require_unit(&b.unit_id)?;
     no_active(&s, &b.id, "('entrance')").await?;
     let body = format!(
         "Hemtjänsten beställer portlås till {address}, där personalen behöver komma in till {} \
@@ -432,7 +441,7 @@ pub(super) async fn create_entrance(
     );
     let o = store_order(
         &s,
-        &caller,
+        &permit,
         &NewOrder {
             id: &id,
             kind: OrderKind::Entrance,
@@ -444,6 +453,7 @@ pub(super) async fn create_entrance(
             phone: req.phone.as_deref(),
             address: Some(address),
             note: req.note.as_deref(),
+            lock_id: None,
         },
         &[(Role::AlarmTechnician, "R1.4", "Beställning: portlås", body)],
     )
@@ -451,36 +461,110 @@ pub(super) async fn create_entrance(
     Ok(Json(o))
 }
 
-/// The unit a list is about: coordinators and unit managers their own (the
-/// default; another unit is 403); everyone else all units or `unit_id`.
-fn list_unit(caller: &Caller, unit_id: &Option<String>) -> Result<String> {
-    let asked = codec::filter_id(unit_id, "unit_id")?;
-    match caller.staff() {
-        Some(st) if matches!(st.role, Role::Coordinator | Role::UnitManager) => {
-            if asked.is_empty() {
-                Ok(st.unit_id.clone())
-            } else {
-                caller.require_unit(&asked)?;
-                Ok(asked)
-            }
-        }
-        _ => Ok(asked),
+/// Home care orders maintenance of an installed lock of its unit (a
+/// battery change, a repair after an outage, R2.11); the alarm group is
+/// messaged. Its keys are maintenance keys, for the technician it is booked
+/// for.
+#[utoipa::path(post, path = "/v1/orders/maintenance", tag = "orders", security(("session" = [])),
+    request_body = CreateMaintenanceOrder,
+    responses((status = 200, body = Order),
+        (status = 400, description = "Bad input, or the lock is not installed", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "Unknown lock or outage case", body = ErrorBody),
+        (status = 409, description = "An open maintenance order for the lock exists, or the id is taken", body = ErrorBody)))]
+pub(super) async fn create_maintenance(
+    State(s): State<AppState>,
+    permit: Permit,
+    Json(req): Json<CreateMaintenanceOrder>,
+) -> Result<Json<Order>> {
+    let id = order_id(&req.id)?;
+    codec::check_id(&req.lock_id, "lock_id")?;
+    codec::check_text(&req.reason, 2000, "reason", false)?;
+    let lock = store::lock(s.db(), &req.lock_id).await?;
+    let Some(brukare_id) = lock
+        .brukare_id
+        .clone()
+        .filter(|_| lock.state == LockState::Installed)
+    else {
+        return Err(Error::bad(format!(
+            "lock '{}' is not installed at a brukare; maintenance is for installed locks",
+            lock.id
+        )));
+    };
+    if let Some(o) = existing(&s, &permit, &id, OrderKind::Maintenance, &brukare_id).await? {
+        return Ok(Json(o));
     }
+    let b = store::brukare(s.db(), &brukare_id).await?;
+    permit.require_unit(&b.unit_id)?;
+    if let Some(case) = &req.outage_id {
+        codec::check_id(case, "outage_id")?;
+        if crate::outages::case_unit(s.db(), case).await? != b.unit_id {
+            return Err(Error::bad("the outage case is another unit's"));
+        }
+    }
+    let open: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT id FROM orders WHERE lock_id = $1 AND kind = 'maintenance' AND status IN {ACTIVE} \
+         LIMIT 1"
+    ))
+    .bind(&lock.id)
+    .fetch_optional(s.db().pool())
+    .await?;
+    if let Some(o) = open {
+        return Err(Error::Conflict(format!(
+            "lock '{}' already has an open maintenance order '{o}'",
+            lock.id
+        )));
+    }
+    let body = format!(
+        "Hemtjänsten beställer service av låsvred {} hos {} ({}), {}: {}.{} Beställning {id}.",
+        lock.id,
+        b.display_name,
+        b.id,
+        b.address,
+        req.reason,
+        req.outage_id
+            .as_deref()
+            .map(|c| format!(" Ärende {c}."))
+            .unwrap_or_default()
+    );
+    let o = store_order(
+        &s,
+        &permit,
+        &NewOrder {
+            id: &id,
+            kind: OrderKind::Maintenance,
+            status: OrderStatus::Open,
+            brukare: &b,
+            informed: None,
+            accepted: None,
+            name: None,
+            phone: None,
+            address: Some(&b.address),
+            note: Some(&req.reason),
+            lock_id: Some(&lock.id),
+        },
+        &[(
+            Role::AlarmTechnician,
+            "R2.11",
+            "Beställning: service av låsvred",
+            body,
+        )],
+    )
+    .await?;
+    Ok(Json(o))
 }
 
-/// Orders, newest first: active ones (open or scheduled) by default. The
-/// alarm group (technicians), the head of operations and needs assessors
-/// see all units; coordinators and unit managers their own.
+/// Orders of the caller's units (all units for the head of operations),
+/// newest first: active ones (open or scheduled) by default.
 #[utoipa::path(get, path = "/v1/orders", tag = "orders", security(("session" = [])), params(OrderQuery),
     responses((status = 200, body = Vec<Order>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
 pub(super) async fn list(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Query(q): Query<OrderQuery>,
 ) -> Result<Json<Vec<Order>>> {
-    caller.require(READERS)?;
-    let unit = list_unit(&caller, &q.unit_id)?;
+    let unit = permit.list_unit(&q.unit_id, "unit_id")?;
     let brukare = codec::filter_id(&q.brukare_id, "brukare_id")?;
     let limit = q.limit.unwrap_or(200);
     if !(1..=1000).contains(&limit) {
@@ -489,7 +573,8 @@ pub(super) async fn list(
     let status = match q.status.unwrap_or(OrderStatusFilter::Active) {
         OrderStatusFilter::Active => ACTIVE.to_owned(),
         OrderStatusFilter::All => {
-            "('open', 'scheduled', 'installed', 'removed', 'cancelled', 'declined')".to_owned()
+            "('open', 'scheduled', 'installed', 'removed', 'cancelled', 'declined', 'done')"
+                .to_owned()
         }
         // A single status from the closed enum: safe to inline.
         one => format!("('{}')", one.as_str()),
@@ -497,16 +582,28 @@ pub(super) async fn list(
     let kind = q.kind.map(|k| k.as_str()).unwrap_or_default();
     let rows = sqlx::query(&format!(
         "{ORDER_SELECT} WHERE o.status IN {status} AND ($1 = '' OR o.unit_id = $1) \
-         AND ($2 = '' OR o.kind = $2) AND ($3 = '' OR o.brukare_id = $3) \
-         ORDER BY o.created_at DESC, o.id LIMIT $4"
+         AND ($2 = '' OR o.kind = $2) AND ($3 = '' OR o.brukare_id = $3) AND {} \
+         ORDER BY o.created_at DESC, o.id LIMIT $4",
+        UnitScope::sql("o.unit_id", 5)
     ))
     .bind(&unit)
     .bind(kind)
     .bind(&brukare)
     .bind(limit)
+    .bind(permit.unit_scope().param())
     .fetch_all(s.db().pool())
     .await?;
-    Ok(Json(rows.iter().map(row_order).collect::<Result<_>>()?))
+    let list: Vec<Order> = rows.iter().map(row_order).collect::<Result<_>>()?;
+    super::admin::audit_read(&s, &permit, list.iter().map(|o| o.brukare_id.as_str())).await;
+    Ok(Json(list))
+}
+
+/// An order in the caller's reach.
+async fn order_in_reach(s: &AppState, permit: &Permit, id: &str) -> Result<Order> {
+    let mut conn = s.db().pool().acquire().await?;
+    let o = order_in(&mut conn, id).await?;
+    permit.require_unit(&o.unit_id)?;
+    Ok(o)
 }
 
 /// One order.
@@ -516,37 +613,34 @@ pub(super) async fn list(
         (status = 404, body = ErrorBody)))]
 pub(super) async fn get_one(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
 ) -> Result<Json<Order>> {
     codec::check_id(&id, "order id")?;
-    caller.require(READERS)?;
-    let mut conn = s.db().pool().acquire().await?;
-    let o = order_in(&mut conn, &id).await?;
-    caller.require_unit(&o.unit_id)?;
+    let o = order_in_reach(&s, &permit, &id).await?;
+    super::admin::audit_read(&s, &permit, [o.brukare_id.as_str()]).await;
     Ok(Json(o))
 }
 
 /// Cancel an open or scheduled order (R1.5: a planned installation or a
-/// removal that is no longer needed); the alarm group is told. Home care
-/// (own unit), the head of operations, needs assessors and technicians.
-/// Cancelling a cancelled order answers it as it is; a closed one is 409.
+/// removal that is no longer needed); the alarm group is told and the
+/// order's keys end. Cancelling a cancelled order answers it as it is; a
+/// closed one is 409.
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", security(("session" = [])),
     params(("id" = String, Path, description = "Order id")), request_body = CancelOrder,
     responses((status = 200, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "Installed, removed or declined", body = ErrorBody)))]
+        (status = 409, description = "Installed, removed, declined or done", body = ErrorBody)))]
 pub(super) async fn cancel(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
     Json(req): Json<CancelOrder>,
 ) -> Result<Json<Order>> {
     codec::check_id(&id, "order id")?;
-    caller.require(READERS)?;
     check_note(&req.reason, "reason")?;
     let now = s.now();
-    let from = caller.staff().map(|st| (st.id.as_str(), st.role));
+    let from = permit.from();
     // A write first (db.rs): it takes the row before the checks read it.
     let mut tx = s.db().pool().begin().await?;
     sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1")
@@ -554,7 +648,7 @@ pub(super) async fn cancel(
         .execute(&mut *tx)
         .await?;
     let o = order_in(&mut tx, &id).await?;
-    caller.require_unit(&o.unit_id)?;
+    permit.require_unit(&o.unit_id)?;
     match o.status {
         OrderStatus::Cancelled => return Ok(Json(o)),
         st if !st.is_active() => {
@@ -570,35 +664,75 @@ pub(super) async fn cancel(
         .as_deref()
         .filter(|r| !r.trim().is_empty())
         .unwrap_or("no longer needed");
-    let o = cancel_in(&mut tx, &id, reason, from, now).await?;
+    let after = cancel_in(&mut tx, &id, reason, from, now).await?;
+    revoke_closed_order_tokens(&mut tx, s.issuer(), now).await?;
+    let rec = permit
+        .record(Action::Write, now)
+        .target("order", &id, Some(&o.unit_id))
+        .before(&o)
+        .after(&after)
+        .brukare([o.brukare_id.as_str()]);
+    audit::insert(&mut tx, &[rec]).await?;
     tx.commit().await?;
-    Ok(Json(o))
+    Ok(Json(after))
 }
 
-/// The alarm group books the work (technicians): the order becomes
-/// `scheduled`, with `scheduled_for`. Booking again moves the time.
+/// The alarm group books the work for a technician (the caller when
+/// `technician_id` is left out): the order becomes `scheduled`, with
+/// `scheduled_for` and `scheduled_to`. Its keys go to that technician
+/// only, from the booked time. Booking again moves the time; booking it
+/// for another technician ends the keys already issued for it.
 #[utoipa::path(post, path = "/v1/orders/{id}/scheduled", tag = "orders", security(("session" = [])),
     params(("id" = String, Path, description = "Order id")), request_body = ScheduleOrder,
-    responses((status = 200, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = Order), (status = 400, description = "Bad input, or the technician is not an alarm technician who serves the order's unit", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "Not open or scheduled", body = ErrorBody)))]
 pub(super) async fn schedule(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
     Json(req): Json<ScheduleOrder>,
 ) -> Result<Json<Order>> {
     codec::check_id(&id, "order id")?;
-    caller.require(&[Role::AlarmTechnician])?;
     codec::check_time(req.scheduled_for, "scheduled_for")?;
+    let before = order_in_reach(&s, &permit, &id).await?;
+    let technician = match (&req.technician_id, permit.staff_id()) {
+        (Some(t), _) => {
+            codec::check_id(t, "technician_id")?;
+            t.clone()
+        }
+        (None, Some(me)) => me.to_owned(),
+        (None, None) => {
+            return Err(Error::bad(
+                "technician_id is required: name the technician the order is booked for",
+            ));
+        }
+    };
+    let tech = store::staff(s.db(), &technician).await?;
+    if !permit.policy().may_work(Work::Order, tech.role) {
+        return Err(Error::bad(format!(
+            "an order is booked for the alarm group; '{technician}' is a {}",
+            tech.role.as_str()
+        )));
+    }
+    if !tech.serves(&before.unit_id) {
+        return Err(Error::bad(format!(
+            "'{technician}' does not serve unit '{}'",
+            before.unit_id
+        )));
+    }
     let now = s.now();
+    if tech.ended(now) {
+        return Err(Error::AccountEnded);
+    }
     let mut tx = s.db().pool().begin().await?;
     let r = sqlx::query(&format!(
         "UPDATE orders SET status = 'scheduled', scheduled_for = $1, scheduled_at = $2, \
-         updated_at = $2 WHERE id = $3 AND status IN {ACTIVE}"
+         scheduled_to = $3, updated_at = $2 WHERE id = $4 AND status IN {ACTIVE}"
     ))
     .bind(req.scheduled_for)
     .bind(now)
+    .bind(&technician)
     .bind(&id)
     .execute(&mut *tx)
     .await?;
@@ -609,6 +743,95 @@ pub(super) async fn schedule(
             o.status.as_str()
         )));
     }
+    if before
+        .scheduled_to
+        .as_deref()
+        .is_some_and(|t| t != technician)
+    {
+        // Another technician's keys for this order end now.
+        let tokens: Vec<(Vec<u8>, i64)> = {
+            use sqlx::Row;
+            sqlx::query(
+                "SELECT token_id, expires FROM issued_tokens WHERE order_id = $1 \
+                 AND revoked_at IS NULL AND expires > $2",
+            )
+            .bind(&id)
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("token_id")?, r.try_get("expires")?)))
+            .collect::<Result<_>>()?
+        };
+        if !tokens.is_empty() {
+            crate::revocation::revoke(&mut tx, s.issuer(), now, &tokens).await?;
+        }
+    }
+    let rec = permit
+        .record(Action::Write, now)
+        .target("order", &id, Some(&o.unit_id))
+        .before(&before)
+        .after(&o)
+        .brukare([o.brukare_id.as_str()]);
+    audit::insert(&mut tx, &[rec]).await?;
+    tx.commit().await?;
+    Ok(Json(o))
+}
+
+/// A maintenance order is done (the technician it is booked for): it
+/// closes, and its keys end.
+#[utoipa::path(post, path = "/v1/orders/{id}/done", tag = "orders", security(("session" = [])),
+    params(("id" = String, Path, description = "Order id")), request_body = OrderDone,
+    responses((status = 200, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "Not booked for the caller", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Not a maintenance order, or not open or scheduled", body = ErrorBody)))]
+pub(super) async fn done(
+    State(s): State<AppState>,
+    permit: Permit,
+    Path(id): Path<String>,
+    Json(req): Json<OrderDone>,
+) -> Result<Json<Order>> {
+    codec::check_id(&id, "order id")?;
+    check_note(&req.note, "note")?;
+    let before = order_in_reach(&s, &permit, &id).await?;
+    if permit.scope() == Scope::Assigned && before.scheduled_to.as_deref() != permit.staff_id() {
+        return Err(Error::Forbidden(format!(
+            "order '{id}' is not booked for you"
+        )));
+    }
+    if before.kind != OrderKind::Maintenance {
+        return Err(Error::Conflict(format!(
+            "order '{id}' is a {} order: it closes when the lock is installed or removed",
+            before.kind.as_str()
+        )));
+    }
+    let now = s.now();
+    let mut tx = s.db().pool().begin().await?;
+    let r = sqlx::query(&format!(
+        "UPDATE orders SET status = 'done', closed_by = $1, updated_at = $2, \
+         note = COALESCE($3, note) WHERE id = $4 AND status IN {ACTIVE}"
+    ))
+    .bind(permit.staff_id().map(str::to_owned))
+    .bind(now)
+    .bind(req.note.clone().filter(|n| !n.trim().is_empty()))
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?;
+    let o = order_in(&mut tx, &id).await?;
+    if r.rows_affected() == 0 {
+        return Err(Error::Conflict(format!(
+            "order '{id}' is {} and cannot be done",
+            o.status.as_str()
+        )));
+    }
+    revoke_closed_order_tokens(&mut tx, s.issuer(), now).await?;
+    let rec = permit
+        .record(Action::Write, now)
+        .target("order", &id, Some(&o.unit_id))
+        .before(&before)
+        .after(&o)
+        .brukare([o.brukare_id.as_str()]);
+    audit::insert(&mut tx, &[rec]).await?;
     tx.commit().await?;
     Ok(Json(o))
 }
@@ -624,11 +847,10 @@ pub(super) async fn schedule(
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn without_lock(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Query(q): Query<WithoutLockQuery>,
 ) -> Result<Json<Vec<BrukareWithoutLock>>> {
-    caller.require(READERS)?;
-    let unit = list_unit(&caller, &q.unit_id)?;
+    let unit = permit.list_unit(&q.unit_id, "unit_id")?;
     let now = s.now();
     let rows = sqlx::query(&format!(
         "SELECT b.id, b.display_name, b.address, b.unit_id, d.id AS decision_id, \
@@ -642,13 +864,15 @@ pub(super) async fn without_lock(
                 (SELECT COUNT(*) FROM orders o WHERE o.brukare_id = b.id \
                    AND o.status = 'declined') AS declined \
          FROM brukare b JOIN decisions d ON d.brukare_id = b.id \
-         WHERE d.starts_at <= $1 AND d.ends_at > $1 AND ($2 = '' OR b.unit_id = $2) \
+         WHERE d.starts_at <= $1 AND d.ends_at > $1 AND ($2 = '' OR b.unit_id = $2) AND {scope} \
            AND NOT EXISTS (SELECT 1 FROM locks l WHERE l.brukare_id = b.id AND l.kind = 'door' \
                            AND l.installed_at IS NOT NULL AND l.removed_at IS NULL) \
-         ORDER BY b.unit_id, b.id, d.ends_at DESC, d.id LIMIT 5000"
+         ORDER BY b.unit_id, b.id, d.ends_at DESC, d.id LIMIT 5000",
+        scope = UnitScope::sql("b.unit_id", 3)
     ))
     .bind(now)
     .bind(&unit)
+    .bind(permit.unit_scope().param())
     .fetch_all(s.db().pool())
     .await?;
     let mut out: Vec<BrukareWithoutLock> = Vec::new();
@@ -673,5 +897,6 @@ pub(super) async fn without_lock(
             declined: r.try_get::<i64, _>("declined")? > 0,
         });
     }
+    super::admin::audit_read(&s, &permit, out.iter().map(|b| b.brukare_id.as_str())).await;
     Ok(Json(out))
 }

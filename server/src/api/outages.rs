@@ -8,55 +8,41 @@
 
 use axum::extract::State;
 
-use super::messages::load_message;
+use super::messages::{client_message_id, load_message};
 use super::{Json, Path, Query};
-use crate::auth::{Caller, MANAGERS};
+use crate::audit::{self, Action};
 use crate::codec;
 use crate::error::{Error, ErrorBody, Result};
 use crate::model::{
     Deviation, DeviationKind, DeviationQuery, EventStatus, MarkDeviationReported, MarkWorking,
-    Outage, OutageFilter, OutageMessageRequest, OutageMessageResponse, OutageQuery, Role,
+    Outage, OutageFilter, OutageMessageRequest, OutageMessageResponse, OutageQuery,
 };
 use crate::outages::{self, CaseMessage, MAX_NOTE};
+use crate::permit::Permit;
 use crate::state::AppState;
-
-/// Who reads cases: the managers and the alarm group.
-const READERS: &[Role] = &[
-    Role::Coordinator,
-    Role::UnitManager,
-    Role::HeadOfOperations,
-    Role::AlarmTechnician,
-];
-
-/// Who may document that a lock works again (R2.10): the coordinator, and
-/// the alarm group who fixed it.
-const CLOSERS: &[Role] = READERS;
 
 /// Default and largest page of cases.
 const DEFAULT_LIMIT: i64 = 200;
 const MAX_LIMIT: i64 = 1000;
 
-/// The unit a list covers: the one asked for (within the caller's own for
-/// coordinators and unit managers), else the caller's own for them, else all.
-fn list_unit(caller: &Caller, asked: &Option<String>) -> Result<String> {
-    let unit = codec::filter_id(asked, "unit_id")?;
-    if !unit.is_empty() {
-        caller.require_unit(&unit)?;
-        return Ok(unit);
-    }
-    Ok(match caller.staff() {
-        Some(st) if matches!(st.role, Role::Coordinator | Role::UnitManager) => st.unit_id.clone(),
-        _ => String::new(),
-    })
+/// Checks access to one case; returns its unit.
+async fn case_access(s: &AppState, permit: &Permit, id: &str) -> Result<String> {
+    codec::check_id(id, "outage id")?;
+    let unit = outages::case_unit(s.db(), id).await?;
+    permit.require_unit(&unit)?;
+    Ok(unit)
 }
 
-/// Checks access to one case; returns its unit.
-async fn case_access(s: &AppState, caller: &Caller, id: &str, roles: &[Role]) -> Result<String> {
-    codec::check_id(id, "outage id")?;
-    caller.require(roles)?;
-    let unit = outages::case_unit(s.db(), id).await?;
-    caller.require_unit(&unit)?;
-    Ok(unit)
+/// Writes a desk action on a case to the audit log.
+async fn audit_case(s: &AppState, permit: &Permit, before: &Outage, after: &Outage) -> Result<()> {
+    let rec = permit
+        .record(Action::Write, s.now())
+        .target("outage", &after.id, Some(&after.unit_id))
+        .before(before)
+        .after(after)
+        .brukare(after.brukare_id.iter().map(String::as_str));
+    let mut conn = s.db().pool().acquire().await?;
+    audit::insert(&mut conn, &[rec]).await
 }
 
 fn check_note(note: &Option<String>) -> Result<()> {
@@ -66,10 +52,9 @@ fn check_note(note: &Option<String>) -> Result<()> {
     Ok(())
 }
 
-/// Outage cases, newest first, with the brukare's care decision checked
-/// now (R2.7) and the night-patrol deadline (R2.12). Coordinators and unit
-/// managers see their own unit; the head of operations and the alarm group
-/// every unit (or one, with `unit_id`).
+/// Outage cases of the caller's units (every unit for the head of
+/// operations; or one, with `unit_id`), newest first, with the brukare's
+/// care decision checked now (R2.7) and the night-patrol deadline (R2.12).
 #[utoipa::path(get, path = "/v1/outages", tag = "outages", security(("session" = [])), params(OutageQuery),
     responses(
         (status = 200, body = Vec<Outage>),
@@ -79,19 +64,31 @@ fn check_note(note: &Option<String>) -> Result<()> {
     ))]
 pub(super) async fn list(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Query(q): Query<OutageQuery>,
 ) -> Result<Json<Vec<Outage>>> {
-    caller.require(READERS)?;
-    let unit = list_unit(&caller, &q.unit_id)?;
+    let unit = permit.list_unit(&q.unit_id, "unit_id")?;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(Error::bad(format!("limit must be 1 to {MAX_LIMIT}")));
     }
     let filter = q.status.unwrap_or(OutageFilter::Open);
-    Ok(Json(
-        outages::outages(s.db(), &unit, filter, limit, s.now()).await?,
-    ))
+    let list = outages::outages(
+        s.db(),
+        &unit,
+        &permit.unit_scope().param(),
+        filter,
+        limit,
+        s.now(),
+    )
+    .await?;
+    super::admin::audit_read(
+        &s,
+        &permit,
+        list.iter().filter_map(|o| o.brukare_id.as_deref()),
+    )
+    .await;
+    Ok(Json(list))
 }
 
 /// One outage case (R2.7: with the care decision checked now).
@@ -106,11 +103,13 @@ pub(super) async fn list(
     ))]
 pub(super) async fn get_one(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
 ) -> Result<Json<Outage>> {
-    case_access(&s, &caller, &id, READERS).await?;
-    Ok(Json(outages::outage(s.db(), &id, s.now()).await?))
+    case_access(&s, &permit, &id).await?;
+    let o = outages::outage(s.db(), &id, s.now()).await?;
+    super::admin::audit_read(&s, &permit, o.brukare_id.as_deref()).await;
+    Ok(Json(o))
 }
 
 /// R2.10: the lock works again. Closes the case and records who and when.
@@ -128,11 +127,11 @@ pub(super) async fn get_one(
     ))]
 pub(super) async fn working(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
     Json(req): Json<MarkWorking>,
 ) -> Result<Json<Outage>> {
-    case_access(&s, &caller, &id, CLOSERS).await?;
+    case_access(&s, &permit, &id).await?;
     check_note(&req.note)?;
     let now = s.now();
     let case = outages::outage(s.db(), &id, now).await?;
@@ -146,30 +145,38 @@ pub(super) async fn working(
             "working_at must not be before the case opened (opened_at)",
         ));
     }
-    let by = caller.staff().map(|st| st.id.as_str());
+    let by = permit.staff_id();
     let note = req.note.as_deref().filter(|n| !n.trim().is_empty());
     outages::close_case(s.db(), &id, working_at, note, by, now).await?;
-    Ok(Json(outages::outage(s.db(), &id, now).await?))
+    let after = outages::outage(s.db(), &id, now).await?;
+    audit_case(&s, &permit, &case, &after).await?;
+    Ok(Json(after))
 }
 
 async fn message(
     s: &AppState,
-    caller: &Caller,
+    permit: &Permit,
     id: &str,
     kind: CaseMessage,
     req: &OutageMessageRequest,
 ) -> Result<OutageMessageResponse> {
-    case_access(s, caller, id, MANAGERS).await?;
+    case_access(s, permit, id).await?;
     check_note(&req.note)?;
-    let message_id = match &req.id {
-        Some(m) => {
+    // A client's id is namespaced by its sender, as for any message.
+    let message_id = match (&req.id, permit.staff_id()) {
+        (Some(m), Some(me)) => {
             codec::check_id(m, "id")?;
-            m.clone()
+            client_message_id(me, m)
         }
-        None => codec::new_id("msg")?,
+        (Some(m), None) => {
+            codec::check_id(m, "id")?;
+            client_message_id("", m)
+        }
+        (None, _) => codec::new_id("msg")?,
     };
     let now = s.now();
-    let from = caller.staff().map(|st| (st.id.as_str(), st.role));
+    let before = outages::outage(s.db(), id, now).await?;
+    let from = permit.from();
     let fresh = outages::message_case(
         s.db(),
         id,
@@ -180,12 +187,16 @@ async fn message(
         now,
     )
     .await?;
-    let reader = caller.staff().map(|st| st.id.clone()).unwrap_or_default();
-    let message = load_message(s.db(), &message_id, &reader).await?;
+    let reader = permit.staff_id().unwrap_or_default();
+    let message = load_message(s.db(), &message_id, reader).await?;
     if !fresh && (message.outage_id.as_deref() != Some(id) || message.to_role != kind.role()) {
         return Err(Error::Conflict(format!(
             "message id '{message_id}' is already used by a different message"
         )));
+    }
+    let outage = outages::outage(s.db(), id, now).await?;
+    if fresh {
+        audit_case(s, permit, &before, &outage).await?;
     }
     Ok(OutageMessageResponse {
         status: if fresh {
@@ -194,7 +205,7 @@ async fn message(
             EventStatus::Duplicate
         },
         message,
-        outage: outages::outage(s.db(), id, now).await?,
+        outage,
     })
 }
 
@@ -214,12 +225,12 @@ async fn message(
     ))]
 pub(super) async fn alarm_group(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
     Json(req): Json<OutageMessageRequest>,
 ) -> Result<Json<OutageMessageResponse>> {
     Ok(Json(
-        message(&s, &caller, &id, CaseMessage::AlarmGroup, &req).await?,
+        message(&s, &permit, &id, CaseMessage::AlarmGroup, &req).await?,
     ))
 }
 
@@ -239,12 +250,12 @@ pub(super) async fn alarm_group(
     ))]
 pub(super) async fn night_patrol(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
     Json(req): Json<OutageMessageRequest>,
 ) -> Result<Json<OutageMessageResponse>> {
     Ok(Json(
-        message(&s, &caller, &id, CaseMessage::NightPatrol, &req).await?,
+        message(&s, &permit, &id, CaseMessage::NightPatrol, &req).await?,
     ))
 }
 
@@ -263,12 +274,12 @@ pub(super) async fn night_patrol(
     ))]
 pub(super) async fn needs_assessor(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
     Json(req): Json<OutageMessageRequest>,
 ) -> Result<Json<OutageMessageResponse>> {
     Ok(Json(
-        message(&s, &caller, &id, CaseMessage::NeedsAssessor, &req).await?,
+        message(&s, &permit, &id, CaseMessage::NeedsAssessor, &req).await?,
     ))
 }
 
@@ -284,13 +295,19 @@ pub(super) async fn needs_assessor(
     ))]
 pub(super) async fn list_deviations(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Query(q): Query<DeviationQuery>,
 ) -> Result<Json<Vec<Deviation>>> {
-    caller.require(MANAGERS)?;
-    let unit = list_unit(&caller, &q.unit_id)?;
+    let unit = permit.list_unit(&q.unit_id, "unit_id")?;
     Ok(Json(
-        outages::deviations(s.db(), &unit, q.status, q.kind).await?,
+        outages::deviations(
+            s.db(),
+            &unit,
+            &permit.unit_scope().param(),
+            q.status,
+            q.kind,
+        )
+        .await?,
     ))
 }
 
@@ -309,16 +326,16 @@ pub(super) async fn list_deviations(
     ))]
 pub(super) async fn deviation_reported(
     State(s): State<AppState>,
-    caller: Caller,
+    permit: Permit,
     Path(id): Path<String>,
     Json(req): Json<MarkDeviationReported>,
 ) -> Result<Json<Deviation>> {
     codec::check_id(&id, "deviation id")?;
-    caller.require(MANAGERS)?;
     let d = outages::deviation(s.db(), &id).await?;
-    match d.kind {
-        DeviationKind::Major => caller.require(&[Role::HeadOfOperations])?,
-        DeviationKind::Minor => caller.require_unit(&d.unit_id)?,
+    permit.require_unit(&d.unit_id)?;
+    if d.kind == DeviationKind::Major {
+        // R2.16: the major deviation report is the head of operations'.
+        permit.may("deviations.major")?;
     }
     let now = s.now();
     let at = req.reported_at.unwrap_or(now);
@@ -326,7 +343,15 @@ pub(super) async fn deviation_reported(
     if at > now {
         return Err(Error::bad("reported_at must not be in the future"));
     }
-    let by = caller.staff().map(|st| st.id.as_str());
+    let by = permit.staff_id();
     outages::mark_deviation_reported(s.db(), &id, at, by).await?;
-    Ok(Json(outages::deviation(s.db(), &id).await?))
+    let after = outages::deviation(s.db(), &id).await?;
+    let rec = permit
+        .record(Action::Write, now)
+        .target("deviation", &id, Some(&after.unit_id))
+        .before(&d)
+        .after(&after);
+    let mut conn = s.db().pool().acquire().await?;
+    audit::insert(&mut conn, &[rec]).await?;
+    Ok(Json(after))
 }
