@@ -171,7 +171,26 @@ async fn csv_import_is_all_or_nothing(b: Backend) {
         r["rows"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("not yours")
+            .contains("which you do not serve"),
+        "{r}"
+    );
+    // Each row is the operation it stands for: a decision is the needs
+    // assessor's (R1.1), so a coordinator's file may not carry one.
+    let r = post_csv(
+        &s,
+        &co2,
+        "kind,id,brukare_id,starts,ends
+decision,d-co,b1,2025-01-01,2026-12-31
+",
+    )
+    .await
+    .err(422, "import_failed");
+    assert!(
+        r["rows"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("may not import decision rows"),
+        "{r}"
     );
     let cw = s.enroll("cw1").await;
     post_csv(&s, &cw.token, "kind,id\n")

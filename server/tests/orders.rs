@@ -232,8 +232,16 @@ async fn brukare_without_a_lock_is_home_cares_list_r1_2(b: Backend) {
         .await
         .err(403, "forbidden");
     assert_eq!(without_lock(&s, &at.token, "").await.len(), 3);
-    // Once the lock is installed the brukare leaves the list.
+    // Once the lock is installed the brukare leaves the list (by the
+    // technician the order is booked for).
     commission(&s, &at, "l5", "door").await;
+    s.post(
+        "/v1/orders/o5/scheduled",
+        &at.token,
+        json!({"scheduled_for": T0}),
+    )
+    .await
+    .ok();
     s.post(
         "/v1/locks/l5/install",
         &at.token,
@@ -423,8 +431,23 @@ async fn entrance_lock_order_for_a_building_r1_4(b: Backend) {
     s.post("/v1/orders/entrance", &um.token, second)
         .await
         .err(409, "conflict");
-    // Installing an entrance lock closes the entrance order.
+    // Installing an entrance lock closes the entrance order: no order
+    // booked for the technician, no installation.
     commission(&s, &at, "p1", "entrance").await;
+    s.post(
+        "/v1/locks/p1/install",
+        &at.token,
+        json!({"brukare_id": "b1"}),
+    )
+    .await
+    .err(403, "forbidden");
+    s.post(
+        "/v1/orders/port1/scheduled",
+        &at.token,
+        json!({"scheduled_for": T0}),
+    )
+    .await
+    .ok();
     s.post(
         "/v1/locks/p1/install",
         &at.token,

@@ -59,6 +59,7 @@ CREATE TABLE audit_subjects (
 );
 CREATE INDEX audit_subjects_brukare ON audit_subjects(brukare_id);
 
+-- Flavour-specific from here: the append-only triggers.
 CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'the audit log is append-only';

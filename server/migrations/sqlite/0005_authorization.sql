@@ -59,6 +59,7 @@ CREATE TABLE audit_subjects (
 );
 CREATE INDEX audit_subjects_brukare ON audit_subjects(brukare_id);
 
+-- Flavour-specific from here: the append-only triggers.
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log

@@ -206,6 +206,18 @@ pub(super) async fn install(
     let lock = store::lock(db, &id).await?;
     let b = store::brukare(db, &req.brukare_id).await?;
     permit.require_unit(&b.unit_id)?;
+    match lock.state {
+        LockState::Removed => {
+            return Err(Error::Conflict(format!("lock '{id}' has been removed")));
+        }
+        LockState::Installed if lock.brukare_id.as_deref() != Some(b.id.as_str()) => {
+            return Err(Error::Conflict(format!(
+                "lock '{id}' is installed at another brukare; remove it first"
+            )));
+        }
+        LockState::Installed => return Ok(Json(lock)),
+        LockState::Commissioned => {}
+    }
     if permit.scope() == Scope::Assigned {
         // No order, no installation: an open installation order of this
         // kind, for this brukare, booked for the caller.
@@ -238,18 +250,6 @@ pub(super) async fn install(
                 b.id
             )));
         }
-    }
-    match lock.state {
-        LockState::Removed => {
-            return Err(Error::Conflict(format!("lock '{id}' has been removed")));
-        }
-        LockState::Installed if lock.brukare_id.as_deref() != Some(b.id.as_str()) => {
-            return Err(Error::Conflict(format!(
-                "lock '{id}' is installed at another brukare; remove it first"
-            )));
-        }
-        LockState::Installed => return Ok(Json(lock)),
-        LockState::Commissioned => {}
     }
     let now = s.now();
     let mut tx = db.pool().begin().await?;
