@@ -129,14 +129,15 @@ impl FromRequestParts<AppState> for Caller {
         if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
             return Err(Error::DeviceRevoked);
         }
+        // An ended account is said as such (the session ended with it).
+        let ends_at: Option<i64> = row.try_get("ends_at")?;
+        if ends_at.is_some_and(|e| e <= state.now()) {
+            return Err(Error::AccountEnded);
+        }
         if row.try_get::<i64, _>("expires_at")? <= state.now() {
             return Err(Error::Unauthorized(
                 "the session has expired; authenticate again".into(),
             ));
-        }
-        let ends_at: Option<i64> = row.try_get("ends_at")?;
-        if ends_at.is_some_and(|e| e <= state.now()) {
-            return Err(Error::AccountEnded);
         }
         let key: Vec<u8> = row.try_get("public_key")?;
         let staff_id: String = row.try_get("staff_id")?;
