@@ -285,6 +285,7 @@ fn parse(data: &[u8], known: &Known, scope: &ImportRules<'_>) -> Result<Vec<Reco
     // Decisions the file itself defines, for the visits after them.
     let mut file_decisions: HashMap<String, String> = HashMap::new();
     let mut seen: HashMap<(String, String), u64> = HashMap::new();
+    let mut forbidden: Vec<String> = Vec::new();
     let mut rows = Vec::new();
     for (i, row) in rdr.records().enumerate() {
         if i >= MAX_ROWS {
@@ -331,11 +332,24 @@ fn parse(data: &[u8], known: &Known, scope: &ImportRules<'_>) -> Result<Vec<Reco
                 }
                 records.push(rec);
             }
-            Err(e) => errors.push(RowError {
-                line,
-                message: e.to_string(),
-            }),
+            Err(e) => {
+                if matches!(e, Error::Forbidden(_)) {
+                    forbidden.push(format!("line {line}: {e}"));
+                }
+                errors.push(RowError {
+                    line,
+                    message: e.to_string(),
+                })
+            }
         }
+    }
+    // A row the importer may not write is the policy's refusal (403) of
+    // the whole file, not a bad row.
+    if !forbidden.is_empty() {
+        return Err(Error::Forbidden(format!(
+            "nothing was imported; rows you may not import: {}",
+            forbidden.join("; ")
+        )));
     }
     errors.sort_by_key(|e| e.line);
     if !errors.is_empty() {

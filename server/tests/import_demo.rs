@@ -166,12 +166,12 @@ async fn csv_import_is_all_or_nothing(b: Backend) {
     };
     let r = post_csv(&s, &co2, "kind,id,brukare_id,decision_id,staff_id,starts,ends\nvisit,v-y,b1,d1,cw1,2025-01-16 10:00,10:30\n")
         .await
-        .err(422, "import_failed");
+        .err(403, "forbidden");
     assert!(
-        r["rows"][0]["message"]
+        r["message"]
             .as_str()
             .unwrap()
-            .contains("which you do not serve"),
+            .contains("line 2: the brukare belongs to unit 'u1', which you do not serve"),
         "{r}"
     );
     // Each row is the operation it stands for: a decision is the needs
@@ -184,9 +184,9 @@ decision,d-co,b1,2025-01-01,2026-12-31
 ",
     )
     .await
-    .err(422, "import_failed");
+    .err(403, "forbidden");
     assert!(
-        r["rows"][0]["message"]
+        r["message"]
             .as_str()
             .unwrap()
             .contains("may not import decision rows"),
