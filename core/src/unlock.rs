@@ -428,9 +428,15 @@ fn event_payload(
         "bolt": format!("{:?}", r.bolt).to_lowercase(),
         "battery": r.battery,
         "repeated": r.repeated,
+        "command": format!("{:?}", r.command).to_lowercase(),
+        // What the server needs to verify the lock's signature (API.md,
+        // "Receipts on events"), in the protocol's wire codes.
         "receipt": {
             "nonce": hex::encode(r.nonce),
             "signature": hex::encode(r.lock_signature),
+            "command": r.command as u8,
+            "status": r.status.code(),
+            "bolt": r.bolt as u8,
         },
         "recorded_at": now.unix,
         "time_source": format!("{:?}", now.source),

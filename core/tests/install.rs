@@ -33,6 +33,21 @@ fn a_new_lock_is_commissioned_demonstrated_put_in_service_and_removed_r1_6_r1_9_
         .block_on(app.enroll(env.server().url(), code, "p".into()))
         .unwrap();
     assert_eq!(who.role, "alarm_technician");
+    // R1.3, R1.8: home care's order for b-tumba-14, booked for this
+    // technician now: no order, no demonstration or installation key.
+    let order = env.admin(
+        "POST",
+        "/v1/orders/existing-brukare",
+        Some(
+            serde_json::json!({"brukare_id": "b-tumba-14", "name": "Harry D.",
+            "phone": "+46 8 123 45 67", "address": "Demogatan 29"}),
+        ),
+    );
+    env.admin(
+        "POST",
+        &format!("/v1/orders/{}/scheduled", order["id"].as_str().unwrap()),
+        Some(serde_json::json!({"scheduled_for": env.now, "technician_id": who.staff_id})),
+    );
 
     // A lock straight from the box, its key on the label.
     let key = SoftwareKey::generate().unwrap().0;

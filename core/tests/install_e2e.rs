@@ -74,6 +74,14 @@ fn order_install_demonstrate_receipt_first_visit_decision_ends_removal_no_more_k
     );
     assert_eq!(listed.contact_phone.as_deref(), Some("+46 70 123 45 67"));
     assert_eq!(listed.address.as_deref(), Some("Demogatan 41, 2 tr"));
+    // The alarm group books the visit for this technician: the order's
+    // keys are theirs from the booked time.
+    let who = tech.enrollment().unwrap().unwrap();
+    env.admin(
+        "POST",
+        &format!("/v1/orders/{order_id}/scheduled"),
+        Some(json!({ "scheduled_for": env.now, "technician_id": who.staff_id })),
+    );
     let key = SoftwareKey::generate().unwrap().0;
     let label = hex::encode(key.public_key().as_bytes());
     let lock = env.locks.add(SimulatedLock::new(
@@ -176,7 +184,13 @@ fn order_install_demonstrate_receipt_first_visit_decision_ends_removal_no_more_k
             .any(|o| o.kind == "removal" && o.lock_id.as_deref() == Some(LOCK))
     );
 
-    // R1.12: the technician removes the lock; its order closes; no more keys.
+    // R1.12: booked for the technician, who removes the lock; its order
+    // closes; no more keys.
+    env.admin(
+        "POST",
+        &format!("/v1/orders/{}/scheduled", removal["id"].as_str().unwrap()),
+        Some(json!({ "scheduled_for": env.now, "technician_id": who.staff_id })),
+    );
     let removed = env
         .rt
         .block_on(tech.remove_lock(LOCK.into(), Arc::new(Quiet)))

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use nyckelfri_core::guidance::{FailureKind, Language, StepAction};
 use nyckelfri_core::{FailedLockReport, KeyStatus, UnlockOutcome};
+use nyckelfri_server::model::Role;
 use server_env::{Env, MORNING, Quiet};
 
 /// Monday 2026-11-23, 14:00 in Stockholm.
@@ -93,19 +94,30 @@ fn a_lock_failing_at_14_is_guided_reported_escalated_before_17_and_closed_r2_6_r
     let deadline = case["night_patrol_deadline_at"].as_i64().unwrap();
     assert_eq!(deadline, MORNING + 10 * 3_600, "17:00 local"); // R2.12
 
-    // At 14:30 the coordinator informs the alarm group (R2.11) and tells the
-    // night patrol, well before 17:00 (R2.12).
+    // At 14:30 the coordinator of the unit (from their phone: these are a
+    // person's steps, not the admin token's) informs the alarm group
+    // (R2.11) and tells the night patrol, well before 17:00 (R2.12).
     env.config.clock.advance(30 * 60);
-    env.admin(
-        "POST",
-        &format!("/v1/outages/{id}/alarm-group"),
-        Some(serde_json::json!({})),
-    );
-    env.admin(
-        "POST",
-        &format!("/v1/outages/{id}/night-patrol"),
-        Some(serde_json::json!({})),
-    );
+    let unit = case["unit_id"].as_str().unwrap();
+    let coordinator = env
+        .codes(Role::Coordinator)
+        .into_iter()
+        .enumerate()
+        .find_map(|(i, code)| {
+            let (phone, _) = env.phone(&format!("koordinator{i}"));
+            let who = env
+                .rt
+                .block_on(phone.enroll(env.server().url(), code, "k".into()))
+                .unwrap();
+            (who.unit_id.as_deref() == Some(unit)).then_some(phone)
+        })
+        .unwrap();
+    env.rt
+        .block_on(coordinator.inform_alarm_group(id.clone(), None))
+        .unwrap();
+    env.rt
+        .block_on(coordinator.inform_night_patrol(id.clone(), None))
+        .unwrap();
     let case = env.admin("GET", &format!("/v1/outages/{id}"), None);
     assert!(case["night_patrol_messaged_at"].as_i64().unwrap() < deadline);
     // Still not overdue after 17:00: it was messaged in time.
@@ -114,11 +126,9 @@ fn a_lock_failing_at_14_is_guided_reported_escalated_before_17_and_closed_r2_6_r
     assert_eq!(case["night_patrol_overdue"], false);
 
     // The alarm group fixed it: the lock works again (R2.10).
-    env.admin(
-        "POST",
-        &format!("/v1/outages/{id}/working"),
-        Some(serde_json::json!({})),
-    );
+    env.rt
+        .block_on(coordinator.mark_lock_working(id.clone(), None))
+        .unwrap();
     let case = env.admin("GET", &format!("/v1/outages/{id}"), None);
     assert_eq!(case["status"], "closed");
     let open = env.admin("GET", "/v1/outages?status=open", None);

@@ -36,6 +36,10 @@ enum Fault {
     /// Forward to the server, then drop the answer: the server did the work.
     CutAfterServer,
     Slow,
+    /// Relay, but the challenge's answer asks the phone to sign another
+    /// domain (a server or a man in the middle after a signature it could
+    /// replay elsewhere).
+    OtherDomain,
 }
 
 struct Proxy {
@@ -153,6 +157,13 @@ fn serve_one(mut client: TcpStream, upstream: SocketAddr, fault: Fault) {
     if fault == Fault::CutAfterServer {
         return; // the answer is lost on the way back
     }
+    if fault == Fault::OtherDomain {
+        // Same length, so Content-Length still holds.
+        let text = String::from_utf8_lossy(&response)
+            .replace("\"nyckelfri/session/v1\"", "\"nyckelfri/receipt/v1\"");
+        let _ = client.write_all(text.as_bytes());
+        return;
+    }
     let _ = client.write_all(&response);
 }
 
@@ -239,6 +250,22 @@ fn a_whole_day_offline_and_back_delivers_every_event_exactly_once() {
         "every event on the server"
     );
     assert_eq!(stored.len(), local.len(), "and each once");
+    // Every door opened carries the lock's receipt, which the server
+    // verifies against the lock's registered key (issue 14).
+    let events = env.admin("GET", "/v1/events?kind=unlock&limit=1000", None);
+    let unlocks: Vec<&serde_json::Value> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["device_id"] == who.device_id.as_str())
+        .collect();
+    assert!(unlocks.len() >= opened, "{events}");
+    assert!(
+        unlocks
+            .iter()
+            .all(|e| e["status"] == "accepted" && e["receipt_verified"] == true),
+        "{unlocks:?}"
+    );
 
     // The phone died after the server stored its batch but before it
     // marked it sent: it sends again; the server keeps one of each.
@@ -379,6 +406,48 @@ fn a_revoked_device_gets_no_keys_and_an_ended_decision_gets_its_reason_r2_7() {
     }
     // The keys it held are gone too.
     assert_eq!(app.keys_valid_until().unwrap(), None);
+}
+
+#[test]
+fn the_phone_signs_its_own_session_domain_whatever_the_server_asks() {
+    let env = Env::start();
+    let proxy = Proxy::start(env.server().local_addr());
+    let (app, _) = env.phone("worker");
+    let code = env.codes(Role::CareWorker).remove(0);
+    env.rt
+        .block_on(app.enroll(proxy.url(), code, "p".into()))
+        .unwrap();
+    // The challenge comes back naming the lock receipts' domain: the phone
+    // still signs "nyckelfri/session/v1" || 0x00 || challenge, which the
+    // real server verifies. Signing what it was told would fail (401).
+    proxy.next(&[Fault::OtherDomain]);
+    let report = env.rt.block_on(app.sync()).unwrap();
+    assert!(report.keys > 0, "{report:?}");
+}
+
+#[test]
+fn a_server_address_is_https_unless_it_is_this_device() {
+    let env = Env::start();
+    let (app, _) = env.phone("new");
+    for url in [
+        "http://192.0.2.10:8080",
+        "http://nyckelfri.example.org",
+        "http://localhost.example.org",
+    ] {
+        match env
+            .rt
+            .block_on(app.enroll(url.into(), "K7QM-2XPD-9FRA".into(), "p".into()))
+        {
+            Err(NyckelfriError::InvalidInput { reason }) => {
+                assert!(reason.contains("https://"), "{reason}")
+            }
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+    // Loopback is this device: the demo server and the tests.
+    let code = env.codes(Role::CareWorker).remove(0);
+    let url = env.server().url().replace("127.0.0.1", "localhost");
+    env.rt.block_on(app.enroll(url, code, "p".into())).unwrap();
 }
 
 #[test]

@@ -72,11 +72,7 @@ impl Client {
                 reason: format!("HTTP client: {e}"),
             })?;
         let base = base.trim_end_matches('/').to_owned();
-        if !(base.starts_with("https://") || base.starts_with("http://")) {
-            return Err(NyckelfriError::InvalidInput {
-                reason: format!("server address must start with https:// (got {base})"),
-            });
-        }
+        check_server_url(&base)?;
         Ok(Self {
             http,
             base,
@@ -141,6 +137,40 @@ impl Client {
     }
 }
 
+/// The server's address must be `https://`: the session token, the keys
+/// and the brukare's entry notes travel over it. Plain `http://` only to
+/// this device itself (loopback: tests, a local demo server).
+pub(crate) fn check_server_url(base: &str) -> Result<(), NyckelfriError> {
+    let refuse = |why: &str| NyckelfriError::InvalidInput {
+        reason: format!("server address {base}: {why}"),
+    };
+    let url = reqwest::Url::parse(base).map_err(|_| refuse("not a URL"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            let host = url.host_str().unwrap_or("");
+            let bare = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = bare.eq_ignore_ascii_case("localhost")
+                || bare
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if !loopback {
+                return Err(refuse(
+                    "must start with https:// (http:// only to this device itself)",
+                ));
+            }
+        }
+        _ => return Err(refuse("must start with https://")),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(refuse("names no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse("must not carry a user name or password"));
+    }
+    Ok(())
+}
+
 async fn once<T: DeserializeOwned>(req: reqwest::RequestBuilder) -> Result<T, Failure> {
     let resp = req.send().await.map_err(|e| {
         Failure::Transient(if e.is_timeout() {
@@ -178,4 +208,36 @@ async fn once<T: DeserializeOwned>(req: reqwest::RequestBuilder) -> Result<T, Fa
         code,
         message,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_server_url;
+
+    #[test]
+    fn only_https_or_this_device_itself() {
+        for ok in [
+            "https://nyckelfri.botkyrka.se",
+            "https://10.0.0.5:8443",
+            "http://127.0.0.1:8080",
+            "http://127.0.0.2",
+            "http://localhost:3000",
+            "http://[::1]:8080",
+        ] {
+            assert!(check_server_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://nyckelfri.botkyrka.se",
+            "http://192.168.1.5:8080",
+            "http://10.0.0.5",
+            "http://localhost.evil.example",
+            "http://127.0.0.1.nip.io",
+            "ftp://127.0.0.1",
+            "nyckelfri.botkyrka.se",
+            "https://user:pw@nyckelfri.botkyrka.se",
+            "",
+        ] {
+            assert!(check_server_url(bad).is_err(), "{bad}");
+        }
+    }
 }

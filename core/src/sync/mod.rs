@@ -22,6 +22,10 @@ use wire::*;
 /// Events per upload request.
 const BATCH: u32 = 100;
 
+/// The domain string the device's session signature starts with (the
+/// server's `AUTH_DOMAIN`): `domain || 0x00 || challenge` is signed.
+pub(crate) const SESSION_DOMAIN: &str = "nyckelfri/session/v1";
+
 /// Who this phone was enrolled as.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Enrollment {
@@ -137,7 +141,11 @@ pub(crate) async fn session(
         .post("/v1/auth/challenge", &ChallengeRequest { device_id }, None)
         .await?;
     let nonce = b64(&challenge.challenge).map_err(|reason| NyckelfriError::Network { reason })?;
-    let mut signed = challenge.domain.into_bytes();
+    // The app says what its key signs, never the server (its `domain` is
+    // not even read): a signature over another domain could be replayed
+    // where that domain is trusted.
+    let mut signed = Vec::with_capacity(SESSION_DOMAIN.len() + 1 + nonce.len());
+    signed.extend_from_slice(SESSION_DOMAIN.as_bytes());
     signed.push(0);
     signed.extend_from_slice(&nonce);
     let signature = app
@@ -282,7 +290,10 @@ async fn upload(app: &AppInner, client: &Client, token: &str) -> Result<u32, Nyc
         let acknowledged = app.store.write(|tx| {
             let mut n = 0u32;
             for r in &answer.results {
-                if r.status == "stored" || r.status == "duplicate" {
+                // "rejected": the server stored it and will never believe
+                // it (no key for the lock, a receipt that does not verify);
+                // sending it again changes nothing, so it leaves the outbox.
+                if r.status == "stored" || r.status == "duplicate" || r.status == "rejected" {
                     n += u32::try_from(tx.execute(
                         "UPDATE outbox SET sent_at = ?1 WHERE event_id = ?2 AND sent_at IS NULL",
                         params![now, r.id],

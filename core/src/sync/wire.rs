@@ -45,7 +45,8 @@ pub(crate) struct ChallengeRequest<'a> {
 pub(crate) struct Challenge {
     pub challenge_id: String,
     pub challenge: String,
-    pub domain: String,
+    // The server's `domain` is not read: the app signs its own
+    // (`SESSION_DOMAIN`).
 }
 
 #[derive(Serialize)]
