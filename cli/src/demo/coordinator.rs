@@ -2,14 +2,16 @@
 //! report has synced, the coordinator sees the open case with the care
 //! decision's validity (R2.7), informs the alarm group (R2.11), tells the
 //! night patrol before the 17:00 deadline (R2.12), and, once the alarm group
-//! has fixed it, marks the lock working again (R2.10). Done through the
-//! server's HTTP API, as a coordinator's tool would.
+//! has fixed it, marks the lock working again (R2.10). The steps are the
+//! coordinator's own, from their enrolled phone (the core's coordinator
+//! calls): the admin token only reads the cases for the summary.
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::server_api::Api;
 use crate::exit::CliError;
+use nyckelfri_core::NyckelfriApp;
 
 /// A field of a JSON object, or null.
 fn field<'a>(v: &'a Value, key: &str) -> &'a Value {
@@ -39,22 +41,21 @@ pub struct CaseReport {
     pub closed: bool,
 }
 
-/// Handles every open outage case of the day, as the coordinator.
-pub async fn handle_open_cases(url: &str, admin_token: &str) -> Result<Vec<CaseReport>, CliError> {
+/// Handles every open outage case of the day, as the coordinator whose
+/// phone is `coordinator`.
+pub async fn handle_open_cases(
+    url: &str,
+    admin_token: &str,
+    coordinator: &NyckelfriApp,
+) -> Result<Vec<CaseReport>, CliError> {
     let api = Api::new(url, admin_token);
-    let open = api.call("GET", "/v1/outages?status=open", None).await?;
     let mut reports = Vec::new();
-    for case in open.as_array().cloned().unwrap_or_default() {
-        let Some(id) = field(&case, "id").as_str().map(str::to_owned) else {
-            continue;
-        };
-        api.call("POST", &format!("/v1/outages/{id}/alarm-group"), None)
-            .await?; // R2.11
-        api.call("POST", &format!("/v1/outages/{id}/night-patrol"), None)
-            .await?; // R2.12
+    for case in coordinator.open_outages().await? {
+        let id = case.id;
+        coordinator.inform_alarm_group(id.clone(), None).await?; // R2.11
+        coordinator.inform_night_patrol(id.clone(), None).await?; // R2.12
         let told = api.call("GET", &format!("/v1/outages/{id}"), None).await?;
-        api.call("POST", &format!("/v1/outages/{id}/working"), None)
-            .await?; // R2.10
+        coordinator.mark_lock_working(id.clone(), None).await?; // R2.10
         let after = api.call("GET", &format!("/v1/outages/{id}"), None).await?;
         let deadline = field(&told, "night_patrol_deadline_at")
             .as_i64()

@@ -98,8 +98,23 @@ pub async fn install(
 
     let signer = SoftwareSigner::open_or_create(dir.join("technician.key").display().to_string())?;
     let tech = NyckelfriApp::with_parts(app_config, signer, transport, clocks)?;
-    tech.enroll(server_url.to_owned(), technician_code, "technician".into())
+    let technician = tech
+        .enroll(server_url.to_owned(), technician_code, "technician".into())
         .await?;
+    // The alarm group books the visit for this technician, now: the
+    // order's demonstration and installation keys are theirs alone.
+    let now = api
+        .call("GET", "/v1/time", None)
+        .await?
+        .get("server_time")
+        .and_then(|v| v.as_i64())
+        .unwrap_or_default();
+    api.call(
+        "POST",
+        &format!("/v1/orders/{order_id}/scheduled"),
+        Some(json!({ "scheduled_for": now, "technician_id": technician.staff_id })),
+    )
+    .await?;
     let commissioned = tech
         .commission_lock(LOCK.into(), hex::encode(lock_key.as_bytes()))
         .await?;

@@ -33,6 +33,8 @@ use report::{DemoReport, Worker};
 
 /// The care worker whose day is played: eight visits, all at working locks.
 const WORKER: &str = "st-tumba-cw2";
+/// The coordinator of the worker's unit, who works the day's outage case.
+const COORDINATOR: &str = "st-tumba-koord";
 /// When the worker's day starts (the day shift), local time.
 const SHIFT_START: (u32, u32) = (7, 0);
 
@@ -202,9 +204,39 @@ pub async fn run(
         duplicated
     ));
 
-    // The coordinator handles the outage the worker reported (R2.7, R2.10-R2.12).
-    let cases =
-        coordinator::handle_open_cases(&stage.backend.url, &stage.backend.admin_token()?).await?;
+    // The coordinator handles the outage the worker reported (R2.7,
+    // R2.10-R2.12), from the coordinator's own phone.
+    let coordinator_code = demo
+        .enrollment_codes
+        .iter()
+        .find(|(_, c)| c.staff_id == COORDINATOR)
+        .map(|(_, c)| c.code.clone())
+        .ok_or_else(|| CliError::failed(format!("the demo data has no {COORDINATOR}")))?;
+    let coordinator_phone = NyckelfriApp::with_parts(
+        AppConfig {
+            database_path: dir.path().join("coordinator.sqlite3").display().to_string(),
+            connect_timeout_ms: stage.fleet.connect_timeout_ms(),
+            message_timeout_ms: stage.fleet.message_timeout_ms(),
+            sync_backoff_ms: 20,
+        },
+        SoftwareSigner::open_or_create(dir.path().join("coordinator.key").display().to_string())?,
+        stage.fleet.transport.clone(),
+        Box::new(stage.clock.phone.clone()),
+    )?;
+    coordinator_phone
+        .enroll(
+            stage.backend.url.clone(),
+            coordinator_code,
+            "koordinator".into(),
+        )
+        .await?;
+    let cases = coordinator::handle_open_cases(
+        &stage.backend.url,
+        &stage.backend.admin_token()?,
+        &coordinator_phone,
+    )
+    .await?;
+    drop(coordinator_phone);
     for c in &cases {
         style.say(format!(
             "       {} coordinator: outage at {} (decision {}, R2.7) → alarm group told (R2.11) → night patrol told at {} before {} (R2.12) → lock working again (R2.10).",
