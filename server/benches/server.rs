@@ -7,7 +7,11 @@
 //! - the bundle for one worker's day (8 visits, 8 locks): p50/p99 with 100
 //!   clients fetching at once, first fetch (issues 8 tokens) and repeat
 //!   fetches (re-uses them);
-//! - events ingested per second: 100 clients posting batches of 50.
+//! - events ingested per second: 100 clients posting batches of 50 `unlock`
+//!   events, each with the lock's receipt, which the server verifies against
+//!   the lock's key (issue 14);
+//! - the authorization policy's decision per request (route lookup and the
+//!   caller's scope), in nanoseconds, in process.
 //!
 //! PostgreSQL runs when NYCKELFRI_BENCH_POSTGRES_URL or
 //! NYCKELFRI_TEST_POSTGRES_URL is set (a fresh database is made in it).
@@ -59,6 +63,7 @@ struct Results {
 struct Client {
     token: String,
     lock_now: String,
+    lock_key: SoftwareKey,
 }
 
 async fn post(http: &reqwest::Client, url: String, token: &str, body: &Value) -> Value {
@@ -81,10 +86,14 @@ async fn start(url: Option<String>, dir: &std::path::Path) -> ServerHandle {
     c.database_url = url;
     c.clock = Clock::fixed(T0);
     c.max_db_connections = 16;
+    // A hundred phones from one loopback address: not a flood.
+    c.settings.rate_limits.per_address_burst = 100_000;
+    c.settings.rate_limits.per_address_per_minute = 100_000;
     Server::start(c).await.unwrap()
 }
 
 async fn seed(s: &ServerHandle, http: &reqwest::Client, z: &Sizes) -> Vec<Client> {
+    let mut lock_keys = Vec::new();
     let base = s.url();
     let admin = s.admin_token().to_owned();
     let settings = json!({"coordinator_phone": "+46 8 530 610 00", "day_key_location": "Nyckelskåpet",
@@ -112,6 +121,7 @@ async fn seed(s: &ServerHandle, http: &reqwest::Client, z: &Sizes) -> Vec<Client
         let (k, _) = SoftwareKey::generate().unwrap();
         post(http, format!("{base}/v1/locks"), &admin,
             &json!({"lock_id": format!("l{i}"), "public_key": hex::encode(k.public_key().as_bytes())})).await;
+        lock_keys.push(k);
         post(
             http,
             format!("{base}/v1/locks/l{i}/install"),
@@ -144,6 +154,7 @@ async fn seed(s: &ServerHandle, http: &reqwest::Client, z: &Sizes) -> Vec<Client
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     // One enrolled device and session per worker.
     let mut clients = Vec::with_capacity(n);
+    let mut lock_keys = lock_keys.into_iter();
     for w in 0..n {
         let code = post(
             http,
@@ -184,6 +195,7 @@ async fn seed(s: &ServerHandle, http: &reqwest::Client, z: &Sizes) -> Vec<Client
         clients.push(Client {
             token: sess["session_token"].as_str().unwrap().to_owned(),
             lock_now: format!("l{w}"),
+            lock_key: lock_keys.next().unwrap(),
         });
     }
     clients
@@ -208,26 +220,44 @@ async fn run(url: Option<String>, z: &Sizes) -> Results {
     let mut first = Vec::new();
     let mut repeat = Vec::new();
     let mut bundle_tokens = 0;
+    // Each client's key for its own lock (visit 0), for the receipts.
+    let mut keys: Vec<(String, Vec<u8>)> = vec![(String::new(), Vec::new()); clients.len()];
     for round in 0..=z.bundle_repeats {
         let mut tasks = Vec::new();
         for c in clients.iter() {
             let (http, url, token) = (http.clone(), format!("{base}/v1/bundle"), c.token.clone());
+            let lock = c.lock_now.clone();
             tasks.push(tokio::spawn(async move {
                 let t = Instant::now();
                 let r = http.get(url).bearer_auth(token).send().await.unwrap();
                 assert!(r.status().is_success());
                 let v: Value = r.json().await.unwrap();
+                let own = v["tokens"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|t| t["lock_id"] == lock.as_str())
+                    .map(|t| {
+                        (
+                            t["token_id"].as_str().unwrap().to_owned(),
+                            base64::engine::general_purpose::STANDARD
+                                .decode(t["token"].as_str().unwrap())
+                                .unwrap(),
+                        )
+                    });
                 (
                     t.elapsed().as_secs_f64() * 1000.0,
                     v["tokens"].as_array().unwrap().len(),
+                    own,
                 )
             }));
         }
-        for t in tasks {
-            let (ms, n) = t.await.unwrap();
+        for (i, t) in tasks.into_iter().enumerate() {
+            let (ms, n, own) = t.await.unwrap();
             if round == 0 {
                 first.push(ms);
                 bundle_tokens = n;
+                keys[i] = own.expect("a key for the client's own lock");
             } else {
                 repeat.push(ms);
             }
@@ -261,21 +291,33 @@ async fn run(url: Option<String>, z: &Sizes) -> Results {
     let tokens_per_sec =
         (clients.len() * z.token_requests_per_client) as f64 / started.elapsed().as_secs_f64();
 
-    // Events.
+    // Events: `unlock` with the lock's signed receipt (made before the
+    // clock starts: the phones made them at the doors).
+    let batches_of: Vec<Vec<Value>> = clients
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (0..z.event_batches_per_client)
+                .map(|b| {
+                    json!({"events": (0..z.events_per_batch)
+                        .map(|e| unlock_event(&format!("c{i}-b{b}-e{e}"), c, &keys[i], (b * 1000 + e) as u64))
+                        .collect::<Vec<_>>()})
+                })
+                .collect()
+        })
+        .collect();
+    let batches_of = Arc::new(batches_of);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for i in 0..clients.len() {
         let (http, clients, base) = (http.clone(), clients.clone(), base.clone());
-        let (batches, per) = (z.event_batches_per_client, z.events_per_batch);
+        let batches_of = batches_of.clone();
+        let per = z.events_per_batch;
         tasks.push(tokio::spawn(async move {
             let c = &clients[i];
-            for b in 0..batches {
-                let events: Vec<Value> = (0..per)
-                    .map(|e| json!({"id": format!("c{i}-b{b}-e{e}"), "kind": "unlock", "occurred_at": T0,
-                        "lock_id": c.lock_now, "receipt": "AAECAwQFBgcICQ==", "data": {"status": "ok", "ms": 180}}))
-                    .collect();
-                let r = post(&http, format!("{base}/v1/events"), &c.token, &json!({"events": events})).await;
-                assert_eq!(r["stored"].as_u64().unwrap() as usize, per);
+            for batch in &batches_of[i] {
+                let r = post(&http, format!("{base}/v1/events"), &c.token, batch).await;
+                assert_eq!(r["stored"].as_u64().unwrap() as usize, per, "{r}");
             }
         }));
     }
@@ -293,6 +335,70 @@ async fn run(url: Option<String>, z: &Sizes) -> Results {
         events_per_sec,
         bundle_tokens,
     }
+}
+
+/// An `unlock` event as the app sends it, with a receipt the client's lock
+/// signed over the client's key.
+fn unlock_event(id: &str, c: &Client, key: &(String, Vec<u8>), counter: u64) -> Value {
+    use nyckelfri_protocol::keys::sha256;
+    use nyckelfri_protocol::messages::{BoltState, Command};
+    use nyckelfri_protocol::transcript::{ReceiptFacts, receipt_transcript};
+    let nonce = [counter as u8; 16];
+    let request_id = sha256(id.as_bytes())[..16].try_into().unwrap();
+    let facts = ReceiptFacts {
+        lock_id: &c.lock_now,
+        nonce: &nonce,
+        token_hash: &sha256(&key.1),
+        command: Command::Unlock as u8,
+        request_id: &request_id,
+        status: nyckelfri_protocol::Status::Ok,
+        counter,
+        lock_time: T0 as u64,
+        bolt: BoltState::Unlocked,
+        repeated: false,
+    };
+    let sig = c
+        .lock_key
+        .sign(&receipt_transcript(&facts).unwrap())
+        .unwrap();
+    json!({"id": id, "kind": "unlock", "occurred_at": T0, "lock_id": c.lock_now,
+        "data": {"lock_id": c.lock_now, "request_id": hex::encode(request_id), "token_id": key.0,
+                 "status": "ok", "counter": counter, "lock_time": T0, "bolt": "unlocked",
+                 "battery": 90, "repeated": false,
+                 "receipt": {"nonce": hex::encode(nonce), "signature": hex::encode(sig),
+                             "command": 1, "status": 0, "bolt": 1}}})
+}
+
+/// The policy's decision per request, in process: the route's entry by
+/// method and template, then the caller's scope. Nanoseconds.
+fn policy_decision_ns(seconds: f64) -> f64 {
+    use nyckelfri_server::model::Role;
+    use nyckelfri_server::policy::{Policy, Principal};
+    let policy = Policy::builtin().unwrap();
+    let routes: Vec<(axum::http::Method, String)> = nyckelfri_server::api::route_table()
+        .into_iter()
+        .map(|(m, p)| (axum::http::Method::from_bytes(m.as_bytes()).unwrap(), p))
+        .collect();
+    let who = [
+        Principal::Role(Role::CareWorker),
+        Principal::Role(Role::Coordinator),
+        Principal::Admin,
+    ];
+    let t = Instant::now();
+    let mut n = 0u64;
+    let mut allowed = 0u64;
+    while t.elapsed().as_secs_f64() < seconds {
+        for _ in 0..1000 {
+            let (m, p) = &routes[(n as usize) % routes.len()];
+            let op = policy.route_index(m, p).unwrap();
+            if policy.decide(op, who[(n as usize) % who.len()]).is_some() {
+                allowed += 1;
+            }
+            n += 1;
+        }
+    }
+    std::hint::black_box(allowed);
+    t.elapsed().as_secs_f64() * 1e9 / n as f64
 }
 
 async fn fresh_pg(base: &str) -> String {
@@ -379,6 +485,7 @@ fn main() {
         })
     });
     let sign = signing_rate(if full { 2.0 } else { 0.1 });
+    let decision = policy_decision_ns(if full { 2.0 } else { 0.05 });
 
     let cell = |f: &dyn Fn(&Results) -> String| -> (String, String) {
         (
@@ -426,7 +533,7 @@ fn main() {
             cell(&|r| format!("{}", r.bundle_tokens)),
         ),
         (
-            "events ingested/s (batches of 50)",
+            "events ingested/s (batches of 50, receipts verified)",
             cell(&|r| format!("{:.0}", r.events_per_sec)),
         ),
     ];
@@ -434,4 +541,5 @@ fn main() {
         println!("| {name} | {a} | {b} |");
     }
     println!("| token signing alone, 1 thread (/s) | {sign:.0} | |");
+    println!("| policy decision per request, 1 thread (ns) | {decision:.0} | |");
 }

@@ -7,10 +7,11 @@
 //! - **Reads** of a brukare's personal data (`audit = "read"`) and every
 //!   **use of the admin token** go through a background writer that
 //!   batches them, so that the bundle — read by every phone every morning —
-//!   takes no write lock. [`Log::flush`] waits for what is queued; the
-//!   audit endpoint flushes before it reads, and shutdown flushes. A crash
-//!   can lose what was queued in the last moment (at most one batch, well
-//!   under a second); a full queue falls back to writing at once.
+//!   takes no write lock: the writer gathers what arrives within a quarter
+//!   of a second into one transaction. [`Log::flush`] waits for what is
+//!   queued; the audit endpoint flushes before it reads, and shutdown
+//!   flushes. A crash can lose what was queued in the last moment (under a
+//!   second); a full queue falls back to writing at once.
 //!
 //! Entry notes (door codes) never enter the log: a record's `entry_notes`
 //! is replaced by its SHA-256 before it is stored.
@@ -173,6 +174,8 @@ fn redact(v: Option<Value>) -> Option<Value> {
 const BATCH: usize = 256;
 /// Rows waiting before [`Log::log`] writes at once instead.
 const QUEUE: usize = 8192;
+/// How long the writer waits for more rows before writing a batch.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(250);
 
 enum Msg {
     Record(Box<Record>),
@@ -195,14 +198,24 @@ impl Log {
             while let Some(first) = rx.recv().await {
                 let mut records = Vec::new();
                 let mut waiting = Vec::new();
-                let mut next = Some(first);
-                while let Some(m) = next.take() {
-                    match m {
-                        Msg::Record(r) => records.push(*r),
-                        Msg::Flush(done) => waiting.push(done),
+                let take = |m: Msg, records: &mut Vec<Record>, waiting: &mut Vec<_>| match m {
+                    Msg::Record(r) => records.push(*r),
+                    Msg::Flush(done) => waiting.push(done),
+                };
+                take(first, &mut records, &mut waiting);
+                // A morning's burst of bundles becomes one write, not one
+                // per phone: wait a moment for more, unless someone waits.
+                let until = tokio::time::Instant::now() + LINGER;
+                while records.len() < BATCH && waiting.is_empty() {
+                    match tokio::time::timeout_at(until, rx.recv()).await {
+                        Ok(Some(m)) => take(m, &mut records, &mut waiting),
+                        Ok(None) | Err(_) => break,
                     }
-                    if records.len() < BATCH {
-                        next = rx.try_recv().ok();
+                }
+                while records.len() < BATCH {
+                    match rx.try_recv() {
+                        Ok(m) => take(m, &mut records, &mut waiting),
+                        Err(_) => break,
                     }
                 }
                 if !records.is_empty() {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use nyckelfri_server::{Config, Error, Server, api, demo, import, time};
+use nyckelfri_server::{Config, Error, Server, api, audit, demo, import, time};
 use utoipa::OpenApi;
 
 /// Reference backend for Nyckelfri keyless home care.
@@ -71,6 +71,11 @@ enum Command {
         /// managers of all units are told when not given).
         #[arg(long, env = "NYCKELFRI_ALARM_GROUP_UNIT")]
         alarm_group_unit: Option<String>,
+        /// Behind a reverse proxy that sets X-Forwarded-For: rate limits on
+        /// enrollment and sign-in key on its right-most entry. Without such
+        /// a proxy this lets anyone choose their own address: leave it off.
+        #[arg(long, env = "NYCKELFRI_TRUST_FORWARDED_FOR")]
+        trust_forwarded_for: bool,
     },
     /// Load a demo municipality: two units, 30 brukare, staff in every role,
     /// shifts and a day's visits. Prints an enrollment code per staff member.
@@ -121,6 +126,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             outage_cluster_locks,
             outage_cluster_window_minutes,
             alarm_group_unit,
+            trust_forwarded_for,
         } => {
             if !(0..=24 * 60).contains(&token_margin_minutes) {
                 return Err(Error::Config(
@@ -137,6 +143,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             config.settings.outage_cluster_window_secs =
                 outage_cluster_window_minutes.saturating_mul(60);
             config.settings.alarm_group_unit_id = alarm_group_unit.filter(|u| !u.is_empty());
+            config.trust_forwarded_for = trust_forwarded_for;
             let server = Server::start(config).await?;
             eprintln!(
                 "nyckelfri-server listening on {} ({}); admin token in {}",
@@ -215,7 +222,21 @@ async fn run(cli: Cli) -> Result<(), Error> {
                 return Err(Error::Config("--hours must be 1 to 720".into()));
             }
             let pool = nyckelfri_server::open_db(&db.config()).await?;
-            let r = api::make_enrollment_code(&pool, &staff_id, now(), hours * 3600).await;
+            let r = async {
+                let c = api::make_enrollment_code(&pool, &staff_id, now(), hours * 3600).await?;
+                // On record like the API's: who, for whom, until when (never the code).
+                let rec = audit::Record::cli(
+                    "nyckelfri-server enrollment-code",
+                    audit::Action::Write,
+                    now(),
+                )
+                .target("enrollment_code", &staff_id, None)
+                .after(&serde_json::json!({"staff_id": staff_id, "expires_at": c.expires_at}));
+                let mut conn = pool.pool().acquire().await?;
+                audit::insert(&mut conn, &[rec]).await?;
+                Ok::<_, Error>(c)
+            }
+            .await;
             pool.close().await;
             let c = r?;
             println!("{}", c.code);
