@@ -70,6 +70,16 @@ async fn the_openapi_description_matches_the_routes(b: Backend) {
                 "{method} {path} documents no 401"
             );
         }
+        // Who may call it, from the policy: roles and their scopes, or public.
+        let who = op["x-authorization"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{method} {path} has no x-authorization"));
+        assert!(!who.is_empty(), "{method} {path}");
+        assert_eq!(
+            op.get("security").is_none(),
+            who.get("public") == Some(&Value::Bool(true)),
+            "{method} {path}: public in the policy iff no security in the description"
+        );
         // Every documented path is routed (the fallback would say route_not_found).
         let concrete = path.replace("{id}", "x");
         let r = s.req(method, &concrete, None, None).await;
@@ -100,6 +110,12 @@ async fn the_openapi_description_matches_the_routes(b: Backend) {
         "DecisionCheck",
         "OutageMessageResponse",
         "Deviation",
+        // Issue 14: the audit log, staff changes, the managers' events.
+        "AuditEntry",
+        "UpdateStaff",
+        "StaffChange",
+        "StoredEvent",
+        "CreateMaintenanceOrder",
     ] {
         assert!(schemas.contains_key(needed), "schema {needed} missing");
     }
@@ -114,6 +130,8 @@ async fn the_openapi_description_matches_the_routes(b: Backend) {
         "lock_removed",
         "device_revoked",
         "not_scheduled",
+        "no_order",
+        "order_not_due",
     ] {
         assert!(reasons.contains(&r), "NoKeyReason lacks {r}");
     }

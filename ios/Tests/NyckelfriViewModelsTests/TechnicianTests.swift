@@ -26,6 +26,10 @@ final class TechnicianTests: XCTestCase {
             {"brukare_id": "b-tumba-14", "name": "Harry D.", "phone": "+46 8 123 45 67", "address": "Demogatan 29"}
             """)
         let orderId = try XCTUnwrap(matches(#""id"\s*:\s*"([^"]+)""#, in: created).first?[1], created)
+        // R1.6: the alarm group books it for this technician: its keys are theirs alone.
+        _ = try server.adminPost("/v1/orders/\(orderId)/scheduled", json: """
+            {"scheduled_for": \(nowUnix()), "technician_id": "st-larm-1"}
+            """)
         let vm = TechnicianViewModel(session: Session(app: app, platform: FakePlatform(), language: .swedish))
         await vm.load()
         let order = try XCTUnwrap(vm.orders.first { $0.id == orderId }, "\(vm.orders)")

@@ -112,16 +112,12 @@ class RolesFlowTest : WithPhones() {
 
     /**
      * R1.3, R1.8: home care orders a lock for a brukare without one (the
-     * demo has no orders). The app has no screen for ordering, so the test
-     * orders over the server's admin API. Returns the order's id.
+     * demo has no orders), and the alarm group books it for st-larm-1 (R1.6):
+     * its keys are that technician's alone. The app has no screen for
+     * ordering, so the test does both over the server's admin API. Returns
+     * the order's id.
      */
-    private fun orderLockFor(brukareId: String): String {
-        val created = server.admin(
-            "POST", "/v1/orders/existing-brukare",
-            """{"brukare_id":"$brukareId","name":"Sven Ågren","phone":"+46701234567","address":"Tumba torg 11"}""",
-        )
-        return jsonField(created, "id") ?: error("no order id in $created")
-    }
+    private fun orderLockFor(brukareId: String): String = server.orderBookedFor(brukareId, "st-larm-1")
 
     @Test
     fun `the installation visit commissions after the setup button, demonstrates, signs and puts the lock in service r1_9 r1_10`(): Unit = runBlocking {
@@ -138,7 +134,7 @@ class RolesFlowTest : WithPhones() {
         val install = tech.state.value.orders.first { it.id == orderId }
         assertEquals("b-tumba-14", install.brukareId)
         assertEquals(Msg("order_kind_existing"), install.kind)
-        assertEquals(Msg("order_status_open"), install.status)
+        assertEquals(Msg("order_status_scheduled"), install.status)
         assertEquals("Tumba torg 11", install.address)
         assertEquals("+46701234567", install.contactPhone)
         render("live-orders-sv", "sv") {
@@ -203,7 +199,7 @@ class RolesFlowTest : WithPhones() {
         tech.addStroke(listOf(Pt(0.1f, 0.5f), Pt(0.5f, 0.2f), Pt(0.9f, 0.6f)))
         tech.addStroke(listOf(Pt(0.2f, 0.8f), Pt(0.8f, 0.8f)))
         assertTrue(tech.state.value.canSign)
-        assertEquals("open", jsonField(server.admin("GET", "/v1/orders/$orderId"), "status"))
+        assertEquals("scheduled", jsonField(server.admin("GET", "/v1/orders/$orderId"), "status"))
         tech.signAndFinish().join()
 
         // R1.10: in service; the server has the order installed and no longer lists it as open.
@@ -214,7 +210,7 @@ class RolesFlowTest : WithPhones() {
         assertEquals("installed", jsonField(server.admin("GET", "/v1/orders/$orderId"), "status"))
         tech.back()
         tech.load().join()
-        assertTrue(tech.state.value.orders.none { it.id == orderId && it.status == Msg("order_status_open") }, "${tech.state.value.orders}")
+        assertTrue(tech.state.value.orders.none { it.id == orderId && it.status == Msg("order_status_scheduled") }, "${tech.state.value.orders}")
     }
 
     @Test

@@ -150,6 +150,41 @@ class DemoServer : AutoCloseable {
 
     fun code(staffId: String): String = codes[staffId] ?: error("no code for $staffId in:\n$demoOutput")
 
+    /**
+     * The server's admin API with its admin token: what home care and the
+     * alarm group do from their own systems (ordering a lock, R1.3; booking
+     * it for a technician, R1.6), which the app has no screen for, and what
+     * the test checks on the server's side.
+     */
+    fun admin(method: String, path: String, json: String? = null): String {
+        val token = Files.readString(dir.resolve("admin-token")).trim()
+        val c = URI("$url$path").toURL().openConnection() as HttpURLConnection
+        c.requestMethod = method
+        c.setRequestProperty("Authorization", "Bearer $token")
+        if (json != null) {
+            c.doOutput = true
+            c.setRequestProperty("Content-Type", "application/json")
+            c.outputStream.use { it.write(json.toByteArray()) }
+        }
+        check(c.responseCode == 200) { "$method $path: ${c.responseCode} ${c.errorStream?.bufferedReader()?.readText()}" }
+        return c.inputStream.bufferedReader().readText()
+    }
+
+    /**
+     * R1.3, R1.6: home care orders a lock for [brukareId] and the alarm group
+     * books it for [technicianId] now (no order booked for the technician, no
+     * demonstration or installation key). Returns the order's id.
+     */
+    fun orderBookedFor(brukareId: String, technicianId: String): String {
+        val created = admin(
+            "POST", "/v1/orders/existing-brukare",
+            """{"brukare_id":"$brukareId","name":"Sven Ågren","phone":"+46701234567","address":"Tumba torg 11"}""",
+        )
+        val id = Regex(""""id"\s*:\s*"([^"]+)"""").find(created)?.groupValues?.get(1) ?: error("no order id in $created")
+        admin("POST", "/v1/orders/$id/scheduled", """{"scheduled_for":${nowUnix()},"technician_id":"$technicianId"}""")
+        return id
+    }
+
     /** A fresh one-time enrollment code (each code works once). */
     fun newCode(staffId: String): String {
         val bin = System.getProperty("nyckelfri.server.bin") ?: System.getenv("NYCKELFRI_SERVER_BIN")!!

@@ -15,6 +15,8 @@ class TechnicianTest : WithDemoServer() {
         val label = locks.addFactoryNewLock(nowUnix().toULong())
         assertEquals(130, label.length)
         assertFalse(locks.lockIds().contains("l-kt-new"), "factory-new locks have no id yet")
+        // R1.3, R1.6: an order booked for this technician: no order, no key.
+        server.orderBookedFor("b-tumba-14", "st-larm-1")
         NyckelfriApp.openWithSimulatedLocks(config(tempDir("nf-t").resolve("app.db")), JcaSigner(), locks).use { tech ->
             tech.enroll(server.url, server.code("st-larm-1"), "Eriks telefon")
 
