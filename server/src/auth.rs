@@ -47,8 +47,10 @@ pub struct DeviceCaller {
     pub staff: Staff,
 }
 
-/// The caller of an authenticated endpoint.
+/// The caller of an authenticated endpoint (one per request: its size
+/// does not matter).
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub enum Caller {
     /// The admin token (set-up and operations).
     Admin,
