@@ -170,6 +170,21 @@ fn redact(v: Option<Value>) -> Option<Value> {
     Some(v)
 }
 
+/// Logs a read of brukare's personal data by `permit`'s caller (nothing
+/// when the answer names no brukare): operations with `audit = "read"`.
+pub async fn read<'a>(
+    state: &crate::state::AppState,
+    permit: &crate::permit::Permit,
+    brukare: impl IntoIterator<Item = &'a str>,
+) {
+    let ids: Vec<&str> = brukare.into_iter().collect();
+    if ids.is_empty() {
+        return;
+    }
+    let rec = permit.record(Action::Read, state.now()).brukare(ids);
+    state.audit().log(rec).await;
+}
+
 /// Most rows one batch writes.
 const BATCH: usize = 256;
 /// Rows waiting before [`Log::log`] writes at once instead.

@@ -583,13 +583,12 @@ async fn order_key(
     if lock.state == LockState::Removed {
         return Err(Error::no_key(NoKeyReason::LockRemoved));
     }
-    let rows = sqlx::query(&format!(
+    // Booked (`scheduled`) is open and has a technician.
+    let rows = sqlx::query(
         "SELECT id, kind, unit_id, lock_id, scheduled_for FROM orders \
          WHERE status = 'scheduled' AND scheduled_to = $1 AND ($2 = '' OR id = $2) \
-         AND (lock_id = $3 OR lock_id IS NULL) AND status IN {} \
-         ORDER BY scheduled_for, id",
-        orders::ACTIVE
-    ))
+         AND (lock_id = $3 OR lock_id IS NULL) ORDER BY scheduled_for, id",
+    )
     .bind(&dev.staff.id)
     .bind(req.order_id.clone().unwrap_or_default())
     .bind(&lock.id)

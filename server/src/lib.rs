@@ -7,6 +7,9 @@
 //! - Stateless: sessions, challenges and the revocation list live in the
 //!   database, so several instances can serve one database.
 //! - JSON API with an OpenAPI description at `/openapi.json` ([`api`]).
+//! - One authorization policy ([`policy`], `policy.toml`, AUTHORIZATION.md),
+//!   asked by every handler through [`permit::Permit`]; an append-only
+//!   [`audit`] log; rate limits on enrollment and sign-in ([`ratelimit`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), nyckelfri_server::Error> {

@@ -196,21 +196,6 @@ pub(super) struct BrukareQuery {
     unit_id: Option<String>,
 }
 
-/// A read of brukare's personal data, for the audit log (nothing when the
-/// answer names no brukare).
-pub(crate) async fn audit_read<'a>(
-    s: &AppState,
-    permit: &Permit,
-    brukare: impl IntoIterator<Item = &'a str>,
-) {
-    let ids: Vec<&str> = brukare.into_iter().collect();
-    if ids.is_empty() {
-        return;
-    }
-    let rec = permit.record(Action::Read, s.now()).brukare(ids);
-    s.audit().log(rec).await;
-}
-
 /// Brukare of the caller's units, with address and entry notes (a worker
 /// sees hers in the bundle instead).
 #[utoipa::path(get, path = "/v1/brukare", tag = "admin", security(("session" = [])), params(BrukareQuery),
@@ -231,7 +216,7 @@ pub(super) async fn list_brukare(
     .fetch_all(s.db().pool())
     .await?;
     let list: Vec<Brukare> = rows.iter().map(store::row_brukare).collect::<Result<_>>()?;
-    audit_read(&s, &permit, list.iter().map(|b| b.id.as_str())).await;
+    audit::read(&s, &permit, list.iter().map(|b| b.id.as_str())).await;
     Ok(Json(list))
 }
 
@@ -301,7 +286,7 @@ pub(super) async fn get_brukare(
 ) -> Result<Json<Brukare>> {
     codec::check_id(&id, "brukare id")?;
     let b = brukare_in_reach(&s, &permit, &id).await?;
-    audit_read(&s, &permit, [b.id.as_str()]).await;
+    audit::read(&s, &permit, [b.id.as_str()]).await;
     Ok(Json(b))
 }
 
@@ -322,7 +307,7 @@ pub(super) async fn brukare_decisions(
         .bind(&id)
         .fetch_all(s.db().pool())
         .await?;
-    audit_read(&s, &permit, [id.as_str()]).await;
+    audit::read(&s, &permit, [id.as_str()]).await;
     Ok(Json(
         rows.iter()
             .map(|r| store::row_decision(r, now))
@@ -405,7 +390,7 @@ pub(super) async fn get_decision(
 ) -> Result<Json<Decision>> {
     codec::check_id(&id, "decision id")?;
     let (d, b) = decision_in_reach(&s, &permit, &id, s.now()).await?;
-    audit_read(&s, &permit, [b.id.as_str()]).await;
+    audit::read(&s, &permit, [b.id.as_str()]).await;
     Ok(Json(d))
 }
 

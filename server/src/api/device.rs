@@ -311,7 +311,7 @@ pub(super) async fn bundle(
 ) -> Result<Json<Bundle>> {
     let dev = permit.device()?;
     let b = issuance::bundle(&s, dev, q.date.as_deref()).await?;
-    super::admin::audit_read(&s, &permit, b.visits.iter().map(|v| v.brukare.id.as_str())).await;
+    crate::audit::read(&s, &permit, b.visits.iter().map(|v| v.brukare.id.as_str())).await;
     Ok(Json(b))
 }
 

@@ -594,7 +594,7 @@ pub(super) async fn list(
     .fetch_all(s.db().pool())
     .await?;
     let list: Vec<Order> = rows.iter().map(row_order).collect::<Result<_>>()?;
-    super::admin::audit_read(&s, &permit, list.iter().map(|o| o.brukare_id.as_str())).await;
+    crate::audit::read(&s, &permit, list.iter().map(|o| o.brukare_id.as_str())).await;
     Ok(Json(list))
 }
 
@@ -618,7 +618,7 @@ pub(super) async fn get_one(
 ) -> Result<Json<Order>> {
     codec::check_id(&id, "order id")?;
     let o = order_in_reach(&s, &permit, &id).await?;
-    super::admin::audit_read(&s, &permit, [o.brukare_id.as_str()]).await;
+    crate::audit::read(&s, &permit, [o.brukare_id.as_str()]).await;
     Ok(Json(o))
 }
 
@@ -897,6 +897,6 @@ pub(super) async fn without_lock(
             declined: r.try_get::<i64, _>("declined")? > 0,
         });
     }
-    super::admin::audit_read(&s, &permit, out.iter().map(|b| b.brukare_id.as_str())).await;
+    crate::audit::read(&s, &permit, out.iter().map(|b| b.brukare_id.as_str())).await;
     Ok(Json(out))
 }

@@ -82,7 +82,7 @@ pub(super) async fn list(
         s.now(),
     )
     .await?;
-    super::admin::audit_read(
+    crate::audit::read(
         &s,
         &permit,
         list.iter().filter_map(|o| o.brukare_id.as_deref()),
@@ -108,7 +108,7 @@ pub(super) async fn get_one(
 ) -> Result<Json<Outage>> {
     case_access(&s, &permit, &id).await?;
     let o = outages::outage(s.db(), &id, s.now()).await?;
-    super::admin::audit_read(&s, &permit, o.brukare_id.as_deref()).await;
+    crate::audit::read(&s, &permit, o.brukare_id.as_deref()).await;
     Ok(Json(o))
 }
 
