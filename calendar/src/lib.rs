@@ -131,7 +131,20 @@ pub struct OfficeHours {
     closes: NaiveTime,
 }
 
+const fn hm(h: u32, m: u32) -> NaiveTime {
+    match NaiveTime::from_hms_opt(h, m, 0) {
+        Some(t) => t,
+        None => NaiveTime::MIN,
+    }
+}
+
 impl OfficeHours {
+    /// 07:00 to 17:00, the routine's hours when a unit has not set its own.
+    pub const STANDARD: OfficeHours = OfficeHours {
+        opens: hm(7, 0),
+        closes: hm(17, 0),
+    };
+
     /// Hours that open before they close on the same day; `None` otherwise.
     pub fn new(opens: NaiveTime, closes: NaiveTime) -> Option<Self> {
         (opens < closes).then_some(Self { opens, closes })
@@ -317,7 +330,9 @@ mod tests {
     }
 
     fn standard() -> OfficeHours {
-        OfficeHours::parse("07:00", "17:00").unwrap()
+        let h = OfficeHours::parse("07:00", "17:00").unwrap();
+        assert_eq!(h, OfficeHours::STANDARD);
+        h
     }
 
     /// Every holiday, non-working eve and what falls on a weekday, 2026–2028,
@@ -400,7 +415,11 @@ mod tests {
                 let found = public_holiday(date).or_else(|| non_working_eve(date));
                 assert_eq!(found, expected, "{date}");
                 let weekday = !matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
-                assert_eq!(is_working_day(date), weekday && expected.is_none(), "{date}");
+                assert_eq!(
+                    is_working_day(date),
+                    weekday && expected.is_none(),
+                    "{date}"
+                );
                 date = date.succ_opt().unwrap();
             }
         }

@@ -82,7 +82,9 @@ pub(super) async fn create_unit(
     let st = &req.settings;
     sqlx::query(
         "INSERT INTO units (id, name, coordinator_phone, day_key_location, night_key_location, \
-         night_patrol_deadline, time_zone, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         night_patrol_deadline, time_zone, created_at, office_opens, office_closes, \
+         night_patrol_phone, acute_key_routine, acute_key_routine_en) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&req.id)
     .bind(&req.name)
@@ -92,6 +94,11 @@ pub(super) async fn create_unit(
     .bind(&st.night_patrol_deadline)
     .bind(&st.time_zone)
     .bind(s.now())
+    .bind(&st.office_opens)
+    .bind(&st.office_closes)
+    .bind(st.night_patrol_phone.clone())
+    .bind(st.acute_key_routine.clone())
+    .bind(st.acute_key_routine_en.clone())
     .execute(s.db().pool())
     .await
     .map_err(|e| conflict(e, format!("unit '{}' already exists", req.id)))?;
@@ -120,7 +127,9 @@ pub(super) async fn get_unit(
 }
 
 /// Change a unit's settings: coordinator's phone, spare key locations,
-/// night-patrol deadline, time zone.
+/// night-patrol deadline, time zone, office hours (R2.12, R2.13), the
+/// night patrol's phone and the unit's acute key routine (R2.8). They
+/// reach the phones with the next bundle.
 #[utoipa::path(put, path = "/v1/units/{id}/settings", tag = "admin", security(("session" = [])),
     params(("id" = String, Path, description = "Unit id")), request_body = UnitSettings,
     responses((status = 200, body = Unit), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -137,13 +146,19 @@ pub(super) async fn update_unit_settings(
     store::check_settings(&st)?;
     let r = sqlx::query(
         "UPDATE units SET coordinator_phone = $1, day_key_location = $2, night_key_location = $3, \
-         night_patrol_deadline = $4, time_zone = $5 WHERE id = $6",
+         night_patrol_deadline = $4, time_zone = $5, office_opens = $6, office_closes = $7, \
+         night_patrol_phone = $8, acute_key_routine = $9, acute_key_routine_en = $10 WHERE id = $11",
     )
     .bind(&st.coordinator_phone)
     .bind(&st.day_key_location)
     .bind(&st.night_key_location)
     .bind(&st.night_patrol_deadline)
     .bind(&st.time_zone)
+    .bind(&st.office_opens)
+    .bind(&st.office_closes)
+    .bind(st.night_patrol_phone.clone())
+    .bind(st.acute_key_routine.clone())
+    .bind(st.acute_key_routine_en.clone())
     .bind(&id)
     .execute(s.db().pool())
     .await?;

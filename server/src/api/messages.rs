@@ -1,6 +1,9 @@
 //! Role inboxes: the routines' case-system messages (R1.7, R1.10, R1.11,
-//! R2.3, R2.4, R2.11, R2.12, R2.13, R2.14). A message goes to a role in a
-//! unit (or in all units); every holder of that role there sees it.
+//! R2.3, R2.4, R2.7, R2.11, R2.12, R2.13, R2.14). A message goes to a role
+//! in a unit (or in all units); every holder of that role who serves that
+//! unit sees it: their own unit, or one they serve besides it (a needs
+//! assessor, the alarm group, the night patrol and its coordinator serve
+//! several units). Who it reached when it was sent is recorded with it.
 
 use axum::extract::State;
 use sqlx::any::AnyRow;
@@ -35,7 +38,7 @@ pub(crate) struct NewMessage<'a> {
     pub deadline_at: Option<i64>,
 }
 
-fn row_message(r: &AnyRow) -> Result<Message> {
+fn row_message(r: &AnyRow, recipients: Vec<String>) -> Result<Message> {
     let created_at: i64 = r.try_get("created_at")?;
     let deadline_at: Option<i64> = r.try_get("deadline_at")?;
     Ok(Message {
@@ -58,8 +61,27 @@ fn row_message(r: &AnyRow) -> Result<Message> {
         handle_from: r.try_get("handle_from")?,
         outage_id: r.try_get("outage_id")?,
         read: r.try_get::<Option<i64>, _>("read_at")?.is_some(),
+        recipients,
     })
 }
+
+/// Who a message reached when it was sent.
+pub(crate) async fn recipients<'e, E>(ex: E, message_id: &str) -> Result<Vec<String>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(sqlx::query_scalar(
+        "SELECT staff_id FROM message_recipients WHERE message_id = $1 ORDER BY staff_id",
+    )
+    .bind(message_id)
+    .fetch_all(ex)
+    .await?)
+}
+
+/// SQL: staff member `$s` (with role `$r`) reads messages to role `$r` in
+/// the units they serve, and those to all units. `m` is the message row.
+pub(crate) const SERVES_MESSAGE: &str = "(m.unit_id IS NULL OR m.unit_id = st.unit_id \
+     OR m.unit_id IN (SELECT su.unit_id FROM staff_units su WHERE su.staff_id = st.id))";
 
 /// Stores a message (a duplicate id is left as it was). Messages to the
 /// night patrol of a unit carry that day's deadline (R2.12). Returns
@@ -110,7 +132,21 @@ pub(crate) async fn insert_message_in(
     .bind(m.outage_id.map(str::to_owned))
     .execute(&mut *conn)
     .await?;
-    Ok(r.rows_affected() == 1)
+    let fresh = r.rows_affected() == 1;
+    if fresh {
+        // Who it reaches now: the role's holders serving the unit.
+        sqlx::query(
+            "INSERT INTO message_recipients (message_id, staff_id) \
+             SELECT $1, st.id FROM staff st WHERE st.role = $2 AND ($3 = '*' OR st.unit_id = $3 \
+               OR st.id IN (SELECT su.staff_id FROM staff_units su WHERE su.unit_id = $3))",
+        )
+        .bind(&m.id)
+        .bind(m.to_role.as_str())
+        .bind(m.unit_id.unwrap_or("*"))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(fresh)
 }
 
 pub(crate) async fn load_message(db: &Db, id: &str, staff_id: &str) -> Result<Message> {
@@ -123,7 +159,13 @@ pub(crate) async fn load_message(db: &Db, id: &str, staff_id: &str) -> Result<Me
     .fetch_optional(db.pool())
     .await?
     .ok_or_else(|| Error::not_found("message", id))?;
-    row_message(&r)
+    row_message(&r, recipients(db.pool(), id).await?)
+}
+
+/// Whether `staff` reads message `m` in their inbox: their role, and a
+/// unit they serve (or all units).
+fn reads(staff: &crate::model::Staff, m: &Message) -> bool {
+    m.to_role == staff.role && m.unit_id.as_deref().is_none_or(|u| staff.serves(u))
 }
 
 /// Send a message to a role's inbox. Messages to the night patrol carry
@@ -211,8 +253,9 @@ pub(super) async fn send(
     }))
 }
 
-/// The caller's role inbox (in the caller's unit, plus messages to all
-/// units), newest first.
+/// The caller's role inbox, newest first: messages to the caller's role in
+/// every unit the caller serves (their own and those they serve besides
+/// it), and messages to all units.
 #[utoipa::path(get, path = "/v1/inbox", tag = "messages", security(("session" = [])), params(InboxQuery),
     responses(
         (status = 200, body = Vec<Message>),
@@ -229,10 +272,10 @@ pub(super) async fn inbox(
         Caller::Device(d) => {
             if q.role.is_some_and(|r| r != d.staff.role) || q.unit_id.is_some() {
                 return Err(Error::Forbidden(
-                    "a device reads only its own role's inbox in its own unit".into(),
+                    "a device reads only its own role's inbox in the units it serves".into(),
                 ));
             }
-            (d.staff.role, d.staff.unit_id.clone(), d.staff.id.clone())
+            (d.staff.role, String::new(), d.staff.id.clone())
         }
         Caller::Admin => {
             let role = q
@@ -251,13 +294,18 @@ pub(super) async fn inbox(
     }
     let since = q.since.unwrap_or(0);
     codec::check_time(since, "since")?;
-    let rows = sqlx::query(
+    // A device: the units its staff member serves ($2 = ''); the admin: one
+    // unit's or all ('*').
+    let rows = sqlx::query(&format!(
         "SELECT m.*, r.read_at FROM messages m LEFT JOIN message_reads r \
          ON r.message_id = m.id AND r.staff_id = $3 \
-         WHERE m.to_role = $1 AND ($2 = '*' OR m.unit_id IS NULL OR m.unit_id = $2) \
+         LEFT JOIN staff st ON st.id = $3 \
+         WHERE m.to_role = $1 \
+           AND (($2 = '' AND {SERVES_MESSAGE}) OR $2 = '*' \
+                OR ($2 <> '' AND (m.unit_id IS NULL OR m.unit_id = $2))) \
            AND m.created_at >= $4 \
-         ORDER BY m.created_at DESC, m.id LIMIT $5",
-    )
+         ORDER BY m.created_at DESC, m.id LIMIT $5"
+    ))
     .bind(role.as_str())
     .bind(&unit)
     .bind(&staff_id)
@@ -265,7 +313,12 @@ pub(super) async fn inbox(
     .bind(limit)
     .fetch_all(s.db().pool())
     .await?;
-    Ok(Json(rows.iter().map(row_message).collect::<Result<_>>()?))
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id: String = r.try_get("id")?;
+        out.push(row_message(r, recipients(s.db().pool(), &id).await?)?);
+    }
+    Ok(Json(out))
 }
 
 /// Mark a message in the caller's inbox as read (by the caller).
@@ -285,9 +338,7 @@ pub(super) async fn mark_read(
     codec::check_id(&id, "message id")?;
     let dev = caller.device()?;
     let m = load_message(s.db(), &id, &dev.staff.id).await?;
-    let mine =
-        m.to_role == dev.staff.role && m.unit_id.as_deref().is_none_or(|u| u == dev.staff.unit_id);
-    if !mine {
+    if !reads(&dev.staff, &m) {
         return Err(Error::not_found("message", id));
     }
     sqlx::query(

@@ -5,6 +5,7 @@ mod admin;
 pub use admin::{make_enrollment_code, revoke_device};
 mod device;
 mod locks;
+mod major;
 pub(crate) mod messages;
 mod orders;
 mod outages;
@@ -192,6 +193,8 @@ fn routes() -> Routes {
         .get("/v1/locks/{id}", locks::get_one)
         .post("/v1/locks/{id}/install", locks::install)
         .post("/v1/locks/{id}/remove", locks::remove)
+        .post("/v1/installation-receipts", locks::upload_receipt)
+        .get("/v1/installation-receipts/{id}", locks::get_receipt)
         // Orders (R1): the authority, home care, the alarm group.
         .get("/v1/orders", orders::list)
         .post("/v1/orders/new-brukare", orders::create_new_brukare)
@@ -203,6 +206,8 @@ fn routes() -> Routes {
         .get("/v1/orders/{id}", orders::get_one)
         .post("/v1/orders/{id}/cancel", orders::cancel)
         .post("/v1/orders/{id}/scheduled", orders::schedule)
+        .post("/v1/orders/{id}/contacts", orders::record_contact)
+        .post("/v1/brukare/{id}/service-ended", orders::service_ended)
         .get("/v1/brukare-without-lock", orders::without_lock)
         // Outages (R2): the coordinator, the alarm group, the managers.
         .get("/v1/outages", outages::list)
@@ -211,8 +216,21 @@ fn routes() -> Routes {
         .post("/v1/outages/{id}/night-patrol", outages::night_patrol)
         .post("/v1/outages/{id}/needs-assessor", outages::needs_assessor)
         .post("/v1/outages/{id}/working", outages::working)
+        .post("/v1/outages/{id}/repaired", outages::repaired)
         .get("/v1/deviations", outages::list_deviations)
         .post("/v1/deviations/{id}/reported", outages::deviation_reported)
+        // Major outages (R2.3, R2.4, R2.14, R2.16): the alarm group.
+        .get("/v1/major-outages", major::list)
+        .post("/v1/major-outages", major::declare)
+        .get("/v1/major-outages/{id}", major::get_one)
+        .post("/v1/major-outages/{id}/updates", major::update)
+        .post("/v1/major-outages/{id}/end", major::end)
+        .get("/v1/major-outage-suggestions", major::suggestions)
+        .post("/v1/major-outage-suggestions/{id}/dismiss", major::dismiss)
+        .get("/v1/manager-contacts", major::contacts)
+        .post("/v1/manager-contacts", major::create_contact)
+        .put("/v1/manager-contacts/{id}", major::update_contact)
+        .post("/v1/scheduler/run", major::run_scheduler)
 }
 
 /// Every (method, path) the router serves.
@@ -301,16 +319,20 @@ impl Modify for SecurityAddon {
         admin::list_visits, admin::create_visit, admin::cancel_visit,
         admin::list_shifts, admin::create_shift, admin::import_csv,
         locks::list, locks::register, locks::get_one, locks::install, locks::remove,
+        locks::upload_receipt, locks::get_receipt,
         orders::list, orders::create_new_brukare, orders::create_existing_brukare,
         orders::create_entrance, orders::get_one, orders::cancel, orders::schedule,
-        orders::without_lock,
+        orders::without_lock, orders::service_ended, orders::record_contact,
         outages::list, outages::get_one, outages::working, outages::alarm_group,
         outages::night_patrol, outages::needs_assessor,
-        outages::list_deviations, outages::deviation_reported,
+        outages::list_deviations, outages::deviation_reported, outages::repaired,
+        major::list, major::declare, major::get_one, major::update, major::end,
+        major::suggestions, major::dismiss, major::contacts, major::create_contact,
+        major::update_contact, major::run_scheduler,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::RowError,
         crate::model::OutageReportData, crate::model::ReportStep, crate::model::OutageFilter,
-        crate::model::OrderStatusFilter)),
+        crate::model::OrderStatusFilter, crate::model::MajorOutageStatus)),
     modifiers(&SecurityAddon),
     tags(
         (name = "public", description = "No authentication"),

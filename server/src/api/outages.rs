@@ -1,6 +1,7 @@
 //! Outage cases for the coordinator and the alarm group (routine R2): list
-//! open cases with the care decision's validity (R2.7), mark a lock
-//! working again (R2.10), inform the alarm group (R2.11) and the night
+//! open cases with the care decision's validity (R2.7), the alarm group's
+//! report that a lock is repaired and the coordinator's that it works again
+//! (R2.10), inform the alarm group (R2.11) and the night
 //! patrol (R2.12, by 17:00), ask the needs assessor about an ended decision
 //! (R2.7); and the deviation reports the routine expects (R2.15, R2.16).
 //! Cases are opened by the app's `outage_report` events (see
@@ -329,4 +330,33 @@ pub(super) async fn deviation_reported(
     let by = caller.staff().map(|st| st.id.as_str());
     outages::mark_deviation_reported(s.db(), &id, at, by).await?;
     Ok(Json(outages::deviation(s.db(), &id).await?))
+}
+
+/// R2.10, R2.11: the alarm group reports the lock repaired; the case's
+/// coordinator is messaged to check and document that it works again
+/// ("Koordinator dokumenterar när elektroniskt låsvred fungerar igen"). The
+/// case stays open until then. Reporting again answers the case as it is.
+#[utoipa::path(post, path = "/v1/outages/{id}/repaired", tag = "outages", security(("session" = [])),
+    params(("id" = String, Path, description = "Outage case id")), request_body = OutageMessageRequest,
+    responses(
+        (status = 200, body = Outage),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The case is closed", body = ErrorBody),
+    ))]
+pub(super) async fn repaired(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<OutageMessageRequest>,
+) -> Result<Json<Outage>> {
+    // POLICY: report a lock repaired: alarm_technician on the case's unit
+    case_access(&s, &caller, &id, &[Role::AlarmTechnician]).await?;
+    check_note(&req.note)?;
+    let now = s.now();
+    let by = caller.staff().map(|st| (st.id.as_str(), st.role));
+    outages::report_repaired(s.db(), &id, req.note.as_deref(), by, now).await?;
+    Ok(Json(outages::outage(s.db(), &id, now).await?))
 }
