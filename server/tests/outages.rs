@@ -616,10 +616,11 @@ async fn r2_12_by_17_the_coordinator_after_17_the_server_tells_the_night_patrol(
         case(&s, &co.token, "rep-b").await["night_patrol_overdue"],
         true
     );
-    let run = nyckelfri_server::scheduler::tick(s.handle.state(), deadline + M)
+    let run = s
+        .post("/v1/scheduler/run", &s.admin.clone(), json!({}))
         .await
-        .unwrap();
-    assert_eq!(run.night_patrol_told, 1);
+        .ok();
+    assert_eq!(run["night_patrol_told"], 1);
     let c = case(&s, &co.token, "rep-b").await;
     assert_eq!(c["night_patrol_overdue"], false);
     assert_eq!(c["night_patrol_messaged_at"], deadline + M);
@@ -629,10 +630,12 @@ async fn r2_12_by_17_the_coordinator_after_17_the_server_tells_the_night_patrol(
     );
     assert_eq!(c["night_patrol_told"], told);
     // Once: a second run (or another instance) sends nothing.
-    let again = nyckelfri_server::scheduler::tick(s.handle.state(), deadline + 2 * M)
+    s.clock.set(deadline + 2 * M);
+    let again = s
+        .post("/v1/scheduler/run", &s.admin.clone(), json!({}))
         .await
-        .unwrap();
-    assert_eq!(again.night_patrol_told, 0);
+        .ok();
+    assert_eq!(again["night_patrol_told"], 0);
 
     // C: a case opened at 17:40 (Monday–Thursday) is not "overdue at birth"
     // for a coordinator who has gone home: the server tells the night

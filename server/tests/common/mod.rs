@@ -3,6 +3,8 @@
 //! must be set, or the PostgreSQL tests fail).
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::path::PathBuf;
 
 use nyckelfri_protocol::{Signer, SoftwareKey};
