@@ -13,7 +13,7 @@ use crate::app::AppInner;
 use crate::error::{Error, NyckelfriError};
 use crate::guidance::Language;
 use crate::outbox;
-use crate::pdf::{self, Pt};
+use nyckelfri_print::pdf::{self, Pt};
 
 /// Domain of the signed content, so the signature serves nothing else.
 const DOMAIN: &str = "nyckelfri/installation-receipt/v1";

@@ -25,7 +25,6 @@ mod keys;
 mod model;
 mod outage;
 mod outbox;
-mod pdf;
 mod schema;
 mod signer;
 mod sync;

@@ -946,3 +946,95 @@ backend_test!(
     r1_9_other_key_t,
     r1_9_a_receipt_signed_by_another_key_is_refused
 );
+
+// ---------------------------------------------------------------- the card
+
+// R2: "Denna rutin finns för att alla medarbetare som arbetar i hemtjänsten
+// ska veta hur man gör när låsvreden är ur funktion eller om appen inte
+// fungerar." The unit's one-page card, printed from the same settings the
+// phones' guidance uses, is there when the app is not.
+async fn r2_the_units_printable_card_has_the_numbers_the_keys_and_the_steps(b: Backend) {
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    let mut st = common::settings();
+    st["night_patrol_phone"] = json!("+46 8 530 610 99");
+    st["acute_key_routine"] =
+        json!("Kvittera nyckeln i pärmen i skåpet och lämna tillbaka den samma pass.");
+    st["acute_key_routine_en"] =
+        json!("Sign for the key in the binder in the cabinet and return it the same shift.");
+    s.req(
+        "PUT",
+        "/v1/units/u1/settings",
+        Some(&s.admin.clone()),
+        Some(st),
+    )
+    .await
+    .ok();
+    staff(&s, "cw21", "u2", "care_worker", &[]).await;
+    let cw = s.enroll("cw1").await;
+    let cw21 = s.enroll("cw21").await;
+    let get = |token: String, lang: &'static str| {
+        let client = s.client.clone();
+        let url = format!("{}/v1/units/u1/card?lang={lang}", s.base);
+        async move {
+            let r = client.get(url).bearer_auth(token).send().await.unwrap();
+            let status = r.status().as_u16();
+            let ct = r
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            (status, ct, r.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (status, ct, sv) = get(cw.token.clone(), "sv").await;
+    assert_eq!((status, ct.as_str()), (200, "application/pdf"));
+    assert!(nyckelfri_print::pdf::is_one_page(&sv));
+    let text = nyckelfri_print::pdf::text_of(&sv).join("\n");
+    for needle in [
+        "Unit u1: om låsvredet eller appen inte fungerar",
+        "Koordinatorn: +46 8 530 610 00 (vardagar 07:00–17:00)",
+        "Nattpatrullen: +46 8 530 610 99",
+        "Dag: Nyckelskåpet på enheten",
+        "Natt: Orrens servicehus",
+        "Kvittera nyckeln i pärmen",
+        "1. Kan brukaren öppna själv?",
+        "6. Efter kl 17:00",
+        "8. Rapportera avvikelsen",
+    ] {
+        assert!(text.contains(needle), "{needle} not on the card:\n{text}");
+    }
+    let (_, _, en) = get(cw.token.clone(), "en").await;
+    let text = nyckelfri_print::pdf::text_of(&en).join("\n");
+    assert!(
+        text.contains("if the lock or the app does not work"),
+        "{text}"
+    );
+    assert!(text.contains("The night patrol: +46 8 530 610 99"));
+    assert!(text.contains("Sign for the key in the binder"));
+    // The card follows the settings: a new number shows on the next print.
+    let mut st = common::settings();
+    st["coordinator_phone"] = json!("+46 70 111 22 33");
+    s.req(
+        "PUT",
+        "/v1/units/u1/settings",
+        Some(&s.admin.clone()),
+        Some(st),
+    )
+    .await
+    .ok();
+    let (_, _, again) = get(cw.token.clone(), "sv").await;
+    assert!(
+        nyckelfri_print::pdf::text_of(&again)
+            .join("\n")
+            .contains("+46 70 111 22 33")
+    );
+    // Another unit's worker: not theirs; a bad language: 400.
+    assert_eq!(get(cw21.token.clone(), "sv").await.0, 403);
+    assert_eq!(get(cw.token.clone(), "de").await.0, 400);
+    s.stop().await;
+}
+backend_test!(
+    r2_printable_card_t,
+    r2_the_units_printable_card_has_the_numbers_the_keys_and_the_steps
+);

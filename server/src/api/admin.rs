@@ -168,6 +168,82 @@ pub(super) async fn update_unit_settings(
     Ok(Json(store::unit(s.db(), &id).await?))
 }
 
+/// Which card.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CardQuery {
+    /// `sv` (default) or `en`.
+    pub lang: Option<String>,
+}
+
+/// The unit's printable routine card, a one-page PDF (R2: "om appen inte
+/// fungerar"): the coordinator's and the night patrol's numbers, where the
+/// day and night keys are, the unit's acute key routine and the steps, in
+/// Swedish or English, from the same settings the phones' guidance uses.
+/// Printed and posted at the unit, it is there when the app is not.
+#[utoipa::path(get, path = "/v1/units/{id}/card", tag = "admin", security(("session" = [])),
+    params(("id" = String, Path, description = "Unit id"), CardQuery),
+    responses((status = 200, description = "The card (application/pdf, one A4 page)", content_type = "application/pdf"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub(super) async fn unit_card(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<CardQuery>,
+) -> Result<axum::response::Response> {
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    use axum::response::IntoResponse;
+    use nyckelfri_print::card::{CardLanguage, CardSettings, card_pdf};
+    codec::check_id(&id, "unit id")?;
+    let lang = match q.lang.as_deref().unwrap_or("sv") {
+        "sv" => CardLanguage::Swedish,
+        "en" => CardLanguage::English,
+        _ => return Err(Error::bad("lang must be sv or en")),
+    };
+    // POLICY: print a unit's routine card: any staff on the units they serve; head_of_operations, alarm_technician on the municipality
+    if let Some(st) = caller.staff()
+        && !st.serves(&id)
+        && !matches!(st.role, Role::HeadOfOperations | Role::AlarmTechnician)
+    {
+        return Err(Error::Forbidden(format!(
+            "the card of unit '{id}' is for the staff who serve it"
+        )));
+    }
+    let (unit, tz) = store::unit_tz(s.db(), &id).await?;
+    let st = &unit.settings;
+    let english = lang == CardLanguage::English;
+    let settings = CardSettings {
+        unit_name: unit.name.clone(),
+        coordinator_phone: st.coordinator_phone.clone(),
+        office_opens: st.office_opens.clone(),
+        office_closes: st.office_closes.clone(),
+        day_key_location: st.day_key_location.clone(),
+        night_key_location: st.night_key_location.clone(),
+        night_patrol_phone: st.night_patrol_phone.clone(),
+        night_patrol_deadline: st.night_patrol_deadline.clone(),
+        acute_key_routine: st.acute_key_routine_in(english).map(str::to_owned),
+    };
+    let printed = crate::time::local_date(tz, s.now())?
+        .format("%Y-%m-%d")
+        .to_string();
+    let pdf = card_pdf(&settings, lang, &printed);
+    Ok((
+        [
+            (CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!(
+                    "inline; filename=\"nyckelfri-kort-{id}-{}.pdf\"",
+                    if english { "en" } else { "sv" }
+                ),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
 // ---------------------------------------------------------------- staff
 
 /// Filter for staff.

@@ -168,6 +168,7 @@ fn routes() -> Routes {
         .post("/v1/units", admin::create_unit)
         .get("/v1/units/{id}", admin::get_unit)
         .put("/v1/units/{id}/settings", admin::update_unit_settings)
+        .get("/v1/units/{id}/card", admin::unit_card)
         .get("/v1/staff", admin::list_staff)
         .post("/v1/staff", admin::create_staff)
         .get("/v1/staff/{id}", admin::get_staff)
@@ -312,6 +313,7 @@ impl Modify for SecurityAddon {
         device::me, device::bundle, device::token, device::events,
         messages::inbox, messages::send, messages::mark_read,
         admin::list_units, admin::create_unit, admin::get_unit, admin::update_unit_settings,
+        admin::unit_card,
         admin::list_staff, admin::create_staff, admin::get_staff, admin::enrollment_code,
         admin::list_devices, admin::revoke_device_handler,
         admin::list_brukare, admin::create_brukare, admin::get_brukare, admin::brukare_decisions,
