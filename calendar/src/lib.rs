@@ -340,7 +340,8 @@ mod tests {
     /// 6 November edge of Alla helgons dag (2027).
     #[test]
     fn the_calendar_of_2026_to_2028_table() {
-        let holidays: [(i32, &[(u32, u32, &str)]); 3] = [
+        type Year<'a> = (i32, &'a [(u32, u32, &'a str)]);
+        let holidays: [Year; 3] = [
             (
                 2026,
                 &[

@@ -702,30 +702,6 @@ async fn notify(
     Ok(())
 }
 
-fn row_major(
-    r: &AnyRow,
-) -> Result<(
-    String,
-    MajorOutageStatus,
-    String,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-)> {
-    Ok((
-        r.try_get("id")?,
-        MajorOutageStatus::parse(&r.try_get::<String, _>("status")?)?,
-        r.try_get("summary")?,
-        r.try_get("declared_at")?,
-        r.try_get("declared_by")?,
-        r.try_get("suggestion_id")?,
-        r.try_get("ended_at")?,
-        r.try_get("ended_by")?,
-    ))
-}
-
 /// One major outage, with its cases and notices.
 pub(crate) async fn get(db: &Db, id: &str) -> Result<MajorOutage> {
     let mut conn = db.pool().acquire().await?;
@@ -734,8 +710,7 @@ pub(crate) async fn get(db: &Db, id: &str) -> Result<MajorOutage> {
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| Error::not_found("major outage", id))?;
-    let (id, status, summary, declared_at, declared_by, suggestion_id, ended_at, ended_by) =
-        row_major(&r)?;
+    let id: String = r.try_get("id")?;
     let (outage_ids, locks, unit_ids) = extent(&mut conn, &id).await?;
     let deviation_id: Option<String> =
         sqlx::query_scalar("SELECT id FROM deviations WHERE major_outage_id = $1 LIMIT 1")
@@ -765,13 +740,13 @@ pub(crate) async fn get(db: &Db, id: &str) -> Result<MajorOutage> {
     }
     Ok(MajorOutage {
         id,
-        status,
-        summary,
-        declared_at,
-        declared_by,
-        suggestion_id,
-        ended_at,
-        ended_by,
+        status: MajorOutageStatus::parse(&r.try_get::<String, _>("status")?)?,
+        summary: r.try_get("summary")?,
+        declared_at: r.try_get("declared_at")?,
+        declared_by: r.try_get("declared_by")?,
+        suggestion_id: r.try_get("suggestion_id")?,
+        ended_at: r.try_get("ended_at")?,
+        ended_by: r.try_get("ended_by")?,
         outage_ids,
         locks,
         unit_ids,
@@ -913,6 +888,7 @@ pub(crate) async fn declare(
 /// R2.4: an update to everyone ("Enhetschefen uppdaterar alla
 /// kontinuerligt"); R2.14: the end. A retry with the same notice id
 /// answers the outage as it is.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn notice(
     db: &Db,
     settings: &Settings,
