@@ -475,12 +475,16 @@ pub(crate) async fn lock_removed(
 /// end, whichever instance runs it. Returns how many brukare.
 pub(crate) async fn care_ended_by_date(db: &Db, now: i64) -> Result<u32> {
     let ended = sqlx::query(&format!(
-        "SELECT d.brukare_id, MAX(d.ends_at) AS ends_at FROM decisions d \
-         WHERE EXISTS (SELECT 1 FROM locks l WHERE l.brukare_id = d.brukare_id \
-                       AND l.installed_at IS NOT NULL AND l.removed_at IS NULL) \
-            OR EXISTS (SELECT 1 FROM orders o WHERE o.brukare_id = d.brukare_id \
-                       AND o.kind <> 'removal' AND o.status IN {ACTIVE}) \
-         GROUP BY d.brukare_id HAVING MAX(d.ends_at) <= $1 ORDER BY d.brukare_id LIMIT 500"
+        "SELECT e.brukare_id, e.ends_at FROM (\
+           SELECT d.brukare_id, MAX(d.ends_at) AS ends_at FROM decisions d \
+           WHERE EXISTS (SELECT 1 FROM locks l WHERE l.brukare_id = d.brukare_id \
+                         AND l.installed_at IS NOT NULL AND l.removed_at IS NULL) \
+              OR EXISTS (SELECT 1 FROM orders o WHERE o.brukare_id = d.brukare_id \
+                         AND o.kind <> 'removal' AND o.status IN {ACTIVE}) \
+           GROUP BY d.brukare_id) e \
+         WHERE e.ends_at <= $1 AND NOT EXISTS (SELECT 1 FROM scheduler_claims c \
+             WHERE c.key = 'care_ended:' || e.brukare_id || ':' || CAST(e.ends_at AS TEXT)) \
+         ORDER BY e.brukare_id LIMIT 500"
     ))
     .bind(now)
     .fetch_all(db.pool())
@@ -512,7 +516,10 @@ pub(crate) async fn care_ended_by_date(db: &Db, now: i64) -> Result<u32> {
 pub(crate) async fn orders_due(db: &Db, now: i64) -> Result<u32> {
     let due: Vec<(String, i64)> = sqlx::query(&format!(
         "SELECT id, due_at FROM orders WHERE kind = 'removal' AND status IN {ACTIVE} \
-         AND due_at <= $1 AND created_at < due_at ORDER BY due_at, id LIMIT 500"
+         AND due_at <= $1 AND created_at < due_at \
+         AND NOT EXISTS (SELECT 1 FROM scheduler_claims c \
+             WHERE c.key = 'order_due:' || orders.id || ':' || CAST(orders.due_at AS TEXT)) \
+         ORDER BY due_at, id LIMIT 500"
     ))
     .bind(now)
     .fetch_all(db.pool())
