@@ -313,10 +313,35 @@ pub(super) async fn inbox(
     .bind(limit)
     .fetch_all(s.db().pool())
     .await?;
+    // Who each reached, in one query for the page.
+    let ids: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<std::result::Result<_, _>>()?;
+    let mut reached: std::collections::HashMap<String, Vec<String>> = Default::default();
+    if !ids.is_empty() {
+        let marks = (1..=ids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT message_id, staff_id FROM message_recipients WHERE message_id IN ({marks}) \
+             ORDER BY message_id, staff_id"
+        );
+        let mut q = sqlx::query(&sql);
+        for id in &ids {
+            q = q.bind(id);
+        }
+        for r in q.fetch_all(s.db().pool()).await? {
+            reached
+                .entry(r.try_get("message_id")?)
+                .or_default()
+                .push(r.try_get("staff_id")?);
+        }
+    }
     let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let id: String = r.try_get("id")?;
-        out.push(row_message(r, recipients(s.db().pool(), &id).await?)?);
+    for (r, id) in rows.iter().zip(&ids) {
+        out.push(row_message(r, reached.remove(id).unwrap_or_default())?);
     }
     Ok(Json(out))
 }
