@@ -1,7 +1,8 @@
 //! The demo runs as a newcomer runs it, and its summary is checked: every
 //! visit of the worker's day accounted for, the offline opens succeeded,
 //! the jammed lock got the outage routine's steps (R2.6, R2.1, R2.8, R2.9,
-//! R2.15), and every event reached the server exactly once. In memory, and
+//! R2.15), the evening's dead lock reached the night patrol (R2.12, R2.13)
+//! and every event reached the server exactly once. In memory, and
 //! through the real Bluetooth code to the stand-in BlueZ where dbus-daemon
 //! exists (required under CI=true).
 
@@ -126,19 +127,54 @@ fn assert_day(s: &Value, transport: &str, routine: &[&str]) {
         .collect();
     assert_eq!(routines, routine);
     let steps = jam["next_steps"].as_array().unwrap();
+    let with = |id: &str| {
+        steps
+            .iter()
+            .find(|s| s["routine"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {steps:?}"))["text"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     assert!(
-        steps[0]["text"]
+        steps[1]["text"]
             .as_str()
             .unwrap()
             .contains("+46 8 530 610 10"),
         "{}",
-        steps[0]
-    );
-    assert!(
-        steps[1]["text"].as_str().unwrap().contains("Nyckelskåpet"),
-        "{}",
         steps[1]
     );
+    assert!(with("R2.1").contains("Nyckelskåpet"));
+    // R2.8: the unit's own acute key routine, not a dead end.
+    assert!(with("R2.8").contains("nyckelpärmen") || with("R2.8").contains("key binder"));
+
+    // The evening (issue 16): the coordinators have gone home; the evening
+    // worker calls the night patrol (R2.12; R2.13 on a weekend) and takes
+    // the unit's key (R2.1, the evening shift), and the night patrol is
+    // told — by the server itself at once on a weekday — and sees it.
+    let e = &s["evening"];
+    assert_eq!(e["outcome"], "jammed", "{e}");
+    let ids: Vec<&str> = e["next_steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["routine"].as_str())
+        .collect();
+    let weekend = s["evening_is_weekend"] == true;
+    assert!(
+        ids.contains(&if weekend { "R2.13" } else { "R2.12" }),
+        "{ids:?}"
+    );
+    assert!(ids.contains(&"R2.1") && !ids.contains(&"R2.2"), "{ids:?}");
+    assert!(e["night_patrol_told_at"].is_i64(), "{e}");
+    assert!(!e["night_patrol_told"].as_array().unwrap().is_empty());
+    if !weekend {
+        assert!(
+            e["night_patrol_told_by"].is_null(),
+            "the server told them: {e}"
+        );
+    }
+    assert_eq!(e["night_patrol_inbox"], true);
 
     // The morning's installation (R1.3, R1.6, R1.8, R1.9, R1.10): ordered,
     // commissioned, demonstrated, the receipt signed, in service.
@@ -180,7 +216,11 @@ fn assert_day(s: &Value, transport: &str, routine: &[&str]) {
 fn the_demo_day_in_memory_is_complete_in_swedish_and_english() {
     // A Monday.
     let sv = demo_json(&["--transport", "memory", "--date", "2026-11-23"]);
-    assert_day(&sv, "memory", &["R2.6", "R2.1", "R2.8", "R2.9", "R2.15"]);
+    assert_day(
+        &sv,
+        "memory",
+        &["R2.6", "R2.6", "R2.1", "R2.8", "R2.9", "R2.15"],
+    );
     let jam = sv["visits"]
         .as_array()
         .unwrap()
@@ -188,11 +228,12 @@ fn the_demo_day_in_memory_is_complete_in_swedish_and_english() {
         .find(|v| v["outcome"] == "jammed")
         .unwrap();
     assert!(
-        jam["next_steps"][0]["text"]
+        jam["next_steps"][1]["text"]
             .as_str()
             .unwrap()
             .starts_with("Ring koordinatorn")
     );
+    assert_eq!(sv["evening_is_weekend"], false, "a Monday evening");
 
     // A Saturday: the night patrol and the alarm group are told at once (R2.13).
     let en = demo_json(&[
@@ -206,7 +247,7 @@ fn the_demo_day_in_memory_is_complete_in_swedish_and_english() {
     assert_day(
         &en,
         "memory",
-        &["R2.6", "R2.1", "R2.8", "R2.9", "R2.13", "R2.15"],
+        &["R2.6", "R2.6", "R2.13", "R2.1", "R2.8", "R2.9", "R2.15"],
     );
     let jam = en["visits"]
         .as_array()
@@ -214,12 +255,16 @@ fn the_demo_day_in_memory_is_complete_in_swedish_and_english() {
         .iter()
         .find(|v| v["outcome"] == "jammed")
         .unwrap();
+    // Saturday: the coordinator's office is closed.
     assert!(
-        jam["next_steps"][0]["text"]
+        jam["next_steps"][1]["text"]
             .as_str()
             .unwrap()
-            .starts_with("Call the coordinator")
+            .starts_with("The coordinator answers"),
+        "{}",
+        jam["next_steps"][1]
     );
+    assert_eq!(en["evening_is_weekend"], true);
 }
 
 #[test]
@@ -233,7 +278,11 @@ fn the_demo_day_over_the_stand_in_bluez() {
         return;
     }
     let s = demo_json(&["--transport", "ble", "--date", "2026-11-23"]);
-    assert_day(&s, "ble", &["R2.6", "R2.1", "R2.8", "R2.9", "R2.15"]);
+    assert_day(
+        &s,
+        "ble",
+        &["R2.6", "R2.6", "R2.1", "R2.8", "R2.9", "R2.15"],
+    );
     assert!(
         s["transport_note"]
             .as_str()
@@ -263,6 +312,9 @@ fn the_readable_demo_shows_the_day_and_its_summary_without_colour_off_a_terminal
         "server check:",
         "Summary",
         "ms to open",
+        "The evening: the coordinators have gone home",
+        "R2.1",
+        "the night patrol was told at",
         "OK: every visit accounted for",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");

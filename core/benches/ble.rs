@@ -110,6 +110,11 @@ fn main() {
             night_key_location: "n".into(),
             night_patrol_deadline: "17:00".into(),
             time_zone: "Europe/Stockholm".into(),
+            office_opens: "07:00".into(),
+            office_closes: "17:00".into(),
+            night_patrol_phone: Some("+46 8 123 456 99".into()),
+            acute_key_routine: None,
+            acute_key_routine_en: None,
         }],
         locks: vec![LockInfo {
             lock_id: "lock-1".into(),
@@ -127,6 +132,7 @@ fn main() {
             ends_at: NOW + 1_800,
             no_key_reason: None,
         }],
+        shifts: vec![],
         tokens: vec![HexBytes(issue(&claims, &issuer).unwrap())],
         revocation_list: None,
     })

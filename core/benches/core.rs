@@ -71,6 +71,11 @@ fn big_bundle(issuer: &SoftwareKey, device: &PublicKey, lock_keys: &[PublicKey])
             night_key_location: "central".into(),
             night_patrol_deadline: "17:00".into(),
             time_zone: "Europe/Stockholm".into(),
+            office_opens: "07:00".into(),
+            office_closes: "17:00".into(),
+            night_patrol_phone: Some("+46 8 123 456 99".into()),
+            acute_key_routine: None,
+            acute_key_routine_en: None,
         }],
         locks: (0..LOCKS)
             .map(|i| LockInfo {
@@ -92,6 +97,7 @@ fn big_bundle(issuer: &SoftwareKey, device: &PublicKey, lock_keys: &[PublicKey])
                 no_key_reason: None,
             })
             .collect(),
+        shifts: vec![],
         tokens,
         revocation_list: None,
     }

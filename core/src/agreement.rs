@@ -13,7 +13,7 @@ use crate::app::AppInner;
 use crate::error::{Error, NyckelfriError};
 use crate::guidance::Language;
 use crate::outbox;
-use crate::pdf::{self, Pt};
+use nyckelfri_print::pdf::{self, Pt};
 
 /// Domain of the signed content, so the signature serves nothing else.
 const DOMAIN: &str = "nyckelfri/installation-receipt/v1";
@@ -51,11 +51,28 @@ pub enum BrukareConsent {
         /// The strokes drawn.
         strokes: Vec<SignatureStroke>,
     },
-    /// Agreed but could not sign; confirmed by someone present.
+    /// R1.9's exception: the brukare agreed but cannot sign; a second
+    /// person present — not the technician — confirms it, and why the
+    /// brukare could not sign is recorded.
     Confirmed {
-        /// Who witnessed it (e.g. "anhörig Eva S.", "tekniker T. Berg").
+        /// Who confirms it (e.g. "anhörig Eva S.", "undersköterska Amina Y.").
         witnessed_by: String,
+        /// Why the brukare could not sign (e.g. "skadad hand").
+        reason: String,
     },
+}
+
+/// Whether a witness's name is the technician's own, as typed: every word
+/// of one is a word of the other ("tekniker Erik Malm", "Malm").
+fn is_the_technician(witness: &str, technician: &str) -> bool {
+    let words = |s: &str| {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let (w, t) = (words(witness), words(technician));
+    !w.is_empty() && !t.is_empty() && (w.is_subset(&t) || t.is_subset(&w))
 }
 
 /// A signed installation receipt.
@@ -85,12 +102,37 @@ pub(crate) fn sign(
         agreement(agreement_version, language).ok_or_else(|| NyckelfriError::InvalidInput {
             reason: format!("no agreement text of version {agreement_version}"),
         })?;
-    if let BrukareConsent::Signed { strokes } = consent
-        && strokes.iter().all(|s| s.points.len() < 2)
-    {
-        return Err(NyckelfriError::InvalidInput {
-            reason: "the signature is empty; ask the brukare to sign, or record a witnessed confirmation".into(),
-        });
+    match consent {
+        BrukareConsent::Signed { strokes } if strokes.iter().all(|s| s.points.len() < 2) => {
+            return Err(NyckelfriError::InvalidInput {
+                reason: "the signature is empty; ask the brukare to sign, or, if they cannot, \
+                         have a second person confirm it and give the reason"
+                    .into(),
+            });
+        }
+        BrukareConsent::Confirmed {
+            witnessed_by,
+            reason,
+        } => {
+            if witnessed_by.trim().is_empty() || reason.trim().is_empty() {
+                return Err(NyckelfriError::InvalidInput {
+                    reason: "when the brukare cannot sign, name the second person who confirms \
+                             it and why the brukare could not sign (R1.9)"
+                        .into(),
+                });
+            }
+            let technician = crate::sync::enrollment(app)?
+                .map(|e| e.staff_name)
+                .unwrap_or_default();
+            if is_the_technician(witnessed_by, &technician) {
+                return Err(NyckelfriError::InvalidInput {
+                    reason: "the one who confirms must be a second person, not the technician \
+                             who installs (R1.9)"
+                        .into(),
+                });
+            }
+        }
+        BrukareConsent::Signed { .. } => {}
     }
     let receipt_id = outbox::new_event_id()?;
     let now = app.store.read(|c| app.time.peek(c))?.unix;
@@ -99,8 +141,11 @@ pub(crate) fn sign(
             "kind": "signed",
             "strokes": strokes.iter().map(|s| s.points.iter().map(|p| [round(p.x), round(p.y)]).collect::<Vec<_>>()).collect::<Vec<_>>(),
         }),
-        BrukareConsent::Confirmed { witnessed_by } => {
-            json!({ "kind": "confirmed", "witnessed_by": witnessed_by })
+        BrukareConsent::Confirmed {
+            witnessed_by,
+            reason,
+        } => {
+            json!({ "kind": "confirmed", "witnessed_by": witnessed_by.trim(), "reason": reason.trim() })
         }
     };
     let content = json!({
@@ -256,10 +301,13 @@ pub(crate) fn pdf(receipt: &InstallationReceipt, language: Language) -> Result<V
         lines.push(format!(
             "{} {w}",
             label(
-                "Bekräftat muntligt, bevittnat av:",
-                "Confirmed orally, witnessed by:"
+                "Brukaren kunde inte skriva under; bekräftat av:",
+                "The brukare could not sign; confirmed by:"
             )
         ));
+        if let Some(r) = consent.get("reason").and_then(|r| r.as_str()) {
+            lines.push(format!("{} {r}", label("Skäl:", "Reason:")));
+        }
     }
     Ok(pdf::receipt_page(
         &lines,

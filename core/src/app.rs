@@ -241,6 +241,19 @@ impl NyckelfriApp {
         crate::install::remove_lock(&self.inner, &lock_id, listener.as_ref()).await
     }
 
+    /// R1.12: records whom the alarm group contacted about a removal order
+    /// ("Larmgruppen tar kontakt med berörda parter"); a lock with an open
+    /// removal order is removed only after one. Needs the network.
+    pub async fn record_removal_contact(
+        &self,
+        order_id: String,
+        party: String,
+        note: Option<String>,
+    ) -> Result<InstallationOrder, NyckelfriError> {
+        crate::install::record_removal_contact(&self.inner, &order_id, &party, note.as_deref())
+            .await
+    }
+
     /// This phone's messages: its role's inbox in its unit, newest first
     /// (e.g. the night patrol's lock-out-of-order notices, R2.12). Needs
     /// the network.
@@ -491,21 +504,12 @@ impl NyckelfriApp {
     pub fn unit_settings(&self, unit_id: String) -> Result<UnitSettings, NyckelfriError> {
         Ok(self.inner.store.read(|c| {
             c.query_row(
-                "SELECT unit_id, name, coordinator_phone, day_key_location, night_key_location,
-                        night_patrol_deadline, time_zone
-                 FROM unit_settings WHERE unit_id = ?1",
+                &format!(
+                    "SELECT {} FROM unit_settings WHERE unit_id = ?1",
+                    UnitSettings::COLUMNS
+                ),
                 [&unit_id],
-                |r| {
-                    Ok(UnitSettings {
-                        unit_id: r.get(0)?,
-                        name: r.get(1)?,
-                        coordinator_phone: r.get(2)?,
-                        day_key_location: r.get(3)?,
-                        night_key_location: r.get(4)?,
-                        night_patrol_deadline: r.get(5)?,
-                        time_zone: r.get(6)?,
-                    })
-                },
+                UnitSettings::from_row,
             )
             .map_err(|e| match e {
                 rusqlite::Error::QueryReturnedNoRows => Error::NotFound(format!("unit {unit_id}")),

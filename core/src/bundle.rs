@@ -47,6 +47,21 @@ pub struct Visit {
     pub no_key_reason: Option<String>,
 }
 
+/// One of the worker's shifts (R2.1, R2.2: day or night key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShiftInfo {
+    /// Its id.
+    pub shift_id: String,
+    /// The unit.
+    pub unit_id: String,
+    /// "day", "evening" or "night".
+    pub kind: String,
+    /// Start, Unix seconds.
+    pub starts_at: i64,
+    /// End, Unix seconds.
+    pub ends_at: i64,
+}
+
 /// Everything the phone needs for a day offline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayBundle {
@@ -58,6 +73,9 @@ pub struct DayBundle {
     pub locks: Vec<LockInfo>,
     /// The schedule.
     pub visits: Vec<Visit>,
+    /// The worker's shifts.
+    #[serde(default)]
+    pub shifts: Vec<ShiftInfo>,
     /// Access tokens (hex in JSON).
     pub tokens: Vec<HexBytes>,
     /// The issuer's newest signed revocation list (hex), if any.
@@ -78,14 +96,20 @@ pub(crate) fn apply(tx: &Transaction<'_>, time: &TrustedTime, b: &DayBundle) -> 
     for u in &b.units {
         tx.execute(
             "INSERT INTO unit_settings (unit_id, name, coordinator_phone, day_key_location,
-                 night_key_location, night_patrol_deadline, time_zone)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 night_key_location, night_patrol_deadline, time_zone, office_opens,
+                 office_closes, night_patrol_phone, acute_key_routine, acute_key_routine_en)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT(unit_id) DO UPDATE SET name = excluded.name,
                  coordinator_phone = excluded.coordinator_phone,
                  day_key_location = excluded.day_key_location,
                  night_key_location = excluded.night_key_location,
                  night_patrol_deadline = excluded.night_patrol_deadline,
-                 time_zone = excluded.time_zone",
+                 time_zone = excluded.time_zone,
+                 office_opens = excluded.office_opens,
+                 office_closes = excluded.office_closes,
+                 night_patrol_phone = excluded.night_patrol_phone,
+                 acute_key_routine = excluded.acute_key_routine,
+                 acute_key_routine_en = excluded.acute_key_routine_en",
             params![
                 u.unit_id,
                 u.name,
@@ -93,7 +117,12 @@ pub(crate) fn apply(tx: &Transaction<'_>, time: &TrustedTime, b: &DayBundle) -> 
                 u.day_key_location,
                 u.night_key_location,
                 u.night_patrol_deadline,
-                u.time_zone
+                u.time_zone,
+                u.office_opens,
+                u.office_closes,
+                u.night_patrol_phone,
+                u.acute_key_routine,
+                u.acute_key_routine_en
             ],
         )?;
     }
@@ -131,6 +160,21 @@ pub(crate) fn apply(tx: &Transaction<'_>, time: &TrustedTime, b: &DayBundle) -> 
                 v.ends_at,
                 v.no_key_reason
             ],
+        )?;
+    }
+    // The shifts too: they decide the day or the night key (R2.1, R2.2).
+    tx.execute("DELETE FROM shifts", [])?;
+    for sh in &b.shifts {
+        if !matches!(sh.kind.as_str(), "day" | "evening" | "night") || sh.ends_at <= sh.starts_at {
+            return Err(Error::InvalidInput(format!(
+                "shift {} is not a day, evening or night shift that ends after it starts",
+                sh.shift_id
+            )));
+        }
+        tx.execute(
+            "INSERT INTO shifts (shift_id, unit_id, kind, starts_at, ends_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![sh.shift_id, sh.unit_id, sh.kind, sh.starts_at, sh.ends_at],
         )?;
     }
     // The bundle holds every key the server vouches for now: a key it no

@@ -28,7 +28,9 @@ pub struct OutageCase {
     pub cause: String,
     /// When the lock failed (Unix seconds).
     pub opened_at: i64,
-    /// Opened on a weekend or a public holiday (R2.8: the night patrol's keys).
+    /// Opened in the routine's weekend (R2.13: from the unit's closing time
+    /// before a weekend or holiday to its next opening; the night patrol
+    /// and the alarm group were told by the worker's report).
     pub weekend_or_holiday: bool,
     /// Opened at night.
     pub night: bool,
@@ -45,10 +47,21 @@ pub struct OutageCase {
     pub night_patrol_deadline_at: i64,
     /// R2.12: when the night patrol was told.
     pub night_patrol_messaged_at: Option<i64>,
+    /// R2.12: who was told (the night patrol serving the unit then, staff
+    /// ids); after the deadline the server tells them itself.
+    #[uniffi(default)]
+    pub night_patrol_told: Vec<String>,
     /// R2.12: not told and the deadline has passed.
     pub night_patrol_overdue: bool,
+    /// R2.10: when the alarm group reported it repaired (then the
+    /// coordinator checks and documents that it works).
+    #[uniffi(default)]
+    pub repaired_at: Option<i64>,
     /// R2.10: when the lock worked again.
     pub working_at: Option<i64>,
+    /// R2.3: the major outage it is part of.
+    #[uniffi(default)]
+    pub major_outage_id: Option<String>,
     /// How many workers reported it.
     pub report_count: u32,
 }
@@ -75,8 +88,14 @@ struct WireOutage {
     alarm_group_informed_at: Option<i64>,
     night_patrol_deadline_at: i64,
     night_patrol_messaged_at: Option<i64>,
+    #[serde(default)]
+    night_patrol_told: Vec<String>,
     night_patrol_overdue: bool,
+    #[serde(default)]
+    repaired_at: Option<i64>,
     working_at: Option<i64>,
+    #[serde(default)]
+    major_outage_id: Option<String>,
     reports: Vec<serde_json::Value>,
 }
 
@@ -98,8 +117,11 @@ impl From<WireOutage> for OutageCase {
             alarm_group_informed_at: w.alarm_group_informed_at,
             night_patrol_deadline_at: w.night_patrol_deadline_at,
             night_patrol_messaged_at: w.night_patrol_messaged_at,
+            night_patrol_told: w.night_patrol_told,
             night_patrol_overdue: w.night_patrol_overdue,
+            repaired_at: w.repaired_at,
             working_at: w.working_at,
+            major_outage_id: w.major_outage_id,
             report_count: u32::try_from(w.reports.len()).unwrap_or(u32::MAX),
         }
     }

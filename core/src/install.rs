@@ -315,16 +315,69 @@ pub(crate) async fn demonstrate(
     Ok(steps)
 }
 
+/// The receipt this phone signed for `lock_id` at `brukare_id` (R1.9), the
+/// newest, as queued for the server.
+fn signed_receipt(
+    app: &AppInner,
+    lock_id: &str,
+    brukare_id: &str,
+) -> Result<Option<serde_json::Value>, NyckelfriError> {
+    let payloads: Vec<String> = app.store.read(|c| {
+        let mut stmt = c.prepare_cached(
+            "SELECT payload FROM outbox WHERE kind = 'installation_receipt' ORDER BY seq DESC",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<Vec<String>, _>>()?)
+    })?;
+    Ok(payloads
+        .iter()
+        .filter_map(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+        .find(|v| {
+            v.get("lock_id").and_then(|x| x.as_str()) == Some(lock_id)
+                && v.get("brukare_id").and_then(|x| x.as_str()) == Some(brukare_id)
+        }))
+}
+
 /// Puts the lock in service (installation → normal mode, where
 /// demonstration keys stop working) and reports the installation to the
 /// server, which messages the night patrol's coordinator and the home care
-/// group with the time (R1.6, R1.10).
+/// group with the time (R1.6, R1.10). R1.9: only with the brukare's
+/// receipt, signed on this phone (`sign_installation_receipt`) and verified
+/// by the server first — without it the lock stays in installation mode.
 pub(crate) async fn finish_installation(
     app: &AppInner,
     lock_id: &str,
     brukare_id: &str,
     listener: &dyn UnlockListener,
 ) -> Result<UnlockOutcome, NyckelfriError> {
+    let receipt = signed_receipt(app, lock_id, brukare_id)?.ok_or_else(|| {
+        invalid(
+            "R1.9: the brukare confirms the installation by signing the receipt and the \
+             responsibility agreement first (or, if they cannot, a second person confirms it \
+             with the reason)",
+        )
+    })?;
+    #[derive(Serialize)]
+    struct Upload<'a> {
+        content_json: &'a str,
+        content_sha256: &'a str,
+        device_signature: &'a str,
+    }
+    let field = |k: &str| receipt.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+    {
+        let (client, session) = sync::authorized(app, app.sync_backoff).await?;
+        let _: serde_json::Value = client
+            .post(
+                "/v1/installation-receipts",
+                &Upload {
+                    content_json: field("content"),
+                    content_sha256: field("sha256"),
+                    device_signature: field("signature"),
+                },
+                Some(&session),
+            )
+            .await?;
+    }
     let outcome = lock_command(
         app,
         lock_id,
@@ -355,12 +408,27 @@ pub(crate) async fn finish_installation(
 
 /// Removes a lock (R1.12): the lock forgets its id and issuer (back to
 /// commissioning mode, its receipt proving it), and the server marks it
-/// removed, after which no key for it is ever issued again.
+/// removed, after which no key for it is ever issued again. When the lock
+/// has an open removal order, whom the alarm group contacted must be
+/// recorded first ("Larmgruppen tar kontakt med berörda parter"): checked
+/// before the lock is touched.
 pub(crate) async fn remove_lock(
     app: &AppInner,
     lock_id: &str,
     listener: &dyn UnlockListener,
 ) -> Result<UnlockOutcome, NyckelfriError> {
+    let open = orders(app).await?;
+    if let Some(o) = open
+        .iter()
+        .find(|o| o.kind == "removal" && o.lock_id.as_deref() == Some(lock_id))
+        && o.contacts.is_empty()
+    {
+        return Err(invalid(format!(
+            "R1.12: record whom you contacted about removal order {} (record_removal_contact) \
+             before removing the lock",
+            o.id
+        )));
+    }
     let outcome = lock_command(
         app,
         lock_id,
@@ -412,6 +480,48 @@ pub struct InstallationOrder {
     pub scheduled_for: Option<i64>,
     /// When the order was made.
     pub created_at: i64,
+    /// Removal orders: why ("decision_ended", "service_ended").
+    #[serde(default)]
+    #[uniffi(default)]
+    pub reason: Option<String>,
+    /// Removal orders: whom the alarm group contacted (R1.12), first first.
+    #[serde(default)]
+    #[uniffi(default)]
+    pub contacts: Vec<RemovalContact>,
+}
+
+/// R1.12: someone the alarm group contacted before a removal.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, uniffi::Record)]
+pub struct RemovalContact {
+    /// Who ("brukaren", "anhörig", "hemtjänstgruppen").
+    pub party: String,
+    /// When (Unix seconds).
+    pub contacted_at: i64,
+    /// What was agreed.
+    pub note: Option<String>,
+}
+
+/// R1.12: records that the alarm group contacted `party` about a removal
+/// order, now. Needs the network.
+pub(crate) async fn record_removal_contact(
+    app: &AppInner,
+    order_id: &str,
+    party: &str,
+    note: Option<&str>,
+) -> Result<InstallationOrder, NyckelfriError> {
+    let id = crate::inbox::path_id(order_id)?;
+    if party.trim().is_empty() {
+        return Err(invalid("say whom you contacted"));
+    }
+    let (client, session) = sync::authorized(app, app.sync_backoff).await?;
+    client
+        .post(
+            &format!("/v1/orders/{id}/contacts"),
+            &json!({ "party": party.trim(), "note": note }),
+            Some(&session),
+        )
+        .await
+        .map_err(Into::into)
 }
 
 /// The alarm group's open orders (installations, entrance locks, removals),

@@ -25,7 +25,6 @@ mod keys;
 mod model;
 mod outage;
 mod outbox;
-mod pdf;
 mod schema;
 mod signer;
 mod sync;
@@ -35,11 +34,11 @@ mod unlock;
 
 pub use agreement::{BrukareConsent, InstallationReceipt, SignatureStroke, StrokePoint};
 pub use app::{AppConfig, NyckelfriApp, TrustedTimeView};
-pub use bundle::{DayBundle, HexBytes, LockInfo, Visit};
+pub use bundle::{DayBundle, HexBytes, LockInfo, ShiftInfo, Visit};
 pub use coordinator::OutageCase;
 pub use error::NyckelfriError;
 pub use inbox::InboxMessage;
-pub use install::{CommissionedLock, DemonstrationStep, InstallationOrder};
+pub use install::{CommissionedLock, DemonstrationStep, InstallationOrder, RemovalContact};
 pub use model::{
     EventView, KeyStatus, ReceiptView, UnitSettings, UnlockOutcome, UnlockStep, VisitView,
 };

@@ -17,6 +17,67 @@ pub struct UnitSettings {
     pub night_patrol_deadline: String,
     /// IANA time zone, e.g. "Europe/Stockholm".
     pub time_zone: String,
+    /// When the coordinators' office opens on working days, "HH:MM"
+    /// (R2.13: the weekend runs to it).
+    #[serde(default = "default_opens")]
+    #[uniffi(default = "07:00")]
+    pub office_opens: String,
+    /// When it closes, "HH:MM" (R2.12, R2.13: after it the worker tells the
+    /// night patrol at once).
+    #[serde(default = "default_closes")]
+    #[uniffi(default = "17:00")]
+    pub office_closes: String,
+    /// The night patrol's phone number (R2.12, R2.13), if the unit set one.
+    #[serde(default)]
+    #[uniffi(default)]
+    pub night_patrol_phone: Option<String>,
+    /// The unit's own routine for acute key handling (R2.8), Swedish.
+    #[serde(default)]
+    #[uniffi(default)]
+    pub acute_key_routine: Option<String>,
+    /// The same in English, if written.
+    #[serde(default)]
+    #[uniffi(default)]
+    pub acute_key_routine_en: Option<String>,
+}
+
+fn default_opens() -> String {
+    "07:00".into()
+}
+
+fn default_closes() -> String {
+    "17:00".into()
+}
+
+impl UnitSettings {
+    /// The columns of `unit_settings` in the order [`UnitSettings::from_row`] reads.
+    pub(crate) const COLUMNS: &'static str = "unit_id, name, coordinator_phone, day_key_location, \
+         night_key_location, night_patrol_deadline, time_zone, office_opens, office_closes, \
+         night_patrol_phone, acute_key_routine, acute_key_routine_en";
+
+    /// A row selected with [`UnitSettings::COLUMNS`].
+    pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UnitSettings> {
+        Ok(UnitSettings {
+            unit_id: r.get(0)?,
+            name: r.get(1)?,
+            coordinator_phone: r.get(2)?,
+            day_key_location: r.get(3)?,
+            night_key_location: r.get(4)?,
+            night_patrol_deadline: r.get(5)?,
+            time_zone: r.get(6)?,
+            office_opens: r.get(7)?,
+            office_closes: r.get(8)?,
+            night_patrol_phone: r.get(9)?,
+            acute_key_routine: r.get(10)?,
+            acute_key_routine_en: r.get(11)?,
+        })
+    }
+
+    /// The unit's office hours (07:00-17:00 when they do not parse).
+    pub(crate) fn office_hours(&self) -> nyckelfri_calendar::OfficeHours {
+        nyckelfri_calendar::OfficeHours::parse(&self.office_opens, &self.office_closes)
+            .unwrap_or(nyckelfri_calendar::OfficeHours::STANDARD)
+    }
 }
 
 /// Whether the phone holds a usable key for a visit's lock right now.

@@ -3,7 +3,7 @@
 //! the server as events (each revision its own event id; the server keys
 //! the case on the report id).
 
-use chrono::{TimeZone, Utc};
+use chrono::{TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::json;
@@ -12,7 +12,6 @@ use crate::app::AppInner;
 use crate::error::{Error, Result};
 use crate::guidance::{
     self, FailureKind, GuidanceContext, GuidanceStep, Language, Shift, is_night,
-    is_weekend_or_holiday,
 };
 use crate::model::UnitSettings;
 use crate::outbox;
@@ -93,24 +92,26 @@ fn place(
             .flatten(),
         _ => None,
     };
-    let unit_id = from_visit.map(|v| v.0);
+    // The visit's unit, else the worker's own.
+    let unit_id: Option<String> = match from_visit.map(|v| v.0) {
+        Some(u) => Some(u),
+        None => tx
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'sync.unit_id'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?,
+    };
     let unit = tx
         .query_row(
-            "SELECT unit_id, name, coordinator_phone, day_key_location, night_key_location,
-                    night_patrol_deadline, time_zone
-             FROM unit_settings WHERE (?1 IS NULL OR unit_id = ?1) ORDER BY unit_id LIMIT 1",
+            &format!(
+                "SELECT {} FROM unit_settings WHERE (?1 IS NULL OR unit_id = ?1) \
+                 ORDER BY unit_id LIMIT 1",
+                UnitSettings::COLUMNS
+            ),
             [&unit_id],
-            |r| {
-                Ok(UnitSettings {
-                    unit_id: r.get(0)?,
-                    name: r.get(1)?,
-                    coordinator_phone: r.get(2)?,
-                    day_key_location: r.get(3)?,
-                    night_key_location: r.get(4)?,
-                    night_patrol_deadline: r.get(5)?,
-                    time_zone: r.get(6)?,
-                })
-            },
+            UnitSettings::from_row,
         )
         .optional()?
         .ok_or_else(|| Error::NotFound("unit settings (sync first)".into()))?;
@@ -121,13 +122,60 @@ fn place(
     })
 }
 
-fn shift(tx: &rusqlite::Connection) -> Result<Option<Shift>> {
+/// The worker's shift at `now` (R2.1, R2.2: day or night key): the night
+/// patrol's role; else a shift in the bundle around now (an hour either
+/// side); else the day's round of visits, by when its first visit starts
+/// (night 22–07, evening from 14:00, day before); none when nothing is
+/// known (the clock decides then).
+fn shift(tx: &rusqlite::Connection, unit: &UnitSettings, now: i64) -> Result<Option<Shift>> {
     let role: Option<String> = tx
         .query_row("SELECT value FROM meta WHERE key = 'sync.role'", [], |r| {
             r.get(0)
         })
         .optional()?;
-    Ok((role.as_deref() == Some("night_patrol")).then_some(Shift::Night))
+    if role.as_deref() == Some("night_patrol") {
+        return Ok(Some(Shift::Night));
+    }
+    let around: Option<String> = tx
+        .query_row(
+            "SELECT kind FROM shifts WHERE starts_at - 3600 <= ?1 AND ends_at + 3600 > ?1
+             ORDER BY (starts_at <= ?1 AND ends_at > ?1) DESC, starts_at DESC LIMIT 1",
+            [now],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match around.as_deref() {
+        Some("night") => return Ok(Some(Shift::Night)),
+        Some("evening") => return Ok(Some(Shift::Evening)),
+        Some("day") => return Ok(Some(Shift::Day)),
+        _ => {}
+    }
+    let round: Option<(Option<i64>, Option<i64>)> = tx
+        .query_row("SELECT MIN(starts_at), MAX(ends_at) FROM visits", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let Some((Some(first), Some(last))) = round else {
+        return Ok(None);
+    };
+    if now < first - 3600 || now > last + 2 * 3600 {
+        return Ok(None);
+    }
+    let tz: Tz = unit
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Europe::Stockholm);
+    let Some(start) = Utc.timestamp_opt(first, 0).single() else {
+        return Ok(None);
+    };
+    let start = start.with_timezone(&tz).time();
+    Ok(Some(if is_night(start) {
+        Shift::Night
+    } else if start.hour() >= 14 {
+        Shift::Evening
+    } else {
+        Shift::Day
+    }))
 }
 
 /// Distinct locks this phone knows to be down in the last 12 hours,
@@ -161,7 +209,7 @@ pub(crate) fn guidance_for(
         Ok(guidance::guidance(&GuidanceContext {
             failure,
             at: now,
-            shift: shift(c)?,
+            shift: shift(c, &p.unit, now)?,
             locks_down: locks_down(c, now, p.lock_id.as_deref())?,
             unit: p.unit,
             language,
@@ -174,22 +222,25 @@ pub(crate) fn report(app: &AppInner, r: &FailedLockReport) -> Result<String> {
     app.store.write(|tx| {
         let now = app.time.now(tx)?.unix;
         let p = place(tx, r.visit_id.as_deref(), r.lock_id.as_deref())?;
+        let shift = shift(tx, &p.unit, now)?;
         let steps = guidance::guidance(&GuidanceContext {
             failure: r.failure.clone(),
             at: now,
-            shift: shift(tx)?,
+            shift,
             locks_down: locks_down(tx, now, p.lock_id.as_deref())?,
             unit: p.unit.clone(),
             language: Language::Swedish,
         });
-        let mut report_steps: Vec<ReportStep> = steps
-            .iter()
-            .filter_map(|s| s.routine_id.clone())
-            .map(|id| ReportStep {
-                done_at: r.steps_done.contains(&id).then_some(now),
-                routine_id: id,
-            })
-            .collect();
+        // Each routine step once (R2.6 is both the question and the call).
+        let mut report_steps: Vec<ReportStep> = Vec::new();
+        for id in steps.iter().filter_map(|s| s.routine_id.clone()) {
+            if !report_steps.iter().any(|s| s.routine_id == id) {
+                report_steps.push(ReportStep {
+                    done_at: r.steps_done.contains(&id).then_some(now),
+                    routine_id: id,
+                });
+            }
+        }
         // Making this report is documenting the outage (R2.9).
         for s in &mut report_steps {
             if s.routine_id == "R2.9" {
@@ -198,8 +249,12 @@ pub(crate) fn report(app: &AppInner, r: &FailedLockReport) -> Result<String> {
         }
         let tz: Tz = p.unit.time_zone.parse().unwrap_or(chrono_tz::Europe::Stockholm);
         let local = Utc.timestamp_opt(now, 0).single().map(|t| t.with_timezone(&tz));
-        let weekend = local.is_some_and(|t| is_weekend_or_holiday(t.date_naive()));
-        let night = local.is_some_and(|t| is_night(t.time()));
+        // R2.13: the routine's weekend from the unit's own hours.
+        let weekend = guidance::is_weekend(&p.unit, now);
+        let night = match shift {
+            Some(s) => s == Shift::Night,
+            None => local.is_some_and(|t| is_night(t.time())),
+        };
         let report_id = outbox::new_event_id()?;
         tx.execute(
             "INSERT INTO outage_reports (report_id, lock_id, brukare_id, visit_id, cause, occurred_at,

@@ -6,7 +6,7 @@ use rusqlite::Transaction;
 use crate::error::Result;
 
 /// The schema version this build writes.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// Each entry takes the schema from version `i` to `i + 1`.
 pub(crate) const MIGRATIONS: [&str; VERSION as usize] = [
@@ -108,6 +108,23 @@ pub(crate) const MIGRATIONS: [&str; VERSION as usize] = [
         night              INTEGER NOT NULL,
         revision           INTEGER NOT NULL DEFAULT 0,
         updated_at         INTEGER NOT NULL
+    );
+    ",
+    // 3 → 4: the unit's office hours, the night patrol's number and its
+    // acute key routine (R2.8, R2.12, R2.13), and the worker's shifts, which
+    // decide the day or the night key (R2.1, R2.2).
+    "
+    ALTER TABLE unit_settings ADD COLUMN office_opens TEXT NOT NULL DEFAULT '07:00';
+    ALTER TABLE unit_settings ADD COLUMN office_closes TEXT NOT NULL DEFAULT '17:00';
+    ALTER TABLE unit_settings ADD COLUMN night_patrol_phone TEXT;
+    ALTER TABLE unit_settings ADD COLUMN acute_key_routine TEXT;
+    ALTER TABLE unit_settings ADD COLUMN acute_key_routine_en TEXT;
+    CREATE TABLE shifts (
+        shift_id   TEXT PRIMARY KEY,
+        unit_id    TEXT NOT NULL,
+        kind       TEXT NOT NULL CHECK (kind IN ('day', 'evening', 'night')),
+        starts_at  INTEGER NOT NULL,
+        ends_at    INTEGER NOT NULL
     );
     ",
 ];

@@ -93,8 +93,27 @@ fn an_empty_signature_or_unknown_version_is_refused_and_a_witness_can_confirm_r1
         ),
         Err(NyckelfriError::InvalidInput { .. })
     ));
+    // R1.9's exception names a second person and the reason; without
+    // either it is refused.
+    for (who, why) in [("", "skadad hand"), ("anhörig Eva S.", " ")] {
+        assert!(matches!(
+            app.sign_installation_receipt(
+                "lock-1".into(),
+                "b".into(),
+                "B".into(),
+                1,
+                Language::Swedish,
+                BrukareConsent::Confirmed {
+                    witnessed_by: who.into(),
+                    reason: why.into()
+                }
+            ),
+            Err(NyckelfriError::InvalidInput { .. })
+        ));
+    }
     let witnessed = BrukareConsent::Confirmed {
         witnessed_by: "anhörig Eva S.".into(),
+        reason: "skadad hand".into(),
     };
     assert!(matches!(
         app.sign_installation_receipt(
@@ -119,5 +138,7 @@ fn an_empty_signature_or_unknown_version_is_refused_and_a_witness_can_confirm_r1
         .unwrap();
     assert!(app.verify_installation_receipt(r.clone()));
     let pdf = app.installation_receipt_pdf(r, Language::English).unwrap();
-    assert!(String::from_utf8_lossy(&pdf).contains("witnessed by: anh"));
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(text.contains("confirmed by: anh"), "{text}");
+    assert!(text.contains("Reason: skadad hand"));
 }

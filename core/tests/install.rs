@@ -16,7 +16,7 @@ mod server_env;
 use std::sync::Arc;
 
 use nyckelfri_core::guidance::Language;
-use nyckelfri_core::{NyckelfriError, UnlockOutcome};
+use nyckelfri_core::{BrukareConsent, NyckelfriError, UnlockOutcome};
 use nyckelfri_lock::{LockConfig, SimulatedLock};
 use nyckelfri_protocol::messages::LockMode;
 use nyckelfri_protocol::{Signer, SoftwareKey};
@@ -107,7 +107,52 @@ fn a_new_lock_is_commissioned_demonstrated_put_in_service_and_removed_r1_6_r1_9_
     assert!(steps[2].outcome.is_none() && steps[2].text.contains("extranyckel"));
     assert_eq!(lock.lock().unwrap().lock().actuations(), 2);
 
-    // In service (R1.10): installation reported; demonstration keys stop working.
+    // R1.9 "Brukaren bekräftar installationen genom att skriva under
+    // kvittensen och ett ansvarsavtal." Without the receipt the lock is not
+    // put in service: it stays in installation mode and the server does
+    // not know it as installed.
+    let refused = env.rt.block_on(app.finish_installation(
+        "l-new-01".into(),
+        "b-tumba-14".into(),
+        Arc::new(Quiet),
+    ));
+    assert!(
+        matches!(&refused, Err(NyckelfriError::InvalidInput { reason }) if reason.contains("R1.9")),
+        "{refused:?}"
+    );
+    assert_eq!(lock.lock().unwrap().lock().mode(), LockMode::Installation);
+    // The exception names a second person: not the technician themselves.
+    let me = app.enrollment().unwrap().unwrap().staff_name;
+    assert!(matches!(
+        app.sign_installation_receipt(
+            "l-new-01".into(),
+            "b-tumba-14".into(),
+            "Elsa N.".into(),
+            1,
+            Language::Swedish,
+            BrukareConsent::Confirmed {
+                witnessed_by: format!("tekniker {me}"),
+                reason: "kan inte skriva".into()
+            },
+        ),
+        Err(NyckelfriError::InvalidInput { .. })
+    ));
+    let receipt = app
+        .sign_installation_receipt(
+            "l-new-01".into(),
+            "b-tumba-14".into(),
+            "Elsa N.".into(),
+            1,
+            Language::Swedish,
+            BrukareConsent::Confirmed {
+                witnessed_by: "Eva S. (dotter)".into(),
+                reason: "Brukaren har en skadad hand".into(),
+            },
+        )
+        .unwrap();
+
+    // In service (R1.10): the receipt verified by the server first, then
+    // the installation reported; demonstration keys stop working.
     let outcome = env
         .rt
         .block_on(app.finish_installation("l-new-01".into(), "b-tumba-14".into(), Arc::new(Quiet)))
@@ -123,6 +168,12 @@ fn a_new_lock_is_commissioned_demonstrated_put_in_service_and_removed_r1_6_r1_9_
         .unwrap();
     assert!(installed.installed_at.is_some());
     assert_eq!(installed.brukare_id.as_deref(), Some("b-tumba-14"));
+    let receipt_id =
+        serde_json::from_str::<serde_json::Value>(&receipt.content_json).unwrap()["receipt_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    assert_eq!(installed.receipt_id.as_deref(), Some(receipt_id.as_str()));
     let again = env
         .rt
         .block_on(app.demonstrate("l-new-01".into(), Language::English, Arc::new(Quiet)))

@@ -191,6 +191,28 @@ fn order_install_demonstrate_receipt_first_visit_decision_ends_removal_no_more_k
         &format!("/v1/orders/{}/scheduled", removal["id"].as_str().unwrap()),
         Some(json!({ "scheduled_for": env.now, "technician_id": who.staff_id })),
     );
+    // R1.12 "Larmgruppen tar kontakt med berörda parter och genomför
+    // nedmonteringen": not before the contact is recorded — refused before
+    // the lock is touched.
+    let early = env
+        .rt
+        .block_on(tech.remove_lock(LOCK.into(), Arc::new(Quiet)));
+    assert!(
+        matches!(&early, Err(nyckelfri_core::NyckelfriError::InvalidInput { reason }) if reason.contains("R1.12")),
+        "{early:?}"
+    );
+    let order = env
+        .rt
+        .block_on(tech.record_removal_contact(
+            removal["id"].as_str().unwrap().to_owned(),
+            "brukaren".into(),
+            Some("Borttagning bokad".into()),
+        ))
+        .unwrap();
+    assert_eq!(order.contacts.len(), 1);
+    assert_eq!(order.contacts[0].party, "brukaren");
+
+    // R1.12: the technician removes the lock; its order closes; no more keys.
     let removed = env
         .rt
         .block_on(tech.remove_lock(LOCK.into(), Arc::new(Quiet)))

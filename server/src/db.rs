@@ -70,6 +70,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "authorization",
         include_str!("../migrations/sqlite/0005_authorization.sql"),
     ),
+    (
+        7,
+        "routine",
+        include_str!("../migrations/sqlite/0007_routine.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -96,6 +101,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "authorization",
         include_str!("../migrations/postgres/0005_authorization.sql"),
+    ),
+    (
+        7,
+        "routine",
+        include_str!("../migrations/postgres/0007_routine.sql"),
     ),
 ];
 

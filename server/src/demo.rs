@@ -89,6 +89,15 @@ const UNITS: &[UnitDef] = &[
     },
 ];
 const NIGHT_KEYS: &str = "Orrens servicehus, nattpatrullens nyckelskåp";
+/// The night patrol's phone (R2.12, R2.13), made up.
+const NIGHT_PATROL_PHONE: &str = "+46 8 530 610 99";
+/// The units' own routine for acute key handling (R2.8), made up.
+const ACUTE_KEYS_SV: &str = "Ta extranyckeln ur skåpet och skriv namn, tid och brukare i \
+     nyckelpärmen. Lämna tillbaka nyckeln samma pass. Tappad eller saknad nyckel: ring \
+     koordinatorn direkt, efter kl 17 nattpatrullen.";
+const ACUTE_KEYS_EN: &str = "Take the spare key from the cabinet and write your name, the time \
+     and the brukare in the key binder. Return the key the same shift. A lost or missing key: \
+     call the coordinator at once, after 17:00 the night patrol.";
 
 const STAFF: &[(&str, &str, &str, Role)] = &[
     ("st-tumba-cw1", "tumba", "Amina Yusuf", Role::CareWorker),
@@ -239,7 +248,9 @@ pub async fn load_demo(db: &Db, today: NaiveDate, now: i64) -> Result<DemoSummar
     for u in UNITS {
         sqlx::query(
             "INSERT INTO units (id, name, coordinator_phone, day_key_location, night_key_location, \
-             night_patrol_deadline, time_zone, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             night_patrol_deadline, time_zone, created_at, office_opens, office_closes, \
+             night_patrol_phone, acute_key_routine, acute_key_routine_en) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '07:00', '17:00', $9, $10, $11) \
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(u.id)
@@ -250,6 +261,9 @@ pub async fn load_demo(db: &Db, today: NaiveDate, now: i64) -> Result<DemoSummar
         .bind("17:00")
         .bind(DEMO_TIME_ZONE)
         .bind(now)
+        .bind(NIGHT_PATROL_PHONE)
+        .bind(ACUTE_KEYS_SV)
+        .bind(ACUTE_KEYS_EN)
         .execute(&mut *tx)
         .await?;
     }

@@ -9,103 +9,76 @@
 //!   Saturday 31 Oct – 6 Nov), Juldagen (25 Dec), Annandag jul (26 Dec).
 //! - **Eves kept as holidays**: Midsommarafton (the Friday 19–25 Jun),
 //!   Julafton (24 Dec), Nyårsafton (31 Dec).
-//! - **Office hours**: working days (Monday to Friday, none of the above)
-//!   07:00–17:00 local time. The alarm group takes a case from the next
-//!   opening (`handle_from`); the weekend (R2.13) runs from the close of the
-//!   last working day to the opening of the next.
+//! - **Office hours**: the unit's own (`office_opens`, `office_closes` in
+//!   its settings, 07:00–17:00 by default) on working days. The alarm group
+//!   takes a case from the next opening (`handle_from`); the weekend (R2.13)
+//!   runs from the close of the last working day to the opening of the next;
+//!   a working day's evening is after hours (R2.12: the night patrol is told
+//!   at once).
 //!
-//! The dates come from the shared `nyckelfri-calendar` crate, which the app
-//! core uses for the worker's guidance too.
+//! The definitions are the shared `nyckelfri-calendar` crate's, which the
+//! app core uses for the worker's guidance too; this only converts instants
+//! to the unit's local time.
 
-use chrono::{Days, NaiveDate, NaiveTime};
+use chrono::{NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
+
+pub use nyckelfri_calendar::{
+    OfficeHours, Period, easter_sunday, is_working_day, next_working_day, non_working_eve,
+    public_holiday,
+};
 
 use crate::error::{Error, Result};
 use crate::time;
-
-/// When the alarm group's (and the coordinator's) working day starts, local time.
-pub const OFFICE_OPENS: NaiveTime = match NaiveTime::from_hms_opt(7, 0, 0) {
-    Some(t) => t,
-    None => NaiveTime::MIN,
-};
-
-/// When it ends, local time.
-pub const OFFICE_CLOSES: NaiveTime = match NaiveTime::from_hms_opt(17, 0, 0) {
-    Some(t) => t,
-    None => NaiveTime::MIN,
-};
-
-pub use nyckelfri_calendar::{
-    easter_sunday, is_working_day, next_working_day, non_working_eve, public_holiday,
-};
 
 fn out_of_range() -> Error {
     Error::bad("time out of range")
 }
 
-fn local(tz: Tz, t: i64) -> Result<(NaiveDate, NaiveTime)> {
-    use chrono::TimeZone;
-    let dt = tz.timestamp_opt(t, 0).single().ok_or_else(out_of_range)?;
-    Ok((dt.date_naive(), dt.time()))
+fn local(tz: Tz, t: i64) -> Result<NaiveDateTime> {
+    Ok(tz
+        .timestamp_opt(t, 0)
+        .single()
+        .ok_or_else(out_of_range)?
+        .naive_local())
 }
 
-fn opening_on(tz: Tz, date: NaiveDate) -> Result<i64> {
-    time::local_to_utc(tz, date.and_time(OFFICE_OPENS))
+/// Where `t` falls for the routine, in the unit's time zone and hours.
+pub fn period(tz: Tz, hours: OfficeHours, t: i64) -> Result<Period> {
+    Ok(nyckelfri_calendar::period(local(tz, t)?, hours))
 }
 
-/// The next opening of the office (07:00 local on a working day) at or
-/// after `t`, or `None` when `t` is within office hours.
-pub fn next_office_opening(tz: Tz, t: i64) -> Result<Option<i64>> {
-    let (date, at) = local(tz, t)?;
-    if is_working_day(date) {
-        if at < OFFICE_OPENS {
-            return Ok(Some(opening_on(tz, date)?));
-        }
-        if at < OFFICE_CLOSES {
-            return Ok(None);
-        }
-    }
-    let next = next_working_day(date).ok_or_else(out_of_range)?;
-    Ok(Some(opening_on(tz, next)?))
+/// The next opening of the office at or after `t`, or `None` when `t` is
+/// within office hours.
+pub fn next_office_opening(tz: Tz, hours: OfficeHours, t: i64) -> Result<Option<i64>> {
+    nyckelfri_calendar::next_opening(local(tz, t)?, hours)
+        .map(|at| time::local_to_utc(tz, at))
+        .transpose()
 }
 
-/// R2.13: whether `t` falls in a weekend or holiday (from the close of the
-/// last working day to the opening of the next): a non-working day, an
-/// evening before one (Friday after 17:00), or an early morning after one
-/// (Monday before 07:00).
-pub fn is_weekend_period(tz: Tz, t: i64) -> Result<bool> {
-    let (date, at) = local(tz, t)?;
-    if !is_working_day(date) {
-        return Ok(true);
-    }
-    if at >= OFFICE_CLOSES {
-        let next = date
-            .checked_add_days(Days::new(1))
-            .ok_or_else(out_of_range)?;
-        return Ok(!is_working_day(next));
-    }
-    if at < OFFICE_OPENS {
-        let prev = date
-            .checked_sub_days(Days::new(1))
-            .ok_or_else(out_of_range)?;
-        return Ok(!is_working_day(prev));
-    }
-    Ok(false)
+/// R2.13: whether `t` falls in the routine's weekend (from the close of
+/// the last working day to the opening of the next).
+pub fn is_weekend_period(tz: Tz, hours: OfficeHours, t: i64) -> Result<bool> {
+    Ok(period(tz, hours, t)? == Period::Weekend)
 }
 
 /// R2.11, R2.13: from when the alarm group takes a case reported at `t`:
 /// the next office opening, or `None` if `t` is within office hours. When
 /// the report itself says it was made on a weekend or holiday
-/// (`weekend_or_holiday`, the app's own calendar) but the server's
-/// calendar has `t` in office hours, the app is believed: the next working
-/// day after `t`'s date, at 07:00.
-pub fn alarm_group_handle_from(tz: Tz, t: i64, weekend_or_holiday: bool) -> Result<Option<i64>> {
-    match next_office_opening(tz, t)? {
+/// (`weekend_or_holiday`, the app's own calendar) but the server's has `t`
+/// in office hours, the app is believed: the next working day's opening.
+pub fn alarm_group_handle_from(
+    tz: Tz,
+    hours: OfficeHours,
+    t: i64,
+    weekend_or_holiday: bool,
+) -> Result<Option<i64>> {
+    match next_office_opening(tz, hours, t)? {
         Some(at) => Ok(Some(at)),
         None if weekend_or_holiday => {
-            let (date, _) = local(tz, t)?;
+            let date = local(tz, t)?.date();
             let next = next_working_day(date).ok_or_else(out_of_range)?;
-            Ok(Some(opening_on(tz, next)?))
+            Ok(Some(time::local_to_utc(tz, next.and_time(hours.opens()))?))
         }
         None => Ok(None),
     }
@@ -115,6 +88,8 @@ pub fn alarm_group_handle_from(tz: Tz, t: i64, weekend_or_holiday: bool) -> Resu
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    const H: OfficeHours = OfficeHours::STANDARD;
 
     fn tz() -> Tz {
         time::parse_tz(time::DEFAULT_TIME_ZONE).unwrap()
@@ -129,37 +104,37 @@ mod tests {
         let z = tz();
         // Friday evening -> Monday 07:00 (CET).
         assert_eq!(
-            alarm_group_handle_from(z, at("2025-01-17 20:00"), true).unwrap(),
+            alarm_group_handle_from(z, H, at("2025-01-17 20:00"), true).unwrap(),
             Some(at("2025-01-20 07:00"))
         );
         // Saturday noon -> Monday 07:00.
         assert_eq!(
-            alarm_group_handle_from(z, at("2025-01-18 12:00"), true).unwrap(),
+            alarm_group_handle_from(z, H, at("2025-01-18 12:00"), true).unwrap(),
             Some(at("2025-01-20 07:00"))
         );
         // Midsommarafton 2026 -> Monday 22 June 07:00 (CEST).
         assert_eq!(
-            alarm_group_handle_from(z, at("2026-06-19 10:00"), true).unwrap(),
+            alarm_group_handle_from(z, H, at("2026-06-19 10:00"), true).unwrap(),
             Some(at("2026-06-22 07:00"))
         );
         assert_eq!(at("2026-06-22 07:00"), 1_782_104_400);
         // Monday before opening -> the same morning.
         assert_eq!(
-            alarm_group_handle_from(z, at("2025-01-20 05:30"), true).unwrap(),
+            alarm_group_handle_from(z, H, at("2025-01-20 05:30"), true).unwrap(),
             Some(at("2025-01-20 07:00"))
         );
         // A weekday in office hours: now, unless the app says it is a holiday.
         assert_eq!(
-            alarm_group_handle_from(z, at("2025-01-15 10:00"), false).unwrap(),
+            alarm_group_handle_from(z, H, at("2025-01-15 10:00"), false).unwrap(),
             None
         );
         assert_eq!(
-            alarm_group_handle_from(z, at("2025-01-15 10:00"), true).unwrap(),
+            alarm_group_handle_from(z, H, at("2025-01-15 10:00"), true).unwrap(),
             Some(at("2025-01-16 07:00"))
         );
         // A weekday evening: the next morning.
         assert_eq!(
-            alarm_group_handle_from(z, at("2025-01-15 19:00"), false).unwrap(),
+            alarm_group_handle_from(z, H, at("2025-01-15 19:00"), false).unwrap(),
             Some(at("2025-01-16 07:00"))
         );
     }
@@ -169,12 +144,12 @@ mod tests {
         let z = tz();
         // Sunday 2026-03-29: clocks go forward at 02:00. Monday 07:00 CEST = 05:00 UTC.
         assert_eq!(
-            alarm_group_handle_from(z, at("2026-03-29 01:30"), true).unwrap(),
+            alarm_group_handle_from(z, H, at("2026-03-29 01:30"), true).unwrap(),
             Some(1_774_846_800)
         );
         // Sunday 2026-10-25: clocks go back at 03:00. Monday 07:00 CET = 06:00 UTC.
         assert_eq!(
-            alarm_group_handle_from(z, at("2026-10-25 02:30"), true).unwrap(),
+            alarm_group_handle_from(z, H, at("2026-10-25 02:30"), true).unwrap(),
             Some(1_792_994_400)
         );
     }
@@ -182,16 +157,16 @@ mod tests {
     #[test]
     fn r2_13_the_weekend_runs_from_friday_close_to_monday_opening() {
         let z = tz();
-        assert!(!is_weekend_period(z, at("2025-01-17 16:59")).unwrap());
-        assert!(is_weekend_period(z, at("2025-01-17 17:00")).unwrap());
-        assert!(is_weekend_period(z, at("2025-01-18 12:00")).unwrap());
-        assert!(is_weekend_period(z, at("2025-01-20 06:59")).unwrap());
-        assert!(!is_weekend_period(z, at("2025-01-20 07:00")).unwrap());
+        assert!(!is_weekend_period(z, H, at("2025-01-17 16:59")).unwrap());
+        assert!(is_weekend_period(z, H, at("2025-01-17 17:00")).unwrap());
+        assert!(is_weekend_period(z, H, at("2025-01-18 12:00")).unwrap());
+        assert!(is_weekend_period(z, H, at("2025-01-20 06:59")).unwrap());
+        assert!(!is_weekend_period(z, H, at("2025-01-20 07:00")).unwrap());
         // A weekday evening before a working day is not the weekend.
-        assert!(!is_weekend_period(z, at("2025-01-15 22:00")).unwrap());
+        assert!(!is_weekend_period(z, H, at("2025-01-15 22:00")).unwrap());
         // Thursday evening before Långfredag is.
-        assert!(is_weekend_period(z, at("2026-04-02 18:00")).unwrap());
+        assert!(is_weekend_period(z, H, at("2026-04-02 18:00")).unwrap());
         // Midsommarafton is.
-        assert!(is_weekend_period(z, at("2026-06-19 10:00")).unwrap());
+        assert!(is_weekend_period(z, H, at("2026-06-19 10:00")).unwrap());
     }
 }

@@ -33,14 +33,18 @@ pub mod holidays;
 pub mod import;
 pub mod issuance;
 pub mod keys;
+pub mod mail;
+pub mod major;
 pub mod model;
 pub mod orders;
 pub mod outages;
+pub mod installation_receipts;
 pub mod permit;
 pub mod policy;
 pub mod ratelimit;
 pub(crate) mod receipts;
 pub mod revocation;
+pub mod scheduler;
 pub mod state;
 pub mod store;
 pub mod time;
@@ -59,7 +63,7 @@ pub use db::{Backend, Db};
 pub use demo::{DemoSummary, load_demo};
 pub use error::{Error, Result};
 pub use import::import_csv;
-pub use state::{AppState, Settings};
+pub use state::{AppState, MailSettings, Settings};
 
 /// How a server instance is set up.
 #[derive(Debug, Clone)]
@@ -184,6 +188,7 @@ impl Server {
             .await
         });
         let janitor = tokio::spawn(janitor(state.clone()));
+        let scheduler = tokio::spawn(scheduler::run(state.clone()));
         tracing::info!(%addr, database = db.backend().name(), "nyckelfri-server listening");
         Ok(ServerHandle {
             addr,
@@ -192,21 +197,30 @@ impl Server {
             shutdown: Some(tx),
             task,
             janitor,
+            scheduler,
         })
     }
 }
 
 /// Checks the tunables that have bounds.
 fn check_settings(s: &Settings) -> Result<()> {
-    if !(2..=1000).contains(&s.outage_cluster_locks) {
+    if !(2..=100_000).contains(&s.major_outage_locks) {
         return Err(Error::Config(
-            "the outage cluster threshold must be 2 to 1000 locks".into(),
+            "the major outage threshold must be 2 to 100000 locks".into(),
         ));
     }
-    if !(60..=7 * 86_400).contains(&s.outage_cluster_window_secs) {
+    if !(60..=7 * 86_400).contains(&s.major_outage_window_secs) {
         return Err(Error::Config(
-            "the outage cluster window must be 1 minute to 7 days".into(),
+            "the major outage window must be 1 minute to 7 days".into(),
         ));
+    }
+    if s.scheduler_interval_secs > 3600 {
+        return Err(Error::Config(
+            "the scheduler interval must be at most 1 hour (0: no background runs)".into(),
+        ));
+    }
+    if let Some(m) = &s.mail {
+        mail::check(m)?;
     }
     if let Some(u) = &s.alarm_group_unit_id {
         codec::check_id(u, "alarm group unit").map_err(|e| Error::Config(e.to_string()))?;
@@ -253,6 +267,7 @@ pub struct ServerHandle {
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
     janitor: JoinHandle<()>,
+    scheduler: JoinHandle<()>,
 }
 
 impl ServerHandle {
@@ -292,6 +307,7 @@ impl ServerHandle {
             let _ = tx.send(());
         }
         self.janitor.abort();
+        self.scheduler.abort();
         let r = (&mut self.task)
             .await
             .map_err(|e| Error::Internal(format!("server task: {e}")))?;

@@ -60,15 +60,16 @@ enum Command {
         /// Database pool size.
         #[arg(long, default_value_t = 16)]
         db_connections: u32,
-        /// R2.3, R2.14: distinct locks of one unit down within the window
-        /// that make a major outage.
-        #[arg(long, default_value_t = 3)]
-        outage_cluster_locks: u32,
-        /// R2.3, R2.14: the window, in minutes.
+        /// R2.3: distinct locks down in the whole municipality within the
+        /// window from which the alarm group is asked whether it is a major
+        /// outage (they declare it).
+        #[arg(long, default_value_t = 5)]
+        major_outage_locks: u32,
+        /// R2.3: the window, in minutes.
         #[arg(long, default_value_t = 60)]
-        outage_cluster_window_minutes: i64,
-        /// R2.3: the unit whose unit manager leads the alarm group (the unit
-        /// managers of all units are told when not given).
+        major_outage_window_minutes: i64,
+        /// R2.3: the unit whose unit manager leads the alarm group (the
+        /// declaring technician's own unit when not given).
         #[arg(long, env = "NYCKELFRI_ALARM_GROUP_UNIT")]
         alarm_group_unit: Option<String>,
         /// Behind a reverse proxy that sets X-Forwarded-For: rate limits on
@@ -76,6 +77,23 @@ enum Command {
         /// a proxy this lets anyone choose their own address: leave it off.
         #[arg(long, env = "NYCKELFRI_TRUST_FORWARDED_FOR")]
         trust_forwarded_for: bool,
+        /// R2.4, R2.14: the SMTP relay for the major outage's emails:
+        /// smtp://host:25, smtp://host:587?tls=required (STARTTLS) or
+        /// smtps://user:password@host:465. Emails wait in the database
+        /// when not given.
+        #[arg(long, env = "NYCKELFRI_SMTP_URL", hide_env_values = true)]
+        smtp_url: Option<String>,
+        /// The emails' sender, e.g. "Nyckelfri <nyckelfri@kommun.se>".
+        #[arg(
+            long,
+            env = "NYCKELFRI_MAIL_FROM",
+            default_value = "Nyckelfri <nyckelfri@localhost>"
+        )]
+        mail_from: String,
+        /// Seconds between the scheduler's runs (decisions ending, orders
+        /// due, deadlines passing, emails).
+        #[arg(long, default_value_t = 60)]
+        scheduler_seconds: u64,
     },
     /// Load a demo municipality: two units, 30 brukare, staff in every role,
     /// shifts and a day's visits. Prints an enrollment code per staff member.
@@ -123,10 +141,13 @@ async fn run(cli: Cli) -> Result<(), Error> {
             admin_token,
             token_margin_minutes,
             db_connections,
-            outage_cluster_locks,
-            outage_cluster_window_minutes,
+            major_outage_locks,
+            major_outage_window_minutes,
             alarm_group_unit,
             trust_forwarded_for,
+            smtp_url,
+            mail_from,
+            scheduler_seconds,
         } => {
             if !(0..=24 * 60).contains(&token_margin_minutes) {
                 return Err(Error::Config(
@@ -139,11 +160,19 @@ async fn run(cli: Cli) -> Result<(), Error> {
             config.admin_token = admin_token.filter(|t| !t.is_empty());
             config.max_db_connections = db_connections;
             config.settings.token_margin_secs = token_margin_minutes * 60;
-            config.settings.outage_cluster_locks = outage_cluster_locks;
-            config.settings.outage_cluster_window_secs =
-                outage_cluster_window_minutes.saturating_mul(60);
+            config.settings.major_outage_locks = major_outage_locks;
+            config.settings.major_outage_window_secs =
+                major_outage_window_minutes.saturating_mul(60);
             config.settings.alarm_group_unit_id = alarm_group_unit.filter(|u| !u.is_empty());
             config.trust_forwarded_for = trust_forwarded_for;
+            config.settings.mail =
+                smtp_url
+                    .filter(|u| !u.is_empty())
+                    .map(|smtp_url| nyckelfri_server::MailSettings {
+                        smtp_url,
+                        from: mail_from,
+                    });
+            config.settings.scheduler_interval_secs = scheduler_seconds;
             let server = Server::start(config).await?;
             eprintln!(
                 "nyckelfri-server listening on {} ({}); admin token in {}",

@@ -215,6 +215,59 @@ pub struct UnitSettings {
     /// IANA time zone of the unit.
     #[schema(example = "Europe/Stockholm")]
     pub time_zone: String,
+    /// When the coordinators' office opens on working days, local `HH:MM`
+    /// (default 07:00). The routine's weekend (R2.13) runs from closing on
+    /// the last working day before a non-working day to opening on the next.
+    #[serde(default = "default_office_opens")]
+    #[schema(example = "07:00")]
+    pub office_opens: String,
+    /// When it closes, local `HH:MM` (default 17:00); after it a worker on
+    /// site tells the night patrol at once (R2.12, R2.13).
+    #[serde(default = "default_office_closes")]
+    #[schema(example = "17:00")]
+    pub office_closes: String,
+    /// The night patrol's phone number: the worker calls it after hours
+    /// and on weekends (R2.12, R2.13).
+    #[serde(default)]
+    #[schema(example = "+46 8 530 610 99")]
+    pub night_patrol_phone: Option<String>,
+    /// The unit's own routine for acute key handling (R2.8), as the worker
+    /// reads it at the door (Swedish; at most 2000 characters).
+    #[serde(default)]
+    pub acute_key_routine: Option<String>,
+    /// The same in English (the Swedish text is shown when absent).
+    #[serde(default)]
+    pub acute_key_routine_en: Option<String>,
+}
+
+fn default_office_opens() -> String {
+    "07:00".into()
+}
+
+fn default_office_closes() -> String {
+    "17:00".into()
+}
+
+impl UnitSettings {
+    /// The unit's office hours for the working calendar (checked when set;
+    /// 07:00-17:00 should a stored value not parse).
+    pub fn office_hours(&self) -> nyckelfri_calendar::OfficeHours {
+        nyckelfri_calendar::OfficeHours::parse(&self.office_opens, &self.office_closes)
+            .unwrap_or(nyckelfri_calendar::OfficeHours::STANDARD)
+    }
+
+    /// The unit's acute key routine in `english` or Swedish, if it has one.
+    pub fn acute_key_routine_in(&self, english: bool) -> Option<&str> {
+        let en = self
+            .acute_key_routine_en
+            .as_deref()
+            .filter(|t| !t.trim().is_empty());
+        let sv = self
+            .acute_key_routine
+            .as_deref()
+            .filter(|t| !t.trim().is_empty());
+        if english { en.or(sv) } else { sv.or(en) }
+    }
 }
 
 /// Create a unit.
@@ -695,6 +748,10 @@ pub struct Lock {
     pub installed_at: Option<i64>,
     /// When removed.
     pub removed_at: Option<i64>,
+    /// R1.9: the brukare's verified receipt it went into service with
+    /// (absent for a lock the admin registered as already installed).
+    #[serde(default)]
+    pub receipt_id: Option<String>,
 }
 
 /// Filter for locks.
@@ -703,6 +760,67 @@ pub struct Lock {
 pub struct LockQuery {
     /// Only this brukare's.
     pub brukare_id: Option<String>,
+}
+
+string_enum! {
+    /// How the brukare confirmed an installation (R1.9).
+    ReceiptConsent {
+        /// Signed the receipt and agreement on the technician's screen.
+        Signed = "signed",
+        /// Could not sign: a second person (not the technician) confirmed,
+        /// with the reason.
+        Confirmed = "confirmed",
+    }
+}
+
+/// R1.9: the brukare's receipt and responsibility agreement, as the
+/// technician's phone made and signed it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct UploadReceipt {
+    /// The signed content: canonical JSON with `domain`
+    /// (`nyckelfri/installation-receipt/v1`), `receipt_id`, `lock_id`,
+    /// `brukare_id`, `brukare_name`, `agreement_version`,
+    /// `agreement_language` (`sv`, `en`), `agreement_sha256` (of the
+    /// agreement's text), `signed_at`, `technician_device_key` (hex SEC1,
+    /// the uploading device's) and `consent`: `{"kind": "signed",
+    /// "strokes": [[[x, y], …], …]}` or `{"kind": "confirmed",
+    /// "witnessed_by": "<a second person, not the technician>", "reason":
+    /// "<why the brukare could not sign>"}`.
+    pub content_json: String,
+    /// SHA-256 of `content_json`'s bytes, hex.
+    pub content_sha256: String,
+    /// ES256 signature (`r || s`, hex) of `content_json`'s bytes by the
+    /// uploading device's enrolled key.
+    pub device_signature: String,
+}
+
+/// A receipt the server verified (R1.9).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InstallationReceiptInfo {
+    /// The receipt's id (from its content).
+    pub id: String,
+    /// The lock.
+    pub lock_id: String,
+    /// The brukare.
+    pub brukare_id: String,
+    /// The installation order it is linked to.
+    pub order_id: Option<String>,
+    /// SHA-256 of its content, hex.
+    pub content_sha256: String,
+    /// The technician.
+    pub staff_id: String,
+    /// Their device that signed it.
+    pub device_id: String,
+    /// Signed, or confirmed by a second person.
+    pub consent: ReceiptConsent,
+    /// The second person, when the brukare could not sign.
+    pub witnessed_by: Option<String>,
+    /// Why the brukare could not sign.
+    pub witness_reason: Option<String>,
+    /// When signed (the phone's trusted time).
+    pub signed_at: i64,
+    /// When the server verified it.
+    pub verified_at: i64,
 }
 
 // ---------------------------------------------------------------- tokens and bundle
@@ -1044,6 +1162,10 @@ pub struct Message {
     pub outage_id: Option<String>,
     /// Whether the caller has marked it read.
     pub read: bool,
+    /// Who it reached when it was sent: the staff of its role serving its
+    /// unit then (their own unit, or one they serve besides it).
+    #[serde(default)]
+    pub recipients: Vec<String>,
 }
 
 /// The sent message.
@@ -1271,10 +1393,15 @@ pub struct Outage {
     /// (17:00 local) on the day the case opened, or the opening time for a
     /// case opened after it (due at once).
     pub night_patrol_deadline_at: i64,
-    /// R2.12: when the night patrol was messaged.
+    /// R2.12, R2.13: when the night patrol was messaged.
     pub night_patrol_messaged_at: Option<i64>,
-    /// By whom.
+    /// By whom (absent: by the server itself, after the deadline).
     pub night_patrol_messaged_by: Option<String>,
+    /// R2.12, R2.13: the message that told them.
+    pub night_patrol_message_id: Option<String>,
+    /// R2.12, R2.13: who was told: the night patrol serving the unit when
+    /// the message was sent (staff ids).
+    pub night_patrol_told: Vec<String>,
     /// R2.12: open, not messaged, and now is past the deadline.
     pub night_patrol_overdue: bool,
     /// R2.10: when the lock worked again.
@@ -1285,8 +1412,14 @@ pub struct Outage {
     pub closed_by: Option<String>,
     /// R2.10: the coordinator's note.
     pub close_note: Option<String>,
+    /// R2.10: when the alarm group reported the lock repaired.
+    pub repaired_at: Option<i64>,
+    /// By whom.
+    pub repaired_by: Option<String>,
+    /// Their note.
+    pub repair_note: Option<String>,
     /// R2.3, R2.14: the major outage this case is part of.
-    pub cluster_id: Option<String>,
+    pub major_outage_id: Option<String>,
     /// R2.15, R2.16: the deviation reports expected for this case.
     pub deviation_ids: Vec<String>,
     /// The workers' reports, first first.
@@ -1339,12 +1472,12 @@ pub struct OutageMessageResponse {
 pub struct Deviation {
     /// Id.
     pub id: String,
-    /// Minor (one case, the worker) or major (several locks, the head of operations).
+    /// Minor (one case, the worker) or major (a major outage, the head of operations).
     pub kind: DeviationKind,
     /// The unit.
     pub unit_id: String,
-    /// The major outage, for a major deviation.
-    pub cluster_id: Option<String>,
+    /// The major outage, for a major deviation (R2.16).
+    pub major_outage_id: Option<String>,
     /// The outage cases it covers.
     pub outage_ids: Vec<String>,
     /// Who writes it.
@@ -1380,6 +1513,199 @@ pub struct MarkDeviationReported {
     pub reported_at: Option<i64>,
 }
 
+// ---------------------------------------------------------------- major outages (R2.3, R2.4, R2.14, R2.16)
+
+string_enum! {
+    /// Whether a major outage is going on.
+    MajorOutageStatus {
+        /// Declared by the alarm group; everyone is kept updated (R2.4).
+        Open = "open",
+        /// The locks work again; everyone was told (R2.14).
+        Ended = "ended",
+    }
+}
+
+string_enum! {
+    /// What a major outage's notice says.
+    MajorOutageNoticeKind {
+        /// It started (R2.3, R2.4).
+        Start = "start",
+        /// An update (R2.4: "uppdaterar alla kontinuerligt").
+        Update = "update",
+        /// The locks work again (R2.14).
+        End = "end",
+    }
+}
+
+string_enum! {
+    /// Where a suggestion of a major outage is.
+    SuggestionStatus {
+        /// Waiting for the alarm group.
+        Open = "open",
+        /// The alarm group declared the major outage.
+        Declared = "declared",
+        /// The alarm group judged it not a major outage.
+        Dismissed = "dismissed",
+    }
+}
+
+/// One notice of a major outage: its start, an update, or its end, as the
+/// inboxes and the emails said it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MajorOutageNotice {
+    /// Id.
+    pub id: String,
+    /// Start, update or end.
+    pub kind: MajorOutageNoticeKind,
+    /// The alarm group's text.
+    pub text: String,
+    /// When.
+    pub created_at: i64,
+    /// By whom (absent: the admin token).
+    pub created_by: Option<String>,
+    /// Emails sent for it.
+    pub emails_sent: u64,
+    /// Emails still waiting for the relay (or failing).
+    pub emails_pending: u64,
+}
+
+/// A major outage (R2.3): many or all locks out of order, the
+/// municipality's, declared and ended by the alarm group.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MajorOutage {
+    /// Id.
+    pub id: String,
+    /// Open or ended.
+    pub status: MajorOutageStatus,
+    /// What is known, in the alarm group's words (no brukare's data).
+    pub summary: String,
+    /// When declared.
+    pub declared_at: i64,
+    /// By whom (absent: the admin token).
+    pub declared_by: Option<String>,
+    /// The suggestion it was declared from, if any.
+    pub suggestion_id: Option<String>,
+    /// When the locks worked again.
+    pub ended_at: Option<i64>,
+    /// Who ended it.
+    pub ended_by: Option<String>,
+    /// The outage cases that are part of it.
+    pub outage_ids: Vec<String>,
+    /// Distinct locks among them.
+    pub locks: u64,
+    /// The units they are in.
+    pub unit_ids: Vec<String>,
+    /// R2.16: the head of operations' deviation report.
+    pub deviation_id: Option<String>,
+    /// Start, updates and end, first first.
+    pub notices: Vec<MajorOutageNotice>,
+}
+
+/// R2.3: the alarm group declares a major outage.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct DeclareMajorOutage {
+    /// Client-made id for a safe retry (made by the server when left out).
+    pub id: Option<String>,
+    /// What is known: what is down, since when, what is being done. Goes
+    /// into the inboxes and the emails: no brukare's name, address or door
+    /// code (refused, 400). At most 2000 characters.
+    pub summary: String,
+    /// The suggestion it is declared from, if any.
+    pub suggestion_id: Option<String>,
+}
+
+/// R2.4: an update to everyone; R2.14: the end.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct MajorOutageNoticeRequest {
+    /// Client-made id for a safe retry (made by the server when left out).
+    pub id: Option<String>,
+    /// The text (as for the summary: no brukare's data; at most 2000 characters).
+    pub text: Option<String>,
+}
+
+/// Filter for major outages.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MajorOutageQuery {
+    /// `open` or `ended`; all when left out.
+    pub status: Option<MajorOutageStatus>,
+}
+
+/// What automatic detection suggests to the alarm group (R2.3): many locks
+/// down across the municipality within the window.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MajorOutageSuggestion {
+    /// Id.
+    pub id: String,
+    /// When made.
+    pub created_at: i64,
+    /// When the first of its cases opened.
+    pub first_at: i64,
+    /// Distinct locks down.
+    pub locks: u64,
+    /// Units they are in.
+    pub unit_ids: Vec<String>,
+    /// The cases.
+    pub outage_ids: Vec<String>,
+    /// Open, declared or dismissed.
+    pub status: SuggestionStatus,
+    /// When declared or dismissed.
+    pub resolved_at: Option<i64>,
+    /// By whom.
+    pub resolved_by: Option<String>,
+}
+
+string_enum! {
+    /// Whom a manager contact is.
+    ContactRole {
+        /// A unit manager (enhetschef), the municipality's or an external provider's.
+        UnitManager = "unit_manager",
+        /// The head of operations (verksamhetschef).
+        HeadOfOperations = "head_of_operations",
+    }
+}
+
+/// Someone who gets a major outage's emails (R2.4: "samtliga enhetschefer
+/// (även externa) och verksamhetschef").
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ManagerContact {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Email address.
+    pub email: String,
+    /// The organisation (the municipality or an external provider).
+    pub organisation: String,
+    /// Unit manager or head of operations.
+    pub role: ContactRole,
+    /// An external provider's manager.
+    pub external: bool,
+    /// Gets the emails.
+    pub active: bool,
+    /// When added.
+    pub created_at: i64,
+}
+
+/// Add or change a manager contact.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ManagerContactRequest {
+    /// Id (made by the server when left out; creating only).
+    pub id: Option<String>,
+    /// Name (1 to 100 characters).
+    pub name: String,
+    /// Email address.
+    pub email: String,
+    /// Organisation (1 to 100 characters).
+    pub organisation: String,
+    /// Unit manager (default) or head of operations.
+    pub role: Option<ContactRole>,
+    /// An external provider's manager (default false).
+    pub external: Option<bool>,
+    /// Gets the emails (default true).
+    pub active: Option<bool>,
+}
+
 // ---------------------------------------------------------------- orders (R1)
 
 string_enum! {
@@ -1392,7 +1718,7 @@ string_enum! {
         /// Home care's order of an entrance lock (portlås, R1.4).
         Entrance = "entrance",
         /// Removal of an installed lock (R1.5, R1.11), made by the server
-        /// when a care decision ends.
+        /// when a care decision ends, or by home care's "service ended".
         Removal = "removal",
         /// Maintenance of an installed lock (a battery change, a repair
         /// after an outage, R2.11), ordered by home care.
@@ -1530,6 +1856,63 @@ pub struct Order {
     pub closed_by: Option<String>,
     /// Last change.
     pub updated_at: i64,
+    /// Removal: why — `decision_ended` (the care decision reached its end,
+    /// R1.5) or `service_ended` (home care said the service ended, R1.11).
+    pub reason: Option<String>,
+    /// Installation: the brukare's receipt the server verified (R1.9).
+    pub receipt_id: Option<String>,
+    /// Removal: whom the alarm group contacted before removing (R1.12),
+    /// first first.
+    #[serde(default)]
+    pub contacts: Vec<OrderContact>,
+}
+
+/// R1.12: someone the alarm group contacted about a removal ("Larmgruppen
+/// tar kontakt med berörda parter").
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderContact {
+    /// Id.
+    pub id: String,
+    /// Who: e.g. "brukaren", "anhörig (dotter)", "hemtjänstgruppen Tumba".
+    pub party: String,
+    /// When they were contacted.
+    pub contacted_at: i64,
+    /// What was agreed.
+    pub note: Option<String>,
+    /// Who recorded it.
+    pub recorded_by: Option<String>,
+    /// When it was recorded.
+    pub recorded_at: i64,
+}
+
+/// R1.12: record a contact before removal.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct RecordOrderContact {
+    /// Who was contacted (1 to 100 characters).
+    pub party: String,
+    /// When (now when left out; not in the future).
+    pub contacted_at: Option<i64>,
+    /// What was agreed (at most 2000 characters).
+    pub note: Option<String>,
+}
+
+/// R1.5, R1.11: home care says a service (insats) has ended, while the
+/// care decision may remain: the lock is to be removed.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ServiceEnded {
+    /// When the service ends (now when left out; at most a year ahead).
+    pub ended_at: Option<i64>,
+    /// Free text for the alarm group (at most 2000 characters).
+    pub note: Option<String>,
+}
+
+/// What "service ended" did.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServiceEndedResponse {
+    /// A removal order per installed lock (R1.11), new or already open.
+    pub removal_orders: Vec<Order>,
+    /// Planned installations cancelled (R1.5).
+    pub cancelled_orders: Vec<Order>,
 }
 
 /// R1.1, R1.7: the authority's order for a new brukare.

@@ -11,19 +11,21 @@
 //!   17:00 local (R2.12). On a weekend or holiday the worker's report itself
 //!   messages the alarm group, who take it on the next working day, and the
 //!   night patrol (R2.13).
-//! - **Major outages** (R2.3, R2.4, R2.14, R2.16): several locks of one unit
-//!   down within a window ([`Settings::outage_cluster_locks`] distinct
-//!   locks within [`Settings::outage_cluster_window_secs`]), or all its
-//!   installed locks, make a cluster: the alarm group's unit manager, all
-//!   unit managers and the head of operations are told when the locks go
-//!   down and again when the last case closes, and the head of operations
-//!   gets a major deviation to write.
+//! - **After hours** (R2.12): a case the server gets at or after its
+//!   night-patrol deadline (a case opened after 17:00, or a report synced
+//!   late) is messaged to the night patrol by the server at once, recording
+//!   who was told and when; so is an open case whose deadline passes with
+//!   no message (the scheduler, `crate::scheduler`).
+//! - **Major outages** (R2.3, R2.4, R2.14, R2.16): the municipality's, not
+//!   one unit's: the alarm group declares and ends them (`crate::major`);
+//!   many locks down across units only suggest one to the alarm group. An
+//!   open case joins the open major outage.
 //! - **Deviations** (R2.5, R2.15): every case expects the worker's own
 //!   deviation report; a report whose step R2.15 is done marks it written.
 //!
 //! Work on cases runs in transactions that first take a write lock on the
 //! unit's row (see `lock_unit`), so that two reports for one lock never
-//! open two cases and cluster detection sees every case of the unit.
+//! open two cases and a case's messages are sent once.
 
 use std::collections::BTreeSet;
 
@@ -38,6 +40,7 @@ use crate::codec;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::holidays;
+use crate::major;
 use crate::model::{
     Brukare, DecisionCheck, DecisionValidity, Deviation, DeviationKind, DeviationStatus, EventIn,
     Outage, OutageFilter, OutageReport, OutageReportData, OutageStatus, ReportStep, Role, Unit,
@@ -207,8 +210,8 @@ pub(crate) async fn check_report(
 
 /// A write on the unit's row, first in a transaction's outage work: in
 /// PostgreSQL it holds the row lock until the transaction ends, so outage
-/// work in one unit runs one at a time (one open case per lock, cluster
-/// detection and closing see every case); SQLite serializes writers anyway.
+/// work in one unit runs one at a time (one open case per lock, each
+/// message once); SQLite serializes writers anyway.
 async fn lock_unit(conn: &mut AnyConnection, unit_id: &str) -> Result<()> {
     sqlx::query("UPDATE units SET name = name WHERE id = $1")
         .bind(unit_id)
@@ -250,7 +253,7 @@ fn local_stamp(tz: Tz, t: i64) -> String {
 
 /// The case's row as stored.
 #[derive(Debug, Clone)]
-struct CaseRow {
+pub(crate) struct CaseRow {
     id: String,
     unit_id: String,
     status: OutageStatus,
@@ -271,7 +274,11 @@ struct CaseRow {
     alarm_group_handle_from: Option<i64>,
     needs_assessor_messaged_at: Option<i64>,
     needs_assessor_messaged_by: Option<String>,
-    cluster_id: Option<String>,
+    night_patrol_message_id: Option<String>,
+    repaired_at: Option<i64>,
+    repaired_by: Option<String>,
+    repair_note: Option<String>,
+    major_outage_id: Option<String>,
     working_at: Option<i64>,
     closed_at: Option<i64>,
     closed_by: Option<String>,
@@ -300,7 +307,11 @@ fn row_case(r: &AnyRow) -> Result<CaseRow> {
         alarm_group_handle_from: r.try_get("alarm_group_handle_from")?,
         needs_assessor_messaged_at: r.try_get("needs_assessor_messaged_at")?,
         needs_assessor_messaged_by: r.try_get("needs_assessor_messaged_by")?,
-        cluster_id: r.try_get("cluster_id")?,
+        night_patrol_message_id: r.try_get("night_patrol_message_id")?,
+        repaired_at: r.try_get("repaired_at")?,
+        repaired_by: r.try_get("repaired_by")?,
+        repair_note: r.try_get("repair_note")?,
+        major_outage_id: r.try_get("major_outage_id")?,
         working_at: r.try_get("working_at")?,
         closed_at: r.try_get("closed_at")?,
         closed_by: r.try_get("closed_by")?,
@@ -308,7 +319,7 @@ fn row_case(r: &AnyRow) -> Result<CaseRow> {
     })
 }
 
-async fn case_in(conn: &mut AnyConnection, id: &str) -> Result<CaseRow> {
+pub(crate) async fn case_in(conn: &mut AnyConnection, id: &str) -> Result<CaseRow> {
     let r = sqlx::query("SELECT * FROM outages WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -357,7 +368,8 @@ async fn brukare_of(db: &Db, case: &CaseRow) -> Result<Option<Brukare>> {
 /// (R2.9): updates the report if its id is known, or attaches it to the
 /// open case of its lock (or, with no lock, of its brukare), or opens a
 /// case with the report's id. Then: the minor deviation (R2.15), the
-/// weekend messages (R2.13) and cluster detection (R2.3).
+/// weekend or after-hours messages (R2.12, R2.13) and the major outage
+/// (R2.3: it joins an open one, or many locks down suggest one).
 pub(crate) async fn ingest(
     conn: &mut AnyConnection,
     settings: &Settings,
@@ -454,7 +466,7 @@ pub(crate) async fn ingest(
     }
     after_report(conn, reporter, &case_id, r, &r.steps, now).await?;
     if opened {
-        evaluate_cluster(conn, settings, &r.unit_id, &case_id, now).await?;
+        major::case_opened(conn, settings, &case_id, now).await?;
     }
     Ok(())
 }
@@ -471,6 +483,10 @@ async fn open_case(
     // R2.12: the night patrol must be told by 17:00 that day, or at once.
     let deadline =
         time::night_patrol_deadline_for(tz, opened_at, &unit.settings.night_patrol_deadline)?;
+    // R2.13: the case is a weekend case if the app's calendar or the
+    // server's says so, whichever saw it first.
+    let weekend = r.weekend_or_holiday
+        || holidays::is_weekend_period(tz, unit.settings.office_hours(), opened_at)?;
     sqlx::query(
         "INSERT INTO outages (id, unit_id, lock_id, brukare_id, visit_id, cause, status, opened_at, \
          reported_at, reported_by, weekend_or_holiday, night, night_patrol_deadline_at, updated_at) \
@@ -485,7 +501,7 @@ async fn open_case(
     .bind(opened_at)
     .bind(now)
     .bind(&reporter.staff.id)
-    .bind(flag(r.weekend_or_holiday))
+    .bind(flag(weekend))
     .bind(flag(r.night))
     .bind(deadline)
     .execute(&mut *conn)
@@ -574,15 +590,17 @@ async fn update_report(
     };
     after_report(conn, reporter, &case_id, &merged, &steps, now).await?;
     if lock_attached {
-        let unit: String = case_in(conn, &case_id).await?.unit_id;
-        evaluate_cluster(conn, settings, &unit, &case_id, now).await?;
+        major::case_opened(conn, settings, &case_id, now).await?;
     }
     Ok(())
 }
 
 /// What every report (new or revised) sets off: R2.15 done marks the
-/// case's minor deviation written; a weekend or holiday report (R2.13)
-/// messages the alarm group and the night patrol for the worker, once.
+/// case's minor deviation written. Then, once per case: on a weekend or
+/// holiday (R2.13) the report messages the alarm group and the night patrol
+/// for the worker; otherwise, once the night patrol's deadline has passed
+/// (a case opened after 17:00, or a report synced late, R2.12), the server
+/// messages the night patrol itself.
 async fn after_report(
     conn: &mut AnyConnection,
     reporter: &DeviceCaller,
@@ -612,13 +630,18 @@ async fn after_report(
         return Ok(());
     }
     let (unit, tz) = store::unit_tz_in(conn, &case.unit_id).await?;
-    let weekend = r.weekend_or_holiday || holidays::is_weekend_period(tz, r.occurred_at)?;
-    if !weekend {
-        return Ok(());
+    let hours = unit.settings.office_hours();
+    // R2.13: whichever side saw the weekend first sets the case's flag.
+    let weekend = case.weekend_or_holiday
+        || r.weekend_or_holiday
+        || holidays::is_weekend_period(tz, hours, r.occurred_at.min(now))?;
+    if weekend && !case.weekend_or_holiday {
+        sqlx::query("UPDATE outages SET weekend_or_holiday = 1, updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&case.id)
+            .execute(&mut *conn)
+            .await?;
     }
-    // R2.13: the worker on site messages the alarm group, who take the case
-    // on the next working day, and the night patrol. The app's report does
-    // both for the worker.
     let brukare = match &case.brukare_id {
         Some(b) => Some(store::brukare_in(conn, b).await?),
         None => None,
@@ -626,8 +649,24 @@ async fn after_report(
     let place = place_text(&case, brukare.as_ref());
     let since = local_stamp(tz, case.opened_at);
     let from = Some((reporter.staff.id.as_str(), reporter.staff.role));
+    if !weekend {
+        // R2.12: past the deadline nobody is left to tell the night patrol
+        // in time: the server does, at once.
+        if case.night_patrol_messaged_at.is_none() && now >= case.night_patrol_deadline_at {
+            let note = format!(
+                " Skickat direkt av Nyckelfri: ärendet kom efter kl {} då nattpatrullen ska vara \
+                 meddelad (R2.12). Rapporterat av {} på plats.",
+                unit.settings.night_patrol_deadline, reporter.staff.name
+            );
+            message_night_patrol(conn, &case, &unit, &place, "R2.12", None, &note, now).await?;
+        }
+        return Ok(());
+    }
+    // R2.13: the worker on site messages the alarm group, who take the case
+    // on the next working day, and the night patrol. The app's report does
+    // both for the worker.
     if case.alarm_group_informed_at.is_none() {
-        let handle_from = holidays::alarm_group_handle_from(tz, r.occurred_at, true)?;
+        let handle_from = holidays::alarm_group_handle_from(tz, hours, r.occurred_at, true)?;
         let when = handle_from
             .map(|t| format!(" Tas om hand från {}.", local_stamp(tz, t)))
             .unwrap_or_default();
@@ -664,273 +703,114 @@ async fn after_report(
         .await?;
     }
     if case.night_patrol_messaged_at.is_none() {
-        let body = format!(
-            "{place} är ur funktion sedan {since}. Nattnyckeln: {}. Ärende {}.",
-            unit.settings.night_key_location, case.id
-        );
-        let msg = NewMessage {
-            id: codec::new_id("msg")?,
-            to_role: Role::NightPatrol,
-            unit_id: Some(&case.unit_id),
-            from,
-            routine_step: Some("R2.13"),
-            subject: "Låsvred ur funktion – inför natten",
-            body: &body,
-            brukare_id: case.brukare_id.as_deref(),
-            lock_id: case.lock_id.as_deref(),
-            handle_from: None,
-            outage_id: Some(&case.id),
-            deadline_at: Some(case.night_patrol_deadline_at),
-        };
-        insert_message_in(&mut *conn, &msg, now).await?;
-        sqlx::query(
-            "UPDATE outages SET night_patrol_messaged_at = $1, night_patrol_messaged_by = $2, \
-             updated_at = $1 WHERE id = $3 AND night_patrol_messaged_at IS NULL",
-        )
-        .bind(now)
-        .bind(&reporter.staff.id)
-        .bind(&case.id)
-        .execute(&mut *conn)
-        .await?;
+        message_night_patrol(conn, &case, &unit, &place, "R2.13", from, "", now).await?;
     }
     Ok(())
 }
 
-// ---------------------------------------------------------------- major outages
-
-/// An open case as cluster detection sees it.
-struct OpenCase {
-    id: String,
-    lock_id: Option<String>,
-    opened_at: i64,
-    cluster_id: Option<String>,
-}
-
-/// The first run of unclustered cases opened within `window` of each other
-/// that holds `threshold` distinct locks.
-fn window_members(cases: &[&OpenCase], window: i64, threshold: usize) -> Option<Vec<String>> {
-    let mut sorted: Vec<&OpenCase> = cases
-        .iter()
-        .copied()
-        .filter(|c| c.lock_id.is_some())
-        .collect();
-    sorted.sort_by(|a, b| a.opened_at.cmp(&b.opened_at).then(a.id.cmp(&b.id)));
-    for (i, start) in sorted.iter().enumerate() {
-        let run: Vec<&&OpenCase> = sorted
-            .iter()
-            .skip(i)
-            .take_while(|c| c.opened_at - start.opened_at <= window)
-            .collect();
-        let locks: BTreeSet<&str> = run.iter().filter_map(|c| c.lock_id.as_deref()).collect();
-        if locks.len() >= threshold {
-            return Some(run.iter().map(|c| c.id.clone()).collect());
-        }
-    }
-    None
-}
-
-/// R2.3, R2.4, R2.14, R2.16: after a case opens (or gets its lock), looks
-/// at the unit's open cases. While the unit has an open cluster, the new
-/// case (`trigger`) joins it. Otherwise `outage_cluster_locks` distinct locks opened within
-/// `outage_cluster_window_secs`, or every installed lock of the unit (at
-/// least two), make a new cluster: the unit managers and the head of
-/// operations are told, and the head of operations gets a major deviation.
-async fn evaluate_cluster(
+/// Messages the night patrol of the case's unit (R2.12, R2.13) and records
+/// on the case when, by whom (`from`; `None`: the server) and which
+/// message, so that who was told is known. Once per case: returns whether
+/// this call sent it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn message_night_patrol(
     conn: &mut AnyConnection,
-    settings: &Settings,
-    unit_id: &str,
-    trigger: &str,
+    case: &CaseRow,
+    unit: &Unit,
+    place: &str,
+    step: &str,
+    from: Option<(&str, Role)>,
+    note: &str,
     now: i64,
-) -> Result<()> {
-    let rows = sqlx::query(
-        "SELECT id, lock_id, opened_at, cluster_id FROM outages \
-         WHERE unit_id = $1 AND status = 'open' ORDER BY opened_at, id",
-    )
-    .bind(unit_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let cases = rows
-        .iter()
-        .map(|r| {
-            Ok(OpenCase {
-                id: r.try_get("id")?,
-                lock_id: r.try_get("lock_id")?,
-                opened_at: r.try_get("opened_at")?,
-                cluster_id: r.try_get("cluster_id")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let loose: Vec<&OpenCase> = cases.iter().filter(|c| c.cluster_id.is_none()).collect();
-    if loose.is_empty() {
-        return Ok(());
-    }
-    let open_cluster: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM outage_clusters WHERE unit_id = $1 AND closed_at IS NULL",
-    )
-    .bind(unit_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(cluster) = open_cluster {
-        // Only the case that just opened (or got its lock) joins: cases
-        // open from before the outage stay out of it.
-        if loose.iter().any(|c| c.id == trigger) {
-            return join_cluster(conn, &cluster, &[trigger.to_owned()]).await;
-        }
-        return Ok(());
-    }
-
-    let threshold = usize::try_from(settings.outage_cluster_locks).unwrap_or(usize::MAX);
-    let by_window = window_members(&loose, settings.outage_cluster_window_secs, threshold);
-    let installed: Vec<String> = sqlx::query_scalar(
-        "SELECT l.id FROM locks l JOIN brukare b ON b.id = l.brukare_id \
-         WHERE b.unit_id = $1 AND l.installed_at IS NOT NULL AND l.removed_at IS NULL",
-    )
-    .bind(unit_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let down: BTreeSet<&str> = cases.iter().filter_map(|c| c.lock_id.as_deref()).collect();
-    let all_down = installed.len() >= 2 && installed.iter().all(|l| down.contains(l.as_str()));
-    let (reason, members) = match by_window {
-        Some(m) => ("threshold", m),
-        None if all_down => ("all_locks", loose.iter().map(|c| c.id.clone()).collect()),
-        None => return Ok(()),
-    };
-    let opened_at = cases
-        .iter()
-        .filter(|c| members.contains(&c.id))
-        .map(|c| c.opened_at)
-        .min()
-        .unwrap_or(now);
-    let cluster = codec::new_id("kl")?;
-    sqlx::query(
-        "INSERT INTO outage_clusters (id, unit_id, reason, opened_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(&cluster)
-    .bind(unit_id)
-    .bind(reason)
-    .bind(opened_at)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    // R2.16: the head of operations writes the major deviation.
-    let heads: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM staff WHERE role = $1 ORDER BY id LIMIT 2")
-            .bind(Role::HeadOfOperations.as_str())
-            .fetch_all(&mut *conn)
-            .await?;
-    let assigned_to = match heads.as_slice() {
-        [one] => Some(one.clone()),
-        _ => None,
-    };
-    sqlx::query(
-        "INSERT INTO deviations (id, kind, unit_id, cluster_id, assigned_role, assigned_to, \
-         created_at, status) VALUES ($1, 'major', $2, $3, $4, $5, $6, 'expected')",
-    )
-    .bind(codec::new_id("avv")?)
-    .bind(unit_id)
-    .bind(&cluster)
-    .bind(Role::HeadOfOperations.as_str())
-    .bind(assigned_to)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    join_cluster(conn, &cluster, &members).await?;
-
-    // R2.3: the alarm group tells its unit manager at once; R2.4, R2.14:
-    // that unit manager tells all unit managers and the head of operations.
-    let (unit, tz) = store::unit_tz_in(conn, unit_id).await?;
-    let locks: BTreeSet<&str> = cases
-        .iter()
-        .filter(|c| members.contains(&c.id))
-        .filter_map(|c| c.lock_id.as_deref())
-        .collect();
-    let what = if reason == "all_locks" {
-        "alla installerade låsvred".to_owned()
-    } else {
-        format!("{} låsvred", locks.len())
-    };
-    let list = locks.iter().copied().collect::<Vec<_>>().join(", ");
-    let since = local_stamp(tz, opened_at);
-    let body_r23 = format!(
-        "Stort driftstopp i {} ({}): {what} ur funktion sedan {since} ({list}). Samordning behövs: \
-         kontakta omgående samtliga enhetschefer och verksamhetschefen (R2.4). Driftstopp {cluster}.",
-        unit.name, unit.id
+) -> Result<bool> {
+    let tz = time::parse_tz(&unit.settings.time_zone)?;
+    let id = codec::new_id("msg")?;
+    let body = format!(
+        "{place} är ur funktion sedan {}. Nattnyckeln: {}. Ärende {}.{note}",
+        local_stamp(tz, case.opened_at),
+        unit.settings.night_key_location,
+        case.id
     );
-    let body_r24 = format!(
-        "Elektroniska låsvred ur funktion i {} ({}): {what} sedan {since} ({list}). Ni meddelas \
-         igen när de fungerar. Verksamhetschefen skriver avvikelsen (R2.16). Driftstopp {cluster}.",
-        unit.name, unit.id
-    );
-    let notices: [(Role, Option<&str>, &str, &str, &str); 3] = [
-        (
-            Role::UnitManager,
-            settings.alarm_group_unit_id.as_deref(),
-            "R2.3",
-            "Stort driftstopp: låsvred ur funktion",
-            &body_r23,
-        ),
-        (
-            Role::UnitManager,
-            None,
-            "R2.4",
-            "Låsvred ur funktion",
-            &body_r24,
-        ),
-        (
-            Role::HeadOfOperations,
-            None,
-            "R2.4",
-            "Låsvred ur funktion",
-            &body_r24,
-        ),
-    ];
-    for (role, unit_to, step, subject, body) in notices {
-        let msg = NewMessage {
-            id: codec::new_id("msg")?,
-            to_role: role,
-            unit_id: unit_to,
-            from: None,
-            routine_step: Some(step),
-            subject,
-            body,
-            brukare_id: None,
-            lock_id: None,
-            handle_from: None,
-            outage_id: None,
-            deadline_at: None,
-        };
-        insert_message_in(&mut *conn, &msg, now).await?;
+    let claimed = sqlx::query(
+        "UPDATE outages SET night_patrol_messaged_at = $1, night_patrol_messaged_by = $2, \
+         night_patrol_message_id = $3, updated_at = $1 \
+         WHERE id = $4 AND night_patrol_messaged_at IS NULL AND status = 'open'",
+    )
+    .bind(now)
+    .bind(from.map(|(s, _)| s.to_owned()))
+    .bind(&id)
+    .bind(&case.id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if !claimed {
+        return Ok(false);
     }
-    tracing::info!(cluster = %cluster, unit = %unit_id, reason, "major outage");
-    Ok(())
+    let msg = NewMessage {
+        id,
+        to_role: Role::NightPatrol,
+        unit_id: Some(&case.unit_id),
+        from,
+        routine_step: Some(step),
+        subject: "Låsvred ur funktion – inför natten",
+        body: &body,
+        brukare_id: case.brukare_id.as_deref(),
+        lock_id: case.lock_id.as_deref(),
+        handle_from: None,
+        outage_id: Some(&case.id),
+        deadline_at: Some(case.night_patrol_deadline_at),
+    };
+    insert_message_in(&mut *conn, &msg, now).await?;
+    Ok(true)
 }
 
-async fn join_cluster(conn: &mut AnyConnection, cluster: &str, case_ids: &[String]) -> Result<()> {
-    for id in case_ids {
-        sqlx::query("UPDATE outages SET cluster_id = $1 WHERE id = $2 AND cluster_id IS NULL")
-            .bind(cluster)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query(
-            "INSERT INTO deviation_outages (deviation_id, outage_id) \
-             SELECT id, $2 FROM deviations WHERE cluster_id = $1 ON CONFLICT DO NOTHING",
-        )
-        .bind(cluster)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+/// R2.12, for the scheduler: open cases whose night-patrol deadline has
+/// passed with no message get one from the server, recording who was told.
+/// Each case once, whichever instance runs it. Returns how many it sent.
+pub(crate) async fn night_patrol_deadlines(db: &Db, now: i64) -> Result<u32> {
+    let due: Vec<(String, String)> = sqlx::query(
+        "SELECT id, unit_id FROM outages WHERE status = 'open' \
+         AND night_patrol_messaged_at IS NULL AND night_patrol_deadline_at <= $1 \
+         ORDER BY night_patrol_deadline_at, id LIMIT 500",
+    )
+    .bind(now)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("id")?, r.try_get("unit_id")?)))
+    .collect::<Result<_>>()?;
+    let mut sent = 0;
+    for (id, unit_id) in due {
+        let mut tx = db.pool().begin().await?;
+        lock_unit(&mut tx, &unit_id).await?;
+        let case = case_in(&mut tx, &id).await?;
+        if case.status != OutageStatus::Open || case.night_patrol_messaged_at.is_some() {
+            continue;
+        }
+        let (unit, _) = store::unit_tz_in(&mut tx, &unit_id).await?;
+        let brukare = match &case.brukare_id {
+            Some(b) => Some(store::brukare_in(&mut tx, b).await?),
+            None => None,
+        };
+        let place = place_text(&case, brukare.as_ref());
+        let note = format!(
+            " Skickat av Nyckelfri: ingen hade meddelat nattpatrullen före kl {} (R2.12).",
+            unit.settings.night_patrol_deadline
+        );
+        if message_night_patrol(&mut tx, &case, &unit, &place, "R2.12", None, &note, now).await? {
+            sent += 1;
+        }
+        tx.commit().await?;
     }
-    Ok(())
+    Ok(sent)
 }
 
 // ---------------------------------------------------------------- the coordinator
 
-/// R2.10: closes the case (the lock works again at `working_at`). When it
-/// was the last open case of a major outage, all unit managers and the
-/// head of operations are told the locks work again (R2.4, R2.14). A case
-/// already closed is left as it was.
+/// R2.10: closes the case (the lock works again at `working_at`): the
+/// coordinator documents it. A case already closed is left as it was.
+/// Ending a major outage is the alarm group's own act (`crate::major`).
 pub(crate) async fn close_case(
     db: &Db,
     id: &str,
@@ -939,72 +819,86 @@ pub(crate) async fn close_case(
     by: Option<&str>,
     now: i64,
 ) -> Result<()> {
-    let mut tx = db.pool().begin().await?;
-    let row = sqlx::query(
+    sqlx::query(
         "UPDATE outages SET status = 'closed', working_at = $1, closed_at = $2, closed_by = $3, \
-         close_note = $4, updated_at = $2 WHERE id = $5 AND status = 'open' \
-         RETURNING unit_id, cluster_id",
+         close_note = $4, updated_at = $2 WHERE id = $5 AND status = 'open'",
     )
     .bind(working_at)
     .bind(now)
     .bind(by.map(str::to_owned))
     .bind(note.map(str::to_owned))
     .bind(id)
-    .fetch_optional(&mut *tx)
+    .execute(db.pool())
     .await?;
-    let Some(row) = row else {
-        return Ok(());
-    };
-    let unit_id: String = row.try_get("unit_id")?;
-    let cluster: Option<String> = row.try_get("cluster_id")?;
-    lock_unit(&mut tx, &unit_id).await?;
-    if let Some(cluster) = cluster {
-        let open: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM outages WHERE cluster_id = $1 AND status = 'open'",
-        )
-        .bind(&cluster)
-        .fetch_one(&mut *tx)
-        .await?;
-        let closed = open == 0
-            && sqlx::query(
-                "UPDATE outage_clusters SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL",
-            )
-            .bind(now)
-            .bind(&cluster)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-        if closed {
-            let (unit, tz) = store::unit_tz_in(&mut tx, &unit_id).await?;
-            let body = format!(
-                "Elektroniska låsvred i {} ({}) fungerar igen sedan {}. Driftstopp {cluster} är avslutat.",
-                unit.name,
-                unit.id,
-                local_stamp(tz, working_at)
-            );
-            for role in [Role::UnitManager, Role::HeadOfOperations] {
-                let msg = NewMessage {
-                    id: codec::new_id("msg")?,
-                    to_role: role,
-                    unit_id: None,
-                    from: None,
-                    routine_step: Some("R2.14"),
-                    subject: "Låsvred åter i funktion",
-                    body: &body,
-                    brukare_id: None,
-                    lock_id: None,
-                    handle_from: None,
-                    outage_id: None,
-                    deadline_at: None,
-                };
-                insert_message_in(&mut tx, &msg, now).await?;
-            }
-            tracing::info!(cluster = %cluster, unit = %unit_id, "major outage over");
-        }
-    }
-    tx.commit().await?;
     Ok(())
+}
+
+/// R2.10, R2.11: the alarm group reports the lock repaired; the coordinator
+/// is messaged to check and document that it works again ("Koordinator
+/// dokumenterar när elektroniskt låsvred fungerar igen"). Once per case
+/// (a repeat answers the case as it is). Returns whether it was recorded now.
+pub(crate) async fn report_repaired(
+    db: &Db,
+    id: &str,
+    note: Option<&str>,
+    by: Option<(&str, Role)>,
+    now: i64,
+) -> Result<bool> {
+    let mut tx = db.pool().begin().await?;
+    let n = sqlx::query(
+        "UPDATE outages SET repaired_at = $1, repaired_by = $2, repair_note = $3, updated_at = $1 \
+         WHERE id = $4 AND status = 'open' AND repaired_at IS NULL",
+    )
+    .bind(now)
+    .bind(by.map(|(s, _)| s.to_owned()))
+    .bind(note.map(str::to_owned))
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        let case = case_in(&mut tx, id).await?;
+        if case.status != OutageStatus::Open {
+            return Err(Error::Conflict(format!(
+                "outage '{id}' is closed: the coordinator has documented that the lock works"
+            )));
+        }
+        return Ok(false);
+    }
+    let case = case_in(&mut tx, id).await?;
+    let (_, tz) = store::unit_tz_in(&mut tx, &case.unit_id).await?;
+    let brukare = match &case.brukare_id {
+        Some(b) => Some(store::brukare_in(&mut tx, b).await?),
+        None => None,
+    };
+    let note = note
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| format!("\n\n{n}"))
+        .unwrap_or_default();
+    let body = format!(
+        "Larmgruppen har lagat {} ({}). Kontrollera och dokumentera att låsvredet fungerar igen \
+         (R2.10). Ärende {}.{note}",
+        place_text(&case, brukare.as_ref()),
+        local_stamp(tz, now),
+        case.id
+    );
+    let msg = NewMessage {
+        id: format!("r2.10-{}", case.id),
+        to_role: Role::Coordinator,
+        unit_id: Some(&case.unit_id),
+        from: by,
+        routine_step: Some("R2.10"),
+        subject: "Låsvred lagat – dokumentera att det fungerar",
+        body: &body,
+        brukare_id: case.brukare_id.as_deref(),
+        lock_id: case.lock_id.as_deref(),
+        handle_from: None,
+        outage_id: Some(&case.id),
+        deadline_at: None,
+    };
+    insert_message_in(&mut tx, &msg, now).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Which role a coordinator's message about a case goes to.
@@ -1091,7 +985,8 @@ pub(crate) async fn message_case(
             )
         }
         CaseMessage::AlarmGroup => {
-            handle_from = holidays::alarm_group_handle_from(tz, now, false)?;
+            handle_from =
+                holidays::alarm_group_handle_from(tz, unit.settings.office_hours(), now, false)?;
             let when = handle_from
                 .map(|t| format!(" Tas om hand från {}.", local_stamp(tz, t)))
                 .unwrap_or_default();
@@ -1141,10 +1036,10 @@ pub(crate) async fn message_case(
     let fresh = insert_message_in(&mut tx, &msg, now).await?;
     if fresh {
         let (at, by) = kind.columns();
-        let extra = if kind == CaseMessage::AlarmGroup {
-            ", alarm_group_handle_from = $4"
-        } else {
-            ""
+        let extra = match kind {
+            CaseMessage::AlarmGroup => ", alarm_group_handle_from = $4",
+            CaseMessage::NightPatrol => ", night_patrol_message_id = $4",
+            CaseMessage::NeedsAssessor => "",
         };
         let sql = format!(
             "UPDATE outages SET {at} = $1, {by} = $2{extra} WHERE id = $3 AND {at} IS NULL"
@@ -1153,8 +1048,10 @@ pub(crate) async fn message_case(
             .bind(now)
             .bind(from.map(|(s, _)| s.to_owned()))
             .bind(id);
-        if kind == CaseMessage::AlarmGroup {
-            q = q.bind(handle_from);
+        match kind {
+            CaseMessage::AlarmGroup => q = q.bind(handle_from),
+            CaseMessage::NightPatrol => q = q.bind(message_id.to_owned()),
+            CaseMessage::NeedsAssessor => {}
         }
         q.execute(&mut *tx).await?;
     }
@@ -1270,6 +1167,10 @@ async fn full(db: &Db, c: CaseRow, unit: &Unit, now: i64) -> Result<Outage> {
     .fetch_all(db.pool())
     .await?;
     let open = c.status == OutageStatus::Open;
+    let night_patrol_told = match &c.night_patrol_message_id {
+        Some(m) => crate::api::messages::recipients(db.pool(), m).await?,
+        None => Vec::new(),
+    };
     Ok(Outage {
         night_patrol_overdue: open
             && c.night_patrol_messaged_at.is_none()
@@ -1297,11 +1198,16 @@ async fn full(db: &Db, c: CaseRow, unit: &Unit, now: i64) -> Result<Outage> {
         night_patrol_deadline_at: c.night_patrol_deadline_at,
         night_patrol_messaged_at: c.night_patrol_messaged_at,
         night_patrol_messaged_by: c.night_patrol_messaged_by,
+        night_patrol_message_id: c.night_patrol_message_id,
         working_at: c.working_at,
         closed_at: c.closed_at,
         closed_by: c.closed_by,
         close_note: c.close_note,
-        cluster_id: c.cluster_id,
+        night_patrol_told,
+        repaired_at: c.repaired_at,
+        repaired_by: c.repaired_by,
+        repair_note: c.repair_note,
+        major_outage_id: c.major_outage_id,
         deviation_ids,
         reports,
     })
@@ -1357,7 +1263,7 @@ fn row_deviation(r: &AnyRow, outage_ids: Vec<String>) -> Result<Deviation> {
         id: r.try_get("id")?,
         kind: DeviationKind::parse(&r.try_get::<String, _>("kind")?)?,
         unit_id: r.try_get("unit_id")?,
-        cluster_id: r.try_get("cluster_id")?,
+        major_outage_id: r.try_get("major_outage_id")?,
         outage_ids,
         assigned_role: Role::parse(&r.try_get::<String, _>("assigned_role")?)?,
         assigned_to: r.try_get("assigned_to")?,
@@ -1467,31 +1373,6 @@ mod tests {
         // A later revision cannot undo a step.
         let m2 = merge_steps(&m, &[step("R2.15", None)]);
         assert_eq!(m2[1], step("R2.15", Some(30)));
-    }
-
-    #[test]
-    fn r2_3_a_window_needs_enough_distinct_locks() {
-        let c = |id: &str, lock: Option<&str>, at: i64| OpenCase {
-            id: id.into(),
-            lock_id: lock.map(str::to_owned),
-            opened_at: at,
-            cluster_id: None,
-        };
-        let cases = [
-            c("a", Some("l1"), 0),
-            c("b", Some("l2"), 1800),
-            c("c", None, 1900),
-            c("d", Some("l3"), 3700),
-            c("e", Some("l4"), 4000),
-        ];
-        let refs: Vec<&OpenCase> = cases.iter().collect();
-        // l1..l3 span 3700 s > 3600: only b, d, e fall within an hour.
-        assert_eq!(
-            window_members(&refs, 3600, 3),
-            Some(vec!["b".into(), "d".into(), "e".into()])
-        );
-        assert_eq!(window_members(&refs, 3600, 4), None);
-        assert_eq!(window_members(&refs, 4000, 4).map(|m| m.len()), Some(4));
     }
 
     #[test]

@@ -149,8 +149,20 @@ impl Permit {
     /// Whether `unit_id` is within the caller's reach.
     pub fn reaches(&self, unit_id: &str) -> bool {
         match (&self.caller, self.scope) {
-            (Caller::Admin, _) | (_, Scope::All) => true,
+            (Caller::Admin, _) | (_, Scope::All | Scope::AlarmGroup) => true,
             (Caller::Device(d), _) => d.staff.serves(unit_id),
+        }
+    }
+
+    /// 403 under scope `alarm_group` unless the caller's own unit is the
+    /// alarm group's (`alarm_group_unit`, the server's setting; with none
+    /// set, any unit is).
+    pub fn require_alarm_group(&self, alarm_group_unit: Option<&str>) -> Result<()> {
+        match (self.scope, self.staff(), alarm_group_unit) {
+            (Scope::AlarmGroup, Some(st), Some(unit)) if st.unit_id != unit => Err(forbidden(
+                format!("only the alarm group's unit manager ({unit}) coordinates this"),
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -187,7 +199,7 @@ impl Permit {
     /// The units a list covers.
     pub fn unit_scope(&self) -> UnitScope {
         match (&self.caller, self.scope) {
-            (Caller::Admin, _) | (_, Scope::All) => UnitScope::All,
+            (Caller::Admin, _) | (_, Scope::All | Scope::AlarmGroup) => UnitScope::All,
             (Caller::Device(d), _) => UnitScope::ServedBy(d.staff.id.clone()),
         }
     }

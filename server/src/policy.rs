@@ -92,11 +92,15 @@ pub enum Scope {
     Keyed,
     /// Messages as the routine steps say.
     Routine,
+    /// The municipality, as the alarm group's own unit manager: the
+    /// caller's unit is the alarm group's (the server's alarm group unit;
+    /// any unit manager's when none is configured).
+    AlarmGroup,
 }
 
 impl Scope {
     /// Every scope.
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::Own,
         Scope::Units,
         Scope::All,
@@ -104,6 +108,7 @@ impl Scope {
         Scope::Assigned,
         Scope::Keyed,
         Scope::Routine,
+        Scope::AlarmGroup,
     ];
 
     /// The name in the policy file.
@@ -116,6 +121,7 @@ impl Scope {
             Scope::Assigned => "assigned",
             Scope::Keyed => "keyed",
             Scope::Routine => "routine",
+            Scope::AlarmGroup => "alarm_group",
         }
     }
 

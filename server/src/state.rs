@@ -28,18 +28,46 @@ pub struct Settings {
     pub grant_ttl_secs: i64,
     /// Lifetime of an install or demo token (alarm technicians).
     pub install_token_secs: i64,
-    /// R2.3, R2.14: this many distinct locks of one unit with open outage
-    /// cases opened within [`Settings::outage_cluster_window_secs`] make a
-    /// major outage (at least 2).
-    pub outage_cluster_locks: u32,
-    /// R2.3, R2.14: the window those cases must open within.
-    pub outage_cluster_window_secs: i64,
-    /// R2.3: the unit whose unit manager leads the alarm group. The model
-    /// has no alarm-group unit of its own; when this is `None` the message
-    /// goes to the unit managers of all units.
+    /// R2.3: this many distinct locks with open outage cases, in any
+    /// units, opened within [`Settings::major_outage_window_secs`] make
+    /// the server suggest a major outage to the alarm group (who declare
+    /// it). Municipality-wide: a major outage is the municipality's.
+    pub major_outage_locks: u32,
+    /// R2.3: the window those cases must open within.
+    pub major_outage_window_secs: i64,
+    /// R2.3: the unit whose unit manager leads the alarm group (told at
+    /// once of a major outage). When `None`, the declaring technician's
+    /// own unit.
     pub alarm_group_unit_id: Option<String>,
     /// Rate limits on enrollment and authentication.
     pub rate_limits: RateLimits,
+    /// Email through the municipality's SMTP relay (R2.4, R2.14); emails
+    /// wait in the database while it is `None` or unreachable.
+    pub mail: Option<MailSettings>,
+    /// How often the scheduler acts on dates (decisions ending, orders due,
+    /// deadlines passing, emails to send). 0: never in the background
+    /// (tests run `scheduler::tick` themselves with a pinned clock).
+    pub scheduler_interval_secs: u64,
+}
+
+/// The SMTP relay.
+#[derive(Clone)]
+pub struct MailSettings {
+    /// `smtp://host:port` (plain, as on loopback), `smtp://host:587?tls=required`
+    /// (STARTTLS) or `smtps://user:password@host:465` (TLS).
+    pub smtp_url: String,
+    /// The sender, e.g. `Nyckelfri <nyckelfri@kommun.se>`.
+    pub from: String,
+}
+
+impl std::fmt::Debug for MailSettings {
+    // The URL may hold the relay's password: never in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("smtp_url", &"(hidden)")
+            .field("from", &self.from)
+            .finish()
+    }
 }
 
 impl Default for Settings {
@@ -51,10 +79,12 @@ impl Default for Settings {
             enrollment_code_ttl_secs: 7 * 24 * 3600,
             grant_ttl_secs: 24 * 3600,
             install_token_secs: 4 * 3600,
-            outage_cluster_locks: 3,
-            outage_cluster_window_secs: 3600,
+            major_outage_locks: 5,
+            major_outage_window_secs: 3600,
             alarm_group_unit_id: None,
             rate_limits: RateLimits::default(),
+            mail: None,
+            scheduler_interval_secs: 60,
         }
     }
 }

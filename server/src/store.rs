@@ -14,20 +14,48 @@ use crate::model::{
 use crate::time;
 
 /// Checks a unit's settings; returns its time zone.
-pub fn check_settings(s: &UnitSettings) -> Result<Tz> {
-    let phone_ok = (3..=32).contains(&s.coordinator_phone.len())
-        && s.coordinator_phone
-            .chars()
+/// Checks a phone number as the routines' steps dial it.
+pub fn check_phone(p: &str, what: &str) -> Result<()> {
+    let ok = (3..=32).contains(&p.len())
+        && p.chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'))
-        && s.coordinator_phone.chars().any(|c| c.is_ascii_digit());
-    if !phone_ok {
-        return Err(Error::bad(
-            "coordinator_phone must be a phone number (digits, spaces, + - ( ), 3 to 32 characters)",
-        ));
+        && p.chars().any(|c| c.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::bad(format!(
+            "{what} must be a phone number (digits, spaces, + - ( ), 3 to 32 characters)"
+        )))
+    }
+}
+
+/// Longest acute key routine text.
+pub const MAX_ROUTINE_TEXT: usize = 2000;
+
+/// Checks a unit's settings; returns its time zone.
+pub fn check_settings(s: &UnitSettings) -> Result<Tz> {
+    check_phone(&s.coordinator_phone, "coordinator_phone")?;
+    if let Some(p) = &s.night_patrol_phone {
+        check_phone(p, "night_patrol_phone")?;
     }
     codec::check_text(&s.day_key_location, 200, "day_key_location", false)?;
     codec::check_text(&s.night_key_location, 200, "night_key_location", false)?;
     time::parse_hhmm(&s.night_patrol_deadline, "night_patrol_deadline")?;
+    time::parse_hhmm(&s.office_opens, "office_opens")?;
+    time::parse_hhmm(&s.office_closes, "office_closes")?;
+    if nyckelfri_calendar::OfficeHours::parse(&s.office_opens, &s.office_closes).is_none() {
+        return Err(Error::bad(
+            "office_opens must be before office_closes (the office's hours on one working day)",
+        ));
+    }
+    for (text, what) in [
+        (&s.acute_key_routine, "acute_key_routine"),
+        (&s.acute_key_routine_en, "acute_key_routine_en"),
+    ] {
+        if let Some(t) = text {
+            codec::check_text(t, MAX_ROUTINE_TEXT, what, true)?;
+        }
+    }
     time::parse_tz(&s.time_zone)
 }
 
@@ -41,6 +69,11 @@ pub(crate) fn row_unit(r: &AnyRow) -> Result<Unit> {
             night_key_location: r.try_get("night_key_location")?,
             night_patrol_deadline: r.try_get("night_patrol_deadline")?,
             time_zone: r.try_get("time_zone")?,
+            office_opens: r.try_get("office_opens")?,
+            office_closes: r.try_get("office_closes")?,
+            night_patrol_phone: r.try_get("night_patrol_phone")?,
+            acute_key_routine: r.try_get("acute_key_routine")?,
+            acute_key_routine_en: r.try_get("acute_key_routine_en")?,
         },
     })
 }
@@ -158,6 +191,7 @@ pub(crate) fn row_lock(r: &AnyRow) -> Result<Lock> {
         commissioned_at: r.try_get("commissioned_at")?,
         installed_at,
         removed_at,
+        receipt_id: r.try_get("receipt_id")?,
     })
 }
 
@@ -174,8 +208,8 @@ pub(crate) fn row_device(r: &AnyRow) -> Result<Device> {
 }
 
 /// Columns of `locks` as [`row_lock`] reads them.
-pub(crate) const LOCK_COLS: &str =
-    "l.id, l.public_key, l.kind, l.brukare_id, l.commissioned_at, l.installed_at, l.removed_at";
+pub(crate) const LOCK_COLS: &str = "l.id, l.public_key, l.kind, l.brukare_id, l.commissioned_at, \
+     l.installed_at, l.removed_at, l.receipt_id";
 
 /// A unit.
 pub async fn unit(db: &Db, id: &str) -> Result<Unit> {

@@ -673,8 +673,19 @@ async fn r1_6_r1_9_r1_10_commissioning_and_installation(b: Backend) {
         .err(403, "no_key");
     assert_eq!(r["reason"], "lock_not_installed");
 
-    // R1.10: installation tells the night patrol and the coordinator; the
-    // order is done and its keys go on the revocation list.
+    // R1.9 "Brukaren bekräftar installationen genom att skriva under
+    // kvittensen och ett ansvarsavtal": no receipt, no service.
+    s.post(
+        "/v1/locks/l9/install",
+        &at.token,
+        json!({"brukare_id": "b1"}),
+    )
+    .await
+    .err(409, "conflict");
+    let receipt = common::upload_receipt(&s, &at, "l9", "b1").await;
+    // R1.10: installation tells the night patrol's coordinator and the
+    // home care group's coordinator; the order is done and its keys go on
+    // the revocation list.
     let r = s
         .post(
             "/v1/locks/l9/install",
@@ -702,7 +713,19 @@ async fn r1_6_r1_9_r1_10_commissioning_and_installation(b: Backend) {
             .any(|e| hex::encode(e.token_id) == t["token_id"].as_str().unwrap()),
         "the order's demo key is revoked when it closes"
     );
-    for staff in ["np1", "co1"] {
+    assert_eq!(r["receipt_id"], receipt["id"]);
+    // R1.10 "koordinatorn för nattpatrullen", not the night patrol workers.
+    let np = s.enroll("np1").await;
+    let np_inbox = s.get("/v1/inbox", &np.token).await.ok();
+    assert!(
+        np_inbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["routine_step"] != "R1.10"),
+        "{np_inbox}"
+    );
+    for staff in ["npk1", "co1"] {
         let d = s.enroll(staff).await;
         let inbox = s.get("/v1/inbox", &d.token).await.ok();
         let m = inbox
@@ -750,6 +773,8 @@ async fn r1_6_r1_9_r1_10_commissioning_and_installation(b: Backend) {
     )
     .await
     .ok();
+    let receipt = common::upload_receipt(&s, &at, "l11", "b5").await;
+    assert_eq!(receipt["order_id"], "ord-b5", "linked to the order");
     s.post(
         "/v1/locks/l11/install",
         &at.token,
@@ -759,6 +784,7 @@ async fn r1_6_r1_9_r1_10_commissioning_and_installation(b: Backend) {
     .ok();
     let order = s.get("/v1/orders/ord-b5", &at.token).await.ok();
     assert_eq!(order["status"], "installed");
+    assert_eq!(order["receipt_id"], receipt["id"]);
     assert_eq!(order["installed_at"], T0 + 600);
     assert_eq!(order["lock_id"], "l11");
     let inbox = s.get("/v1/inbox", &co.token).await.ok();

@@ -104,6 +104,21 @@ fn template(method: &str, path: &str, key_hex: &str, deviation: &str) -> (Option
                    "brukare_has_alarm": false, "phone": "08 1", "note": "n"})
         }
         ("POST", "/v1/orders/{id}/cancel") => json!({"reason": "r"}),
+        ("POST", "/v1/orders/{id}/contacts") => {
+            json!({"party": "brukaren", "contacted_at": T0, "note": "n"})
+        }
+        ("POST", "/v1/brukare/{id}/service-ended") => json!({"ended_at": T0, "note": "n"}),
+        ("POST", "/v1/outages/{id}/repaired") => json!({"note": "n"}),
+        ("POST", "/v1/major-outages") => json!({"id": "mo1", "summary": "Nätet är nere."}),
+        ("POST", "/v1/major-outages/{id}/updates") | ("POST", "/v1/major-outages/{id}/end") => {
+            json!({"id": "mo1-u", "text": "Läget."})
+        }
+        ("POST", "/v1/manager-contacts") | ("PUT", "/v1/manager-contacts/{id}") => {
+            json!({"id": "c1", "name": "n", "email": "n@example.org", "organisation": "o",
+                   "role": "unit_manager", "external": true, "active": true})
+        }
+        ("POST", "/v1/installation-receipts") => json!({"content_json": "{}",
+            "content_sha256": "00", "device_signature": "00"}),
         ("POST", "/v1/orders/{id}/scheduled") => json!({"scheduled_for": T0}),
         ("POST", _) => json!({}),
         _ => return (None, id_for(path, deviation)),
@@ -120,6 +135,12 @@ fn id_for(path: &str, deviation: &str) -> String {
     }
     if path.starts_with("/v1/orders") {
         return "ord1".to_owned();
+    }
+    if path.starts_with("/v1/major-outages") {
+        return "mo1".to_owned();
+    }
+    if path.starts_with("/v1/manager-contacts") {
+        return "c1".to_owned();
     }
     id_for_static(path).to_owned()
 }
@@ -349,9 +370,36 @@ async fn bad_input_to_every_endpoint_is_a_4xx(b: Backend) {
                 "?status=closed&unit_id=nope",
                 "?kind=huge&status=reported",
             ] {
+                if path.ends_with("/card") {
+                    // The card answers a PDF (a bad `lang` is a JSON 400).
+                    let resp = s
+                        .client
+                        .get(format!("{}{concrete}{q}", s.base))
+                        .bearer_auth(tok.unwrap_or_default())
+                        .send()
+                        .await
+                        .unwrap();
+                    let st = resp.status().as_u16();
+                    let bytes = resp.bytes().await.unwrap();
+                    if st >= 400 {
+                        let body: Value = serde_json::from_slice(&bytes).unwrap();
+                        check(method, path, st, &body, q);
+                    } else {
+                        assert!(bytes.starts_with(b"%PDF"), "{path}{q}");
+                    }
+                    requests += 1;
+                    continue;
+                }
                 let r = s.req(method, &format!("{concrete}{q}"), tok, None).await;
                 check(method, path, r.status.as_u16(), &r.body, q);
                 requests += 1;
+            }
+            if path.ends_with("/card") {
+                for lang in ["?lang=de", "?lang=", "?lang=%00"] {
+                    let r = s.req(method, &format!("{concrete}{lang}"), tok, None).await;
+                    assert_eq!(r.status.as_u16(), 400, "{path}{lang}");
+                    check(method, path, 400, &r.body, lang);
+                }
             }
             continue;
         }

@@ -223,6 +223,64 @@ impl Ctx {
         id
     }
 
+    /// A device of a fresh staff member of `role` in the unit.
+    async fn device(&self, role: Role, t: Target) -> Device {
+        let st = self.staff(role, t).await;
+        self.s.enroll(&st).await
+    }
+
+    /// The open major outage (declared by the alarm technician when none is).
+    async fn open_major(&self) -> String {
+        let open: Option<String> =
+            sqlx::query_scalar("SELECT id FROM major_outages WHERE status = 'open'")
+                .fetch_optional(self.s.handle.db().pool())
+                .await
+                .unwrap();
+        if let Some(id) = open {
+            return id;
+        }
+        let at = self.token(Principal::Role(Role::AlarmTechnician));
+        self.s
+            .post(
+                "/v1/major-outages",
+                &at,
+                json!({"summary": "Låsvreden svarar inte"}),
+            )
+            .await
+            .ok()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Ends the open major outage, if any (so that one can be declared).
+    async fn end_major(&self) {
+        sqlx::query("UPDATE major_outages SET status = 'ended', ended_at = $1 WHERE status = 'open'")
+            .bind(T0)
+            .execute(self.s.handle.db().pool())
+            .await
+            .unwrap();
+    }
+
+    /// An open suggestion of a major outage.
+    async fn suggestion(&self) -> String {
+        sqlx::query("UPDATE major_outage_suggestions SET status = 'dismissed' WHERE status = 'open'")
+            .execute(self.s.handle.db().pool())
+            .await
+            .unwrap();
+        let id = self.fresh("sug");
+        sqlx::query(
+            "INSERT INTO major_outage_suggestions (id, created_at, first_at, locks, unit_ids, \
+             outage_ids, status) VALUES ($1, $2, $2, 5, '[\"u1\"]', '[]', 'open')",
+        )
+        .bind(&id)
+        .bind(T0)
+        .execute(self.s.handle.db().pool())
+        .await
+        .unwrap();
+        id
+    }
+
     async fn message_to(&self, role: Role, t: Target) -> String {
         let id = self.fresh("msg");
         sqlx::query(
@@ -518,6 +576,13 @@ async fn build(c: &Ctx, route: &str, p: Principal, t: Target) -> Option<Call> {
             )
             .await;
             let lock = c.lock(None).await;
+            if p == Principal::Role(Role::AlarmTechnician) {
+                // R1.9: the brukare's receipt, from the technician's phone.
+                let dev = &c.devices.iter().find(|(q, _)| *q == p).unwrap().1;
+                let b = o["brukare_id"].as_str().unwrap();
+                let body = common::receipt_body(dev, &c.fresh("kv"), &lock, b, T0, common::strokes());
+                c.s.post("/v1/installation-receipts", &dev.token, body).await;
+            }
             Call::post(
                 format!("/v1/locks/{lock}/install"),
                 json!({"brukare_id": o["brukare_id"]}),
@@ -594,6 +659,45 @@ async fn build(c: &Ctx, route: &str, p: Principal, t: Target) -> Option<Call> {
             .await;
             Call::post(format!("/v1/orders/{o}/done"), json!({}))
         }
+        "GET /v1/units/{id}/card" => Call::get(format!("/v1/units/{unit}/card?lang=en")),
+        "POST /v1/installation-receipts" => {
+            let signer = match p {
+                Principal::Role(Role::AlarmTechnician) => {
+                    &c.devices.iter().find(|(q, _)| *q == p).unwrap().1
+                }
+                _ => &c.devices[0].1,
+            };
+            let lock = c.lock(None).await;
+            let b = c.brukare(t).await;
+            Call::post(
+                "/v1/installation-receipts",
+                common::receipt_body(signer, &c.fresh("kv"), &lock, &b, T0, common::strokes()),
+            )
+        }
+        "GET /v1/installation-receipts/{id}" => {
+            let tech = c.device(Role::AlarmTechnician, t).await;
+            let lock = c.lock(None).await;
+            let b = c.brukare(t).await;
+            let r = common::upload_receipt(&c.s, &tech, &lock, &b).await;
+            Call::get(format!("/v1/installation-receipts/{}", r["id"].as_str().unwrap()))
+        }
+        "POST /v1/brukare/{id}/service-ended" => {
+            let b = c.brukare(t).await;
+            c.lock(Some(&b)).await;
+            Call::post(format!("/v1/brukare/{b}/service-ended"), json!({}))
+        }
+        "POST /v1/orders/{id}/contacts" => {
+            let b = c.brukare(t).await;
+            c.lock(Some(&b)).await;
+            let co = c.device(Role::Coordinator, t).await;
+            let r = c
+                .s
+                .post(&format!("/v1/brukare/{b}/service-ended"), &co.token, json!({}))
+                .await
+                .ok();
+            let o = r["removal_orders"][0]["id"].as_str().unwrap().to_owned();
+            Call::post(format!("/v1/orders/{o}/contacts"), json!({"party": "brukaren"}))
+        }
         "GET /v1/brukare-without-lock" => {
             Call::get(format!("/v1/brukare-without-lock?unit_id={unit}"))
         }
@@ -619,6 +723,63 @@ async fn build(c: &Ctx, route: &str, p: Principal, t: Target) -> Option<Call> {
             let case = c.case(t).await;
             Call::post(format!("/v1/outages/{case}/working"), json!({}))
         }
+        "POST /v1/outages/{id}/repaired" => {
+            let case = c.case(t).await;
+            Call::post(format!("/v1/outages/{case}/repaired"), json!({}))
+        }
+        // Major outages: the municipality's, one unit is as good as another.
+        "GET /v1/major-outages" | "GET /v1/major-outage-suggestions" | "GET /v1/manager-contacts" => {
+            own.then(|| Call::get(route.split_once(' ').unwrap().1))?
+        }
+        "GET /v1/major-outages/{id}" => {
+            if !own {
+                return None;
+            }
+            let id = c.open_major().await;
+            Call::get(format!("/v1/major-outages/{id}"))
+        }
+        "POST /v1/major-outages" => {
+            if !own {
+                return None;
+            }
+            c.end_major().await;
+            Call::post("/v1/major-outages", json!({"summary": "Alla låsvred ur funktion"}))
+        }
+        "POST /v1/major-outages/{id}/updates" | "POST /v1/major-outages/{id}/end" => {
+            if !own {
+                return None;
+            }
+            let id = c.open_major().await;
+            let action = route.rsplit('/').next().unwrap();
+            Call::post(format!("/v1/major-outages/{id}/{action}"), json!({"text": "Läget nu"}))
+        }
+        "POST /v1/major-outage-suggestions/{id}/dismiss" => {
+            if !own {
+                return None;
+            }
+            let id = c.suggestion().await;
+            Call::post(format!("/v1/major-outage-suggestions/{id}/dismiss"), json!({}))
+        }
+        "POST /v1/manager-contacts" => {
+            if !own {
+                return None;
+            }
+            let id = c.fresh("chef");
+            Call::post(
+                "/v1/manager-contacts",
+                json!({"id": id, "name": "Chef", "email": format!("{id}@example.se"), "organisation": "Kommunen"}),
+            )
+        }
+        "PUT /v1/manager-contacts/{id}" => {
+            if !own {
+                return None;
+            }
+            let id = c.fresh("chef");
+            let body = json!({"id": id, "name": "Chef", "email": format!("{id}@example.se"), "organisation": "Kommunen"});
+            c.admin("/v1/manager-contacts", body.clone()).await;
+            Call::with("PUT", format!("/v1/manager-contacts/{id}"), json!({"name": "Ny chef", "email": format!("{id}@example.se"), "organisation": "Kommunen"}))
+        }
+        "POST /v1/scheduler/run" => own.then(|| Call::post("/v1/scheduler/run", json!({})))?,
         "GET /v1/deviations" => Call::get(format!("/v1/deviations?unit_id={unit}")),
         "POST /v1/deviations/{id}/reported" => {
             // The case's minor deviation (R2.15).
@@ -652,7 +813,7 @@ fn expect(policy: &Policy, route: &str, p: Principal, t: Target) -> Expect {
     };
     let own = t == Target::Own;
     match scope {
-        Scope::All => Expect::Success,
+        Scope::All | Scope::AlarmGroup => Expect::Success,
         Scope::Units | Scope::Own | Scope::Scheduled | Scope::Assigned if own => Expect::Success,
         Scope::Units | Scope::Own | Scope::Scheduled | Scope::Assigned => Expect::Denied,
         Scope::Keyed if own => Expect::Success,
@@ -726,7 +887,7 @@ fn check(
 async fn setup(b: Backend) -> Ctx {
     let s = TestServer::start_with(b, |c| {
         // Many cases on fresh locks here: no major outages.
-        c.settings.outage_cluster_locks = 1000;
+        c.settings.major_outage_locks = 1000;
         c.settings.rate_limits = RateLimits {
             per_address_burst: 100_000,
             per_address_per_minute: 100_000,

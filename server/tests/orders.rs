@@ -235,6 +235,7 @@ async fn brukare_without_a_lock_is_home_cares_list_r1_2(b: Backend) {
     // Once the lock is installed the brukare leaves the list (by the
     // technician the order is booked for).
     commission(&s, &at, "l5", "door").await;
+    common::upload_receipt(&s, &at, "l5", "b5").await;
     s.post(
         "/v1/orders/o5/scheduled",
         &at.token,
@@ -356,6 +357,7 @@ async fn existing_brukare_order_needs_name_phone_and_address_r1_3_r1_8(b: Backen
     assert_eq!(orders(&s, &at.token, "?status=scheduled").await.len(), 1);
     // The lock is installed: the order is done.
     commission(&s, &at, "l5", "door").await;
+    common::upload_receipt(&s, &at, "l5", "b5").await;
     s.post(
         "/v1/locks/l5/install",
         &at.token,
@@ -434,6 +436,7 @@ async fn entrance_lock_order_for_a_building_r1_4(b: Backend) {
     // Installing an entrance lock closes the entrance order: no order
     // booked for the technician, no installation.
     commission(&s, &at, "p1", "entrance").await;
+    common::upload_receipt(&s, &at, "p1", "b1").await;
     s.post(
         "/v1/locks/p1/install",
         &at.token,
@@ -630,6 +633,22 @@ async fn removing_the_lock_closes_its_removal_order_r1_12(b: Backend) {
     )
     .await
     .ok();
+    // R1.12 "Larmgruppen tar kontakt med berörda parter och genomför
+    // nedmonteringen": not before the contact is recorded.
+    s.post("/v1/locks/l1/remove", &at.token, json!({}))
+        .await
+        .err(409, "conflict");
+    let o = s
+        .post(
+            &format!("/v1/orders/{l1_order}/contacts"),
+            &at.token,
+            json!({"party": "brukaren", "note": "Bokat borttagning kl 11"}),
+        )
+        .await
+        .ok();
+    assert_eq!(o["contacts"][0]["party"], "brukaren");
+    assert_eq!(o["contacts"][0]["contacted_at"], T0);
+    assert_eq!(o["contacts"][0]["recorded_by"], "at1");
     s.post("/v1/locks/l1/remove", &at.token, json!({}))
         .await
         .ok();
@@ -637,6 +656,7 @@ async fn removing_the_lock_closes_its_removal_order_r1_12(b: Backend) {
         .get(&format!("/v1/orders/{l1_order}"), &at.token)
         .await
         .ok();
+    assert_eq!(o["contacts"].as_array().unwrap().len(), 1);
     assert_eq!(o["status"], "removed");
     assert_eq!(o["removed_at"], T0);
     assert_eq!(o["closed_by"], "at1");

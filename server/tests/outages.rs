@@ -147,7 +147,7 @@ async fn r2_9_r2_15_a_report_opens_one_case_and_retries_change_nothing(b: Backen
     assert_eq!(c["reported_by"], "cw1");
     assert_eq!(c["reports"].as_array().unwrap().len(), 1);
     assert_eq!(c["deviation_ids"].as_array().unwrap().len(), 1);
-    assert!(c["cluster_id"].is_null());
+    assert!(c["major_outage_id"].is_null());
 
     // The outbox retries the same event: nothing new.
     assert_eq!(report(&s, &cw, "ev-1", &d1).await, "duplicate");
@@ -281,7 +281,7 @@ backend_test!(
 // ---------------------------------------------------------------- R2.7
 
 async fn r2_7_the_case_shows_the_decision_now_and_the_needs_assessor_is_told(b: Backend) {
-    let s = TestServer::start_with(b, |c| c.settings.outage_cluster_locks = 10).await;
+    let s = TestServer::start_with(b, |c| c.settings.major_outage_locks = 10).await;
     world(&s).await;
     // b2: ends today 20:00; b3: ended yesterday; b4: no decision; b5: starts tomorrow.
     brukare_with_lock(&s, "u1", "b2", "l2", DAY0 - 30 * 24 * H, DAY0 + 20 * H).await;
@@ -544,26 +544,44 @@ backend_test!(
 
 // ---------------------------------------------------------------- R2.12
 
-async fn r2_12_night_patrol_message_overdue_after_17(b: Backend) {
-    // Three locks down within the hour would be a major outage: not here.
-    let s = TestServer::start_with(b, |c| c.settings.outage_cluster_locks = 10).await;
+// R2.12 "Koordinator skickar meddelande till nattpatrullen så att de hinner
+// förbereda sig inför natten. Meddelande skickas senast kl 17.00."
+async fn r2_12_by_17_the_coordinator_after_17_the_server_tells_the_night_patrol(b: Backend) {
+    let s = TestServer::start_with(b, |c| c.settings.major_outage_locks = 10).await;
     world(&s).await;
-    more_locks(&s, 3).await;
+    more_locks(&s, 4).await;
+    // The night patrol serving u1: np1 (own unit) and np2 (u2, serves u1);
+    // np3 in u2 only is not told.
+    s.admin_post(
+        "/v1/staff",
+        json!({"id": "np2", "unit_id": "u2", "name": "Natt 2", "role": "night_patrol",
+               "serves_unit_ids": ["u1"]}),
+    )
+    .await;
+    s.admin_post(
+        "/v1/staff",
+        json!({"id": "np3", "unit_id": "u2", "name": "Natt 3", "role": "night_patrol"}),
+    )
+    .await;
     let cw = s.enroll("cw1").await;
     let co = s.enroll("co1").await;
     let np = s.enroll("np1").await;
-    let deadline = DAY0 + 17 * H;
+    let np2 = s.enroll("np2").await;
+    let np3 = s.enroll("np3").await;
+    let deadline = DAY0 + 17 * H; // Wednesday 2025-01-15 17:00
+    let told = json!(["np1", "np2"]);
 
-    // Case A opened 16:59 and messaged 16:59:30: never overdue.
-    // Case B opened 16:59, not messaged: overdue from 17:00:01.
+    // A: 16:59, the coordinator tells the night patrol in time.
     s.clock.set(deadline - M);
     report(&s, &cw, "ev-a", &data("rep-a", Some("l1"), deadline - M)).await;
     report(&s, &cw, "ev-b", &data("rep-b", Some("l2"), deadline - M)).await;
-    let open = list(&s, &co.token, "").await;
-    for c in &open {
+    for c in list(&s, &co.token, "").await {
         assert_eq!(c["night_patrol_deadline_at"], deadline);
         assert_eq!(c["night_patrol_overdue"], false);
-        assert!(c["night_patrol_messaged_at"].is_null());
+        assert!(
+            c["night_patrol_messaged_at"].is_null(),
+            "before 17 the coordinator's"
+        );
     }
     s.clock.set(deadline - 30);
     let r = s
@@ -574,8 +592,10 @@ async fn r2_12_night_patrol_message_overdue_after_17(b: Backend) {
     assert_eq!(r["message"]["routine_step"], "R2.12");
     assert_eq!(r["message"]["deadline_at"], deadline);
     assert_eq!(r["message"]["after_deadline"], false);
+    assert_eq!(r["message"]["recipients"], told);
     assert_eq!(r["outage"]["night_patrol_messaged_at"], deadline - 30);
     assert_eq!(r["outage"]["night_patrol_messaged_by"], "co1");
+    assert_eq!(r["outage"]["night_patrol_told"], told);
     assert!(
         r["message"]["body"]
             .as_str()
@@ -584,7 +604,8 @@ async fn r2_12_night_patrol_message_overdue_after_17(b: Backend) {
         "the night key's place"
     );
 
-    // 17:00:00 is still in time; 17:01 is not.
+    // B: 16:59 and nobody told them. 17:00:00 is still in time; at 17:01
+    // it is overdue, and the scheduler tells the night patrol itself.
     s.clock.set(deadline);
     assert_eq!(
         case(&s, &co.token, "rep-b").await["night_patrol_overdue"],
@@ -592,59 +613,103 @@ async fn r2_12_night_patrol_message_overdue_after_17(b: Backend) {
     );
     s.clock.set(deadline + M);
     assert_eq!(
-        case(&s, &co.token, "rep-a").await["night_patrol_overdue"],
-        false
-    );
-    assert_eq!(
         case(&s, &co.token, "rep-b").await["night_patrol_overdue"],
         true
     );
-
-    // Case C opened 17:01: due at once (its deadline is its opening).
-    report(&s, &cw, "ev-c", &data("rep-c", Some("l3"), deadline + M)).await;
-    let c = case(&s, &co.token, "rep-c").await;
-    assert_eq!(c["night_patrol_deadline_at"], deadline + M);
-    assert_eq!(c["opened_at"], deadline + M);
-    s.clock.set(deadline + M + 1);
-    assert_eq!(
-        case(&s, &co.token, "rep-c").await["night_patrol_overdue"],
-        true
-    );
-
-    // Messaging late clears "overdue"; the message says it was late.
-    let r = s
-        .post("/v1/outages/rep-b/night-patrol", &co.token, json!({}))
+    let run = s
+        .post("/v1/scheduler/run", &s.admin.clone(), json!({}))
         .await
         .ok();
-    assert_eq!(r["message"]["after_deadline"], true);
-    assert_eq!(r["outage"]["night_patrol_overdue"], false);
-    let msgs = inbox(&s, &np).await;
-    assert_eq!(with_step(&msgs, "R2.12").len(), 2);
+    assert_eq!(run["night_patrol_told"], 1);
+    let c = case(&s, &co.token, "rep-b").await;
+    assert_eq!(c["night_patrol_overdue"], false);
+    assert_eq!(c["night_patrol_messaged_at"], deadline + M);
     assert!(
-        with_step(&msgs, "R2.12")
-            .iter()
-            .all(|m| m["unit_id"] == "u1" && m["outage_id"].is_string())
+        c["night_patrol_messaged_by"].is_null(),
+        "the server told them"
     );
-    // The list shows who is overdue.
-    let overdue: Vec<String> = list(&s, &co.token, "")
+    assert_eq!(c["night_patrol_told"], told);
+    // Once: a second run (or another instance) sends nothing.
+    s.clock.set(deadline + 2 * M);
+    let again = s
+        .post("/v1/scheduler/run", &s.admin.clone(), json!({}))
         .await
-        .iter()
-        .filter(|c| c["night_patrol_overdue"] == true)
-        .map(|c| c["id"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(overdue, vec!["rep-c".to_owned()]);
+        .ok();
+    assert_eq!(again["night_patrol_told"], 0);
+
+    // C: a case opened at 17:40 (Monday–Thursday) is not "overdue at birth"
+    // for a coordinator who has gone home: the server tells the night
+    // patrol at once, recording who was told and when.
+    s.clock.set(deadline + 40 * M);
+    report(
+        &s,
+        &cw,
+        "ev-c",
+        &data("rep-c", Some("l3"), deadline + 40 * M),
+    )
+    .await;
+    let c = case(&s, &co.token, "rep-c").await;
+    assert_eq!(c["night_patrol_deadline_at"], deadline + 40 * M);
+    assert_eq!(c["night_patrol_messaged_at"], deadline + 40 * M);
+    assert!(c["night_patrol_messaged_by"].is_null());
+    assert_eq!(c["night_patrol_told"], told);
+    assert_eq!(c["night_patrol_overdue"], false);
+    assert_eq!(c["weekend_or_holiday"], false, "a Wednesday evening");
+
+    // D: failed at 16:30 offline, synced at 18:10: told on arrival.
+    s.clock.set(deadline + 70 * M);
+    report(
+        &s,
+        &cw,
+        "ev-d",
+        &data("rep-d", Some("l4"), deadline - 30 * M),
+    )
+    .await;
+    let c = case(&s, &co.token, "rep-d").await;
+    assert_eq!(c["night_patrol_deadline_at"], deadline);
+    assert_eq!(c["night_patrol_messaged_at"], deadline + 70 * M);
+    assert_eq!(c["night_patrol_overdue"], false);
+
+    // The night patrol's inboxes: np1 and np2 have all four, np3 none.
+    for dev in [&np, &np2] {
+        let msgs = inbox(&s, dev).await;
+        let r212 = with_step(&msgs, "R2.12");
+        assert_eq!(r212.len(), 4, "{}", dev.staff_id);
+        assert!(
+            r212.iter()
+                .all(|m| m["unit_id"] == "u1" && m["outage_id"].is_string())
+        );
+        let by_server: Vec<_> = r212
+            .iter()
+            .filter(|m| m["from_staff_id"].is_null())
+            .collect();
+        assert_eq!(by_server.len(), 3);
+        assert!(
+            by_server
+                .iter()
+                .all(|m| m["body"].as_str().unwrap().contains("Skickat"))
+        );
+    }
+    assert!(with_step(&inbox(&s, &np3).await, "R2.12").is_empty());
+    // Nobody is overdue now.
+    assert!(
+        list(&s, &co.token, "")
+            .await
+            .iter()
+            .all(|c| c["night_patrol_overdue"] == false)
+    );
     s.stop().await;
 }
 backend_test!(
-    r2_12_night_patrol_message_overdue_after_17_t,
-    r2_12_night_patrol_message_overdue_after_17
+    r2_12_after_17_server_tells_night_patrol_t,
+    r2_12_by_17_the_coordinator_after_17_the_server_tells_the_night_patrol
 );
 
 // ---------------------------------------------------------------- R2.13
 
 async fn r2_13_weekend_reports_message_the_alarm_group_for_the_next_working_day(b: Backend) {
     let s = TestServer::start_with(b, |c| {
-        c.settings.outage_cluster_locks = 10;
+        c.settings.major_outage_locks = 10;
         c.settings.session_ttl_secs = 14 * 24 * H;
     })
     .await;
@@ -690,6 +755,10 @@ async fn r2_13_weekend_reports_message_the_alarm_group_for_the_next_working_day(
     report(&s, &cw, "ev-sat", &data("rep-sat", Some("l2"), saturday)).await;
     let c = case(&s, &co.token, "rep-sat").await;
     assert_eq!(c["alarm_group_handle_from"], monday_0700);
+    assert_eq!(
+        c["weekend_or_holiday"], true,
+        "the server's calendar saw it"
+    );
     assert_eq!(with_step(&inbox(&s, &at).await, "R2.13").len(), 2);
     // A coordinator who informs the alarm group on Sunday gets Monday 07:00 too.
     s.clock.set(saturday + 24 * H);
@@ -721,7 +790,11 @@ async fn r2_13_weekend_reports_message_the_alarm_group_for_the_next_working_day(
     .await;
     let c = case(&s, &co.token, "rep-mid").await;
     assert_eq!(c["alarm_group_handle_from"], 1_782_104_400); // 2026-06-22 07:00 CEST
-    assert_eq!(c["weekend_or_holiday"], false, "the app did not say so");
+    // R2.13: the case's weekend flag is set whichever side saw it first.
+    assert_eq!(
+        c["weekend_or_holiday"], true,
+        "the server's calendar saw it"
+    );
     assert_eq!(c["alarm_group_informed_by"], "cw1");
     s.stop().await;
 }
@@ -775,265 +848,137 @@ backend_test!(
     r2_12_r2_13_dst_nights_compute_17_and_07_local
 );
 
-// ---------------------------------------------------------------- R2.3, R2.16
-
-async fn r2_3_r2_16_three_locks_down_within_an_hour_make_a_major_outage(b: Backend) {
-    let s = TestServer::start(b).await;
-    world(&s).await;
-    more_locks(&s, 6).await;
-    let cw = s.enroll("cw1").await;
-    let co = s.enroll("co1").await;
-    let um = s.enroll("um1").await;
-    let ho = s.enroll("ho1").await;
-
-    // Spread out: l1 at 09:00, l2 at 09:40, l3 at 10:41 — never three
-    // within an hour.
-    report(&s, &cw, "ev-1", &data("rep-1", Some("l1"), T0)).await;
-    s.clock.set(T0 + 40 * M);
-    report(&s, &cw, "ev-2", &data("rep-2", Some("l2"), T0 + 40 * M)).await;
-    s.clock.set(T0 + 101 * M);
-    report(&s, &cw, "ev-3", &data("rep-3", Some("l3"), T0 + 101 * M)).await;
-    assert!(with_step(&inbox(&s, &um).await, "R2.3").is_empty());
-    assert!(
-        list(&s, &co.token, "")
-            .await
-            .iter()
-            .all(|c| c["cluster_id"].is_null())
-    );
-    assert!(deviations(&s, &ho.token, "?kind=major").await.is_empty());
-
-    // l4 at 11:00 and l5 at 11:10: l3, l4, l5 within 29 minutes.
-    s.clock.set(T0 + 2 * H);
-    report(&s, &cw, "ev-4", &data("rep-4", Some("l4"), T0 + 2 * H)).await;
-    assert!(with_step(&inbox(&s, &um).await, "R2.3").is_empty());
-    s.clock.set(T0 + 2 * H + 10 * M);
-    report(
-        &s,
-        &cw,
-        "ev-5",
-        &data("rep-5", Some("l5"), T0 + 2 * H + 10 * M),
-    )
-    .await;
-    let open = list(&s, &co.token, "").await;
-    let cluster = open.iter().find(|c| c["id"] == "rep-5").unwrap()["cluster_id"].clone();
-    assert!(cluster.is_string(), "{open:?}");
-    for c in &open {
-        let inside = ["rep-3", "rep-4", "rep-5"].contains(&c["id"].as_str().unwrap());
-        assert_eq!(c["cluster_id"] == cluster, inside, "{}", c["id"]);
-    }
-    // R2.3: the alarm group's unit manager is told at once (no alarm-group
-    // unit configured: the unit managers of every unit).
-    let m = inbox(&s, &um).await;
-    let r23 = with_step(&m, "R2.3");
-    assert_eq!(r23.len(), 1);
-    assert!(r23[0]["unit_id"].is_null());
-    assert!(r23[0]["body"].as_str().unwrap().contains("3 låsvred"));
-    // R2.16: a major deviation for the head of operations, covering the cases.
-    let major = deviations(&s, &ho.token, "?kind=major").await;
-    assert_eq!(major.len(), 1);
-    assert_eq!(major[0]["assigned_role"], "head_of_operations");
-    assert_eq!(major[0]["assigned_to"], "ho1");
-    assert_eq!(major[0]["status"], "expected");
-    assert_eq!(major[0]["cluster_id"], cluster);
-    assert_eq!(major[0]["outage_ids"], json!(["rep-3", "rep-4", "rep-5"]));
-    let case5 = case(&s, &co.token, "rep-5").await;
-    assert!(
-        case5["deviation_ids"]
-            .as_array()
-            .unwrap()
-            .contains(&major[0]["id"])
-    );
-
-    // A sixth lock down while the outage lasts joins it; nobody is told twice.
-    s.clock.set(T0 + 3 * H);
-    report(&s, &cw, "ev-6", &data("rep-6", Some("l6"), T0 + 3 * H)).await;
-    assert_eq!(case(&s, &co.token, "rep-6").await["cluster_id"], cluster);
-    let major = deviations(&s, &ho.token, "?kind=major").await;
-    assert_eq!(major[0]["outage_ids"].as_array().unwrap().len(), 4);
-    assert_eq!(with_step(&inbox(&s, &um).await, "R2.3").len(), 1);
-
-    // R2.16: the head of operations writes it; a coordinator may not mark it.
-    let id = major[0]["id"].as_str().unwrap().to_owned();
-    s.post(
-        &format!("/v1/deviations/{id}/reported"),
-        &co.token,
-        json!({}),
-    )
-    .await
-    .err(403, "forbidden");
-    let d = s
-        .post(
-            &format!("/v1/deviations/{id}/reported"),
-            &ho.token,
-            json!({}),
-        )
-        .await
-        .ok();
-    assert_eq!(d["status"], "reported");
-    assert_eq!(d["reported_by"], "ho1");
-    s.stop().await;
-}
-backend_test!(
-    r2_3_r2_16_major_outage_t,
-    r2_3_r2_16_three_locks_down_within_an_hour_make_a_major_outage
-);
-
-async fn r2_3_the_alarm_groups_unit_manager_is_the_configured_units(b: Backend) {
+// R2.13 "Sker driftstopp på helg måste medarbetare på plats meddela
+// nattpatrullen så snart som möjligt samt skicka meddelande till
+// larmgruppen som tar hand om ärendet nästkommande vardag."
+async fn r2_13_the_weekend_starts_at_the_units_own_closing_time(b: Backend) {
     let s = TestServer::start_with(b, |c| {
-        c.settings.alarm_group_unit_id = Some("u2".into());
+        c.settings.major_outage_locks = 10;
+        c.settings.session_ttl_secs = 14 * 24 * H;
     })
     .await;
     world(&s).await;
     more_locks(&s, 3).await;
-    s.admin_post(
-        "/v1/staff",
-        json!({"id": "um2", "unit_id": "u2", "name": "Larmgruppens enhetschef", "role": "unit_manager"}),
+    // u1 closes at 16:00 and opens at 08:00.
+    let mut st = settings();
+    st["office_opens"] = json!("08:00");
+    st["office_closes"] = json!("16:00");
+    s.req(
+        "PUT",
+        "/v1/units/u1/settings",
+        Some(&s.admin.clone()),
+        Some(st),
     )
-    .await;
-    let cw = s.enroll("cw1").await;
-    let um1 = s.enroll("um1").await;
-    let um2 = s.enroll("um2").await;
-    for (i, l) in ["l1", "l2", "l3"].iter().enumerate() {
-        let at = T0 + i as i64 * 10 * M;
-        report(
-            &s,
-            &cw,
-            &format!("ev-{l}"),
-            &data(&format!("rep-{l}"), Some(l), at),
-        )
-        .await;
-    }
-    let m2 = inbox(&s, &um2).await;
-    assert_eq!(with_step(&m2, "R2.3").len(), 1);
-    assert_eq!(with_step(&m2, "R2.3")[0]["unit_id"], "u2");
-    let m1 = inbox(&s, &um1).await;
-    assert!(with_step(&m1, "R2.3").is_empty());
-    // R2.4 reaches every unit manager.
-    assert_eq!(with_step(&m1, "R2.4").len(), 1);
-    assert_eq!(with_step(&m2, "R2.4").len(), 1);
-    s.stop().await;
-}
-backend_test!(
-    r2_3_alarm_group_unit_t,
-    r2_3_the_alarm_groups_unit_manager_is_the_configured_units
-);
-
-// ---------------------------------------------------------------- R2.4, R2.14
-
-async fn r2_4_r2_14_all_unit_managers_are_told_when_locks_go_down_and_come_back(b: Backend) {
-    // The threshold is configurable: two locks here.
-    let s = TestServer::start_with(b, |c| {
-        c.settings.outage_cluster_locks = 2;
-        c.settings.outage_cluster_window_secs = 30 * 60;
-    })
-    .await;
-    world(&s).await;
-    more_locks(&s, 4).await;
-    s.admin_post(
-        "/v1/staff",
-        json!({"id": "um2", "unit_id": "u2", "name": "Annan enhetschef", "role": "unit_manager"}),
-    )
-    .await;
+    .await
+    .ok();
     let cw = s.enroll("cw1").await;
     let co = s.enroll("co1").await;
-    let um1 = s.enroll("um1").await;
-    let um2 = s.enroll("um2").await;
-    let ho = s.enroll("ho1").await;
-
-    report(&s, &cw, "ev-1", &data("rep-1", Some("l1"), T0)).await;
-    // 31 minutes later: outside the 30-minute window.
-    s.clock.set(T0 + 31 * M);
-    report(&s, &cw, "ev-2", &data("rep-2", Some("l2"), T0 + 31 * M)).await;
-    assert!(with_step(&inbox(&s, &ho).await, "R2.4").is_empty());
-    s.clock.set(T0 + 40 * M);
-    report(&s, &cw, "ev-3", &data("rep-3", Some("l3"), T0 + 40 * M)).await;
-    // Down: every unit manager (both units) and the head of operations.
-    for dev in [&um1, &um2, &ho] {
-        let m = inbox(&s, dev).await;
-        let down = with_step(&m, "R2.4");
-        assert_eq!(down.len(), 1, "{}", dev.staff_id);
-        assert_eq!(down[0]["subject"], "Låsvred ur funktion");
-        assert!(with_step(&m, "R2.14").is_empty());
-    }
-    let cluster = case(&s, &co.token, "rep-3").await["cluster_id"].clone();
-    assert_eq!(case(&s, &co.token, "rep-2").await["cluster_id"], cluster);
-    assert!(case(&s, &co.token, "rep-1").await["cluster_id"].is_null());
-
-    // One lock works again: not yet.
-    s.clock.set(T0 + 2 * H);
-    s.post("/v1/outages/rep-2/working", &co.token, json!({}))
-        .await
-        .ok();
-    assert!(with_step(&inbox(&s, &ho).await, "R2.14").is_empty());
-    // The last one: everyone is told they work again, once.
-    s.post("/v1/outages/rep-3/working", &co.token, json!({}))
-        .await
-        .ok();
-    s.post("/v1/outages/rep-3/working", &co.token, json!({}))
-        .await
-        .ok();
-    for dev in [&um1, &um2, &ho] {
-        let m = inbox(&s, dev).await;
-        let up = with_step(&m, "R2.14");
-        assert_eq!(up.len(), 1, "{}", dev.staff_id);
-        assert_eq!(up[0]["subject"], "Låsvred åter i funktion");
-    }
-    // The outage is over: a new case starts afresh (rep-1 is still open but
-    // long ago, so l4 alone makes no new outage).
-    s.clock.set(T0 + 3 * H);
-    report(&s, &cw, "ev-4", &data("rep-4", Some("l4"), T0 + 3 * H)).await;
-    assert!(case(&s, &co.token, "rep-4").await["cluster_id"].is_null());
-    s.stop().await;
-}
-backend_test!(
-    r2_4_r2_14_down_and_up_t,
-    r2_4_r2_14_all_unit_managers_are_told_when_locks_go_down_and_come_back
-);
-
-async fn r2_16_all_installed_locks_of_a_unit_down_is_a_major_deviation(b: Backend) {
-    let s = TestServer::start(b).await;
-    world(&s).await;
-    // Unit u2 has two locks; they fail five hours apart.
-    brukare_with_lock(&s, "u2", "b21", "l21", DAY0 - 24 * H, DAY0 + 90 * 24 * H).await;
-    brukare_with_lock(&s, "u2", "b22", "l22", DAY0 - 24 * H, DAY0 + 90 * 24 * H).await;
-    s.admin_post(
-        "/v1/staff",
-        json!({"id": "cw21", "unit_id": "u2", "name": "Medarbetare", "role": "care_worker"}),
+    let friday = DAY0 + 2 * 24 * H; // 2025-01-17 00:00
+    let monday_0800 = DAY0 + 5 * 24 * H + 8 * H;
+    // Friday 15:30: office; the coordinator's case.
+    s.clock.set(friday + 15 * H + 30 * M);
+    report(
+        &s,
+        &cw,
+        "ev-1",
+        &data("rep-1", Some("l1"), friday + 15 * H + 30 * M),
     )
     .await;
-    let cw = s.enroll("cw21").await;
-    let co2 = s.enroll("co2").await;
-    let ho = s.enroll("ho1").await;
-    report(&s, &cw, "ev-1", &data("rep-1", Some("l21"), T0)).await;
-    assert!(deviations(&s, &ho.token, "?kind=major").await.is_empty());
-    s.clock.set(T0 + 5 * H);
-    report(&s, &cw, "ev-2", &data("rep-2", Some("l22"), T0 + 5 * H)).await;
-    let major = deviations(&s, &ho.token, "?kind=major").await;
-    assert_eq!(major.len(), 1);
-    assert_eq!(major[0]["unit_id"], "u2");
-    assert_eq!(major[0]["assigned_role"], "head_of_operations");
-    assert_eq!(major[0]["outage_ids"], json!(["rep-1", "rep-2"]));
-    // The coordinator of u2 sees the unit's deviations: two minor, one major.
-    let all = deviations(&s, &co2.token, "").await;
-    assert_eq!(all.len(), 3);
+    let c = case(&s, &co.token, "rep-1").await;
+    assert_eq!(c["weekend_or_holiday"], false);
+    assert!(c["alarm_group_informed_at"].is_null());
+    // Friday 16:30, the app not saying so: the unit has closed, it is the
+    // weekend: the flag is set and both are told for the worker.
+    s.clock.set(friday + 16 * H + 30 * M);
+    report(
+        &s,
+        &cw,
+        "ev-2",
+        &data("rep-2", Some("l2"), friday + 16 * H + 30 * M),
+    )
+    .await;
+    let c = case(&s, &co.token, "rep-2").await;
+    assert_eq!(c["weekend_or_holiday"], true);
     assert_eq!(
-        deviations(&s, &co2.token, "?status=expected&kind=minor")
-            .await
-            .len(),
-        2
+        c["alarm_group_handle_from"], monday_0800,
+        "the unit opens at 08:00"
     );
-    let inbox_ho = inbox(&s, &ho).await;
-    assert!(
-        with_step(&inbox_ho, "R2.4")[0]["body"]
-            .as_str()
-            .unwrap()
-            .contains("alla installerade låsvred")
-    );
+    assert_eq!(c["alarm_group_informed_by"], "cw1");
+    assert_eq!(c["night_patrol_messaged_by"], "cw1");
+    // Monday 07:30 is still the weekend in this unit.
+    s.clock.set(monday_0800 - 30 * M);
+    report(
+        &s,
+        &cw,
+        "ev-3",
+        &data("rep-3", Some("l3"), monday_0800 - 30 * M),
+    )
+    .await;
+    let c = case(&s, &co.token, "rep-3").await;
+    assert_eq!(c["weekend_or_holiday"], true);
+    assert_eq!(c["alarm_group_handle_from"], monday_0800);
     s.stop().await;
 }
 backend_test!(
-    r2_16_all_locks_down_t,
-    r2_16_all_installed_locks_of_a_unit_down_is_a_major_deviation
+    r2_13_units_closing_time_t,
+    r2_13_the_weekend_starts_at_the_units_own_closing_time
+);
+
+// R2.10 "Koordinator dokumenterar när elektroniskt låsvred fungerar igen."
+async fn r2_10_the_alarm_group_reports_the_lock_repaired_and_the_coordinator_documents(b: Backend) {
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    let cw = s.enroll("cw1").await;
+    let co = s.enroll("co1").await;
+    let co2 = s.enroll("co2").await;
+    let at = s.enroll("at1").await;
+    report(&s, &cw, "ev-1", &data("rep-1", Some("l1"), T0)).await;
+    // Only the alarm group reports a repair.
+    s.post("/v1/outages/rep-1/repaired", &co.token, json!({}))
+        .await
+        .err(403, "forbidden");
+    s.clock.set(T0 + 2 * H);
+    let c = s
+        .post(
+            "/v1/outages/rep-1/repaired",
+            &at.token,
+            json!({"note": "Nytt batteri och ny motor"}),
+        )
+        .await
+        .ok();
+    assert_eq!(c["repaired_at"], T0 + 2 * H);
+    assert_eq!(c["repaired_by"], "at1");
+    assert_eq!(c["status"], "open", "the coordinator documents it");
+    // The case's coordinator is asked to document it, once.
+    s.post("/v1/outages/rep-1/repaired", &at.token, json!({}))
+        .await
+        .ok();
+    let m = inbox(&s, &co).await;
+    let r210 = with_step(&m, "R2.10");
+    assert_eq!(r210.len(), 1);
+    assert!(r210[0]["body"].as_str().unwrap().contains("Nytt batteri"));
+    assert!(
+        with_step(&inbox(&s, &co2).await, "R2.10").is_empty(),
+        "another unit's"
+    );
+    let closed = s
+        .post(
+            "/v1/outages/rep-1/working",
+            &co.token,
+            json!({"note": "Provat, fungerar"}),
+        )
+        .await
+        .ok();
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["closed_by"], "co1");
+    s.post("/v1/outages/rep-1/repaired", &at.token, json!({}))
+        .await
+        .err(409, "conflict");
+    s.stop().await;
+}
+backend_test!(
+    r2_10_repaired_then_documented_t,
+    r2_10_the_alarm_group_reports_the_lock_repaired_and_the_coordinator_documents
 );
 
 // ---------------------------------------------------------------- settings of a unit
@@ -1065,12 +1010,12 @@ backend_test!(
 
 // ---------------------------------------------------------------- concurrency
 
-async fn concurrent_reports_open_one_case_per_lock_and_one_major_outage(b: Backend) {
-    let s = TestServer::start(b).await;
+async fn concurrent_reports_open_one_case_per_lock_and_one_suggestion(b: Backend) {
+    let s = TestServer::start_with(b, |c| c.settings.major_outage_locks = 4).await;
     world(&s).await;
     more_locks(&s, 4).await;
     let co = s.enroll("co1").await;
-    let um = s.enroll("um1").await;
+    let at = s.enroll("at1").await;
     let mut devices = Vec::new();
     for staff in ["cw1", "cw2", "cw1", "cw2"] {
         devices.push(s.enroll(staff).await);
@@ -1104,18 +1049,22 @@ async fn concurrent_reports_open_one_case_per_lock_and_one_major_outage(b: Backe
     }
     let open = list(&s, &co.token, "").await;
     assert_eq!(open.len(), 4, "one case per lock: {open:?}");
-    let cluster = open[0]["cluster_id"].clone();
-    assert!(cluster.is_string());
     for c in &open {
         assert_eq!(c["reports"].as_array().unwrap().len(), 4, "{}", c["id"]);
-        assert_eq!(c["cluster_id"], cluster);
+        assert!(
+            c["major_outage_id"].is_null(),
+            "only the alarm group declares"
+        );
     }
-    assert_eq!(with_step(&inbox(&s, &um).await, "R2.3").len(), 1);
-    assert_eq!(deviations(&s, &co.token, "?kind=major").await.len(), 1);
+    // R2.3: four locks down: one suggestion to the alarm group, once.
+    assert_eq!(with_step(&inbox(&s, &at).await, "R2.3").len(), 1);
+    let sug = s.get("/v1/major-outage-suggestions", &at.token).await.ok();
+    assert_eq!(sug.as_array().unwrap().len(), 1);
+    assert_eq!(sug[0]["locks"], 4);
     assert_eq!(deviations(&s, &co.token, "?kind=minor").await.len(), 4);
     s.stop().await;
 }
 backend_test!(
     concurrent_reports_t,
-    concurrent_reports_open_one_case_per_lock_and_one_major_outage
+    concurrent_reports_open_one_case_per_lock_and_one_suggestion
 );

@@ -9,6 +9,7 @@ mod backend;
 mod clock;
 mod coordinator;
 mod day;
+mod evening;
 mod fleet;
 mod installation;
 mod report;
@@ -37,6 +38,14 @@ const WORKER: &str = "st-tumba-cw2";
 const COORDINATOR: &str = "st-tumba-koord";
 /// When the worker's day starts (the day shift), local time.
 const SHIFT_START: (u32, u32) = (7, 0);
+
+/// Whether the demo's evening (19:00 on `date`) is the routine's weekend
+/// for the demo units (07:00-17:00): then R2.13, else R2.12.
+fn demo_is_weekend(date: NaiveDate) -> bool {
+    date.and_hms_opt(19, 0, 0).is_some_and(|t| {
+        nyckelfri_calendar::is_weekend(t, nyckelfri_calendar::OfficeHours::STANDARD)
+    })
+}
 
 /// Plays the day and returns its summary (already printed unless `--json`).
 pub async fn run(
@@ -248,6 +257,10 @@ pub async fn run(
         ));
     }
 
+    // The evening: a lock dead after the coordinators have gone home.
+    let evening = evening::play(&mut stage, dir.path(), &demo, date).await?;
+    let weekend = demo_is_weekend(date);
+
     let mut report = DemoReport {
         ok: false,
         transport: stage.fleet.kind,
@@ -269,6 +282,8 @@ pub async fn run(
         events_pending: pending,
         coordinator: cases,
         installation: install,
+        evening,
+        evening_is_weekend: weekend,
         problems: Vec::new(),
         elapsed_ms: 0,
     };

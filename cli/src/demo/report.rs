@@ -81,6 +81,12 @@ pub struct DemoReport {
     pub installation: super::installation::InstallationReport,
     /// The outage cases the coordinator handled (R2.7, R2.10-R2.12).
     pub coordinator: Vec<super::coordinator::CaseReport>,
+    /// The evening's dead lock after the coordinators went home (R2.12,
+    /// R2.13, R2.1).
+    pub evening: super::evening::EveningReport,
+    /// Whether the evening is the routine's weekend (R2.13) rather than a
+    /// weekday evening (R2.12).
+    pub evening_is_weekend: bool,
     /// Why `ok` is false (empty when it is true).
     pub problems: Vec<String>,
     /// Wall time of the whole demo, milliseconds.
@@ -135,6 +141,7 @@ impl DemoReport {
                 ));
             }
         }
+        p.extend(self.evening.problems(self.evening_is_weekend));
         if !self.offline_sync_failed_as_expected {
             p.push("a sync without network did not fail as unreachable".into());
         }

@@ -1,12 +1,12 @@
-//! When it is: the routine's "helg" (weekends, public holidays and the eves
-//! Swedish workplaces keep, from the shared `nyckelfri-calendar`), and the
-//! night, which decides which spare key to use (R2.1 by day, R2.2 at night).
+//! The night, which decides which spare key to use when the worker's shift
+//! is not known (R2.1 by day, R2.2 at night). The routine's weekend and
+//! evenings come from the shared `nyckelfri-calendar` with the unit's office
+//! hours (`guidance::is_weekend`).
 
 use chrono::{NaiveTime, Timelike};
 
-pub(crate) use nyckelfri_calendar::is_weekend_or_holiday;
-
-/// Night, for which key to use (R2.2): 22:00 to 07:00 local time.
+/// Night, for which key to use (R2.2) when no shift is known: 22:00 to
+/// 07:00 local time.
 pub(crate) fn is_night(time: NaiveTime) -> bool {
     !(7..22).contains(&time.hour())
 }

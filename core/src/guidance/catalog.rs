@@ -67,8 +67,14 @@ pub(crate) fn text(lang: Language, id: &str, args: &[(&str, String)]) -> (String
 
 /// Every message id the guidance uses (tests check both catalogues have them).
 #[cfg(test)]
-pub(crate) const MESSAGE_IDS: [&str; 16] = [
+pub(crate) const MESSAGE_IDS: [&str; 22] = [
+    "ask-brukare-opens",
     "call-coordinator",
+    "call-coordinator-closed",
+    "evening-night-patrol",
+    "evening-night-patrol-no-phone",
+    "acute-key-handling-unit",
+    "weekend-night-patrol-call",
     "day-spare-key",
     "night-key",
     "acute-key-handling",

@@ -13,7 +13,7 @@ use nyckelfri_protocol::Signer;
 use rusqlite::{OptionalExtension, params};
 
 use crate::app::AppInner;
-use crate::bundle::{DayBundle, HexBytes, LockInfo, Visit};
+use crate::bundle::{DayBundle, HexBytes, LockInfo, ShiftInfo, Visit};
 use crate::error::{Error, NyckelfriError};
 use crate::model::UnitSettings;
 use client::Client;
@@ -378,9 +378,25 @@ fn to_bundle(w: BundleWire) -> Result<DayBundle, String> {
             night_key_location: w.unit.settings.night_key_location.clone(),
             night_patrol_deadline: w.unit.settings.night_patrol_deadline.clone(),
             time_zone: w.unit.settings.time_zone.clone(),
+            office_opens: w.unit.settings.office_opens.clone(),
+            office_closes: w.unit.settings.office_closes.clone(),
+            night_patrol_phone: w.unit.settings.night_patrol_phone.clone(),
+            acute_key_routine: w.unit.settings.acute_key_routine.clone(),
+            acute_key_routine_en: w.unit.settings.acute_key_routine_en.clone(),
         }],
         locks,
         visits,
+        shifts: w
+            .shifts
+            .iter()
+            .map(|sh| ShiftInfo {
+                shift_id: sh.id.clone(),
+                unit_id: sh.unit_id.clone(),
+                kind: sh.kind.clone(),
+                starts_at: sh.starts_at,
+                ends_at: sh.ends_at,
+            })
+            .collect(),
         tokens,
         revocation_list,
     })

@@ -68,6 +68,34 @@ pub(crate) struct UnitSettingsWire {
     pub night_key_location: String,
     pub night_patrol_deadline: String,
     pub time_zone: String,
+    // An older server sends none of these: the routine's defaults.
+    #[serde(default = "opens")]
+    pub office_opens: String,
+    #[serde(default = "closes")]
+    pub office_closes: String,
+    #[serde(default)]
+    pub night_patrol_phone: Option<String>,
+    #[serde(default)]
+    pub acute_key_routine: Option<String>,
+    #[serde(default)]
+    pub acute_key_routine_en: Option<String>,
+}
+
+fn opens() -> String {
+    "07:00".into()
+}
+
+fn closes() -> String {
+    "17:00".into()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ShiftWire {
+    pub id: String,
+    pub unit_id: String,
+    pub kind: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +154,8 @@ pub(crate) struct BundleWire {
     pub visits: Vec<VisitWire>,
     #[serde(default)]
     pub locks: Vec<LockWire>,
+    #[serde(default)]
+    pub shifts: Vec<ShiftWire>,
     #[serde(default)]
     pub tokens: Vec<TokenWire>,
     #[serde(default)]

@@ -164,6 +164,11 @@ impl World {
                 night_key_location: "Orrens servicehus".into(),
                 night_patrol_deadline: "17:00".into(),
                 time_zone: "Europe/Stockholm".into(),
+                office_opens: "07:00".into(),
+                office_closes: "17:00".into(),
+                night_patrol_phone: Some("+46 8 123 456 99".into()),
+                acute_key_routine: None,
+                acute_key_routine_en: None,
             }],
             locks: ids
                 .iter()
@@ -174,6 +179,7 @@ impl World {
                 })
                 .collect(),
             visits,
+            shifts: vec![],
             tokens,
             revocation_list: None,
         }

@@ -66,7 +66,12 @@ private struct OrderView: View {
     @ViewBuilder private var removal: some View {
         Section(L("orders.remove")) {
             TextField(L("orders.lock_id"), text: $lockId)
-            actionButton(L("orders.remove")) { await vm.remove(lockId: lockId) }
+            if order.contacts.isEmpty {
+                TextField(L("orders.contacted"), text: $vm.contactParty)
+            } else {
+                Text(L("orders.contacted_done", order.contacts.map(\.party).joined(separator: ", ")))
+            }
+            actionButton(L("orders.remove")) { await vm.remove(order: order, lockId: lockId) }
             finishedText
         }
     }
@@ -98,6 +103,7 @@ private struct OrderView: View {
                 .frame(minHeight: 44)
                 .disabled(vm.receipt != nil)
             TextField(L("orders.witness"), text: $vm.witness)
+            TextField(L("orders.witness_reason"), text: $vm.witnessReason)
             Button {
                 vm.signReceipt(order: order, lockId: lockId)
                 pdfURL = writePDF()

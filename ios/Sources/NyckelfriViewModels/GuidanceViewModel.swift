@@ -7,10 +7,15 @@ public struct ChecklistItem: Identifiable, Equatable {
     public let step: GuidanceStep
     public var done: Bool
 
-    /// The number the step's button dials, if it is a call.
+    /// The number the step's button dials, if it is a call: the
+    /// coordinator (R2.6), or the night patrol after hours (R2.12, R2.13).
     public var phoneNumber: String? {
-        if case .callCoordinator(let phone) = step.action { return phone }
-        return nil
+        switch step.action {
+        case .callCoordinator(let phone): return phone
+        case .callNightPatrol(let phone): return phone
+        case .notifyNightPatrolAndAlarmGroup(let phone): return phone
+        default: return nil
+        }
     }
 
     /// Whether the step's button opens the failed-lock report (R2.9).

@@ -39,8 +39,13 @@ public final class TechnicianViewModel {
     /// Lock movements during the demonstration or finishing.
     public private(set) var steps: [UnlockStep] = []
     public var signature = SignaturePad()
-    /// Who confirmed for a brukare who cannot sign (e.g. "anhörig Eva S.").
+    /// R1.9: when the brukare cannot sign, the second person — not the
+    /// technician — who confirms it (e.g. "anhörig Eva S.").
     public var witness = ""
+    /// R1.9: and why the brukare could not sign.
+    public var witnessReason = ""
+    /// R1.12: whom the technician contacted before removing (e.g. "brukaren").
+    public var contactParty = ""
     public private(set) var receipt: InstallationReceipt?
     /// The lock's movement when finishing or removing.
     public private(set) var finished: UnlockOutcome?
@@ -62,7 +67,9 @@ public final class TechnicianViewModel {
     }
 
     public var canSign: Bool {
-        receipt == nil && (!signature.isEmpty || !witness.trimmingCharacters(in: .whitespaces).isEmpty)
+        receipt == nil && (!signature.isEmpty
+            || (!witness.trimmingCharacters(in: .whitespaces).isEmpty
+                && !witnessReason.trimmingCharacters(in: .whitespaces).isEmpty))
     }
 
     public func load() async {
@@ -90,12 +97,14 @@ public final class TechnicianViewModel {
     }
 
     /// R1.9: the receipt and agreement, signed on the screen or, for a
-    /// brukare who cannot sign, confirmed by a witness.
+    /// brukare who cannot sign, confirmed by a second person, with the reason.
     public func signReceipt(order: InstallationOrder, lockId: String) {
         guard canSign else { return }
         signature.lift()
         let consent: BrukareConsent = signature.isEmpty
-            ? .confirmed(witnessedBy: witness.trimmingCharacters(in: .whitespaces))
+            ? .confirmed(
+                witnessedBy: witness.trimmingCharacters(in: .whitespaces),
+                reason: witnessReason.trimmingCharacters(in: .whitespaces))
             : .signed(strokes: signature.strokes)
         do {
             receipt = try session.app.signInstallationReceipt(
@@ -132,12 +141,18 @@ public final class TechnicianViewModel {
         }
     }
 
-    // R1.12: the lock is decommissioned; its receipt is the proof.
-    public func remove(lockId: String) async {
+    // R1.12: "Larmgruppen tar kontakt med berörda parter och genomför
+    // nedmonteringen": the contact is recorded first, then the lock is
+    // decommissioned; its receipt is the proof.
+    public func remove(order: InstallationOrder, lockId: String) async {
         steps = []
         completion = nil
         await run {
             let app = self.session.app
+            let party = self.contactParty.trimmingCharacters(in: .whitespaces)
+            if order.kind == "removal" && order.contacts.isEmpty && !party.isEmpty {
+                _ = try await app.recordRemovalContact(orderId: order.id, party: party, note: nil)
+            }
             self.finished = try await withSteps({ [weak self] in self?.steps.append($0) }) {
                 try await app.removeLock(lockId: lockId, listener: $0)
             }
@@ -152,6 +167,8 @@ public final class TechnicianViewModel {
         steps = []
         signature.clear()
         witness = ""
+        witnessReason = ""
+        contactParty = ""
         receipt = nil
         finished = nil
         completion = nil

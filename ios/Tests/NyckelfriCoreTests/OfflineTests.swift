@@ -117,12 +117,12 @@ final class OfflineTests: XCTestCase {
         XCTAssertEqual(String(decoding: pdf.prefix(4), as: UTF8.self), "%PDF")
         let w = try app.signInstallationReceipt(
             lockId: "l-1", brukareId: "b-1", brukareName: "Astrid B.", agreementVersion: 1,
-            language: .english, consent: .confirmed(witnessedBy: "anhörig Eva S."))
+            language: .english, consent: .confirmed(witnessedBy: "anhörig Eva S.", reason: "skadad hand"))
         XCTAssertNotEqual(r.receiptId, w.receiptId)
         assertThrowsSync({
             try app.signInstallationReceipt(
                 lockId: "l-1", brukareId: "b-1", brukareName: "Astrid B.", agreementVersion: 99,
-                language: .swedish, consent: .confirmed(witnessedBy: "x"))
+                language: .swedish, consent: .confirmed(witnessedBy: "x", reason: "y"))
         }) { if case .InvalidInput = $0 { return true } else { return false } }
     }
 

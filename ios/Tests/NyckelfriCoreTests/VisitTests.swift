@@ -79,9 +79,11 @@ final class VisitTests: WithDemoServer {
         guard case .jammed = jammed else { return XCTFail("outcome: \(jammed)") }
         let steps = try app.guidanceForOutcome(outcome: jammed, visitId: visit.visitId, language: .swedish)
         XCTAssertEqual(steps.first?.routineId, "R2.6")
-        XCTAssertEqual(steps.first?.title, "Ring koordinatorn")
-        XCTAssertTrue(steps.first?.text.contains(settings.coordinatorPhone) ?? false)
-        XCTAssertEqual(steps.first?.action, .callCoordinator(phone: settings.coordinatorPhone))
+        XCTAssertEqual(steps[1].routineId, "R2.6")
+        XCTAssertTrue(steps[1].text.contains(settings.coordinatorPhone), steps[1].text)
+        // R2.6 "Om brukare inte kan öppna själv …": asked first, then the coordinator.
+        XCTAssertEqual(steps.first?.action, .askBrukareToOpen)
+        XCTAssertEqual(steps[1].action, .callCoordinator(phone: settings.coordinatorPhone))
         XCTAssertTrue(steps.contains { $0.routineId == "R2.9" })
         let byHand = try app.guidanceForFailure(failure: .jammed, visitId: nil, lockId: visit.lockId, language: .english)
         XCTAssertEqual(byHand.first?.routineId, "R2.6")

@@ -80,7 +80,8 @@ final class TechnicianTests: XCTestCase {
         let pdf = try XCTUnwrap(vm.receiptPDF())
         XCTAssertEqual(String(decoding: pdf.prefix(4), as: UTF8.self), "%PDF")
 
-        // R1.10: in service; the order is done and the night patrol is told.
+        // R1.10: in service; the order is done and "koordinatorn för
+        // nattpatrullen" is told (not the night patrol's workers).
         await vm.finish(order: order, lockId: lockId)
         XCTAssertNil(vm.problem)
         guard case .opened? = vm.finished else { return XCTFail("\(String(describing: vm.finished))") }
@@ -93,7 +94,7 @@ final class TechnicianTests: XCTestCase {
 
         let patrol = try NyckelfriApp.openWithSimulatedLocks(
             config: config(tempDir("nf-natt").appendingPathComponent("app.db")), signer: SwiftSigner(), locks: locks)
-        _ = try await patrol.enroll(serverUrl: server.url, code: server.code("st-natt-1"), label: "Nattens telefon")
+        _ = try await patrol.enroll(serverUrl: server.url, code: server.code("st-natt-koord"), label: "Nattens samordnare")
         let inbox = MessagesViewModel(session: Session(app: patrol, platform: FakePlatform(), language: .swedish))
         await inbox.load()
         XCTAssertNil(inbox.problem)
@@ -141,10 +142,13 @@ final class TechnicianTests: XCTestCase {
         let pdf = try XCTUnwrap(vm.receiptPDF())
         XCTAssertEqual(String(decoding: pdf.prefix(4), as: UTF8.self), "%PDF")
 
-        // A brukare who cannot sign: a witness confirms.
+        // R1.9: a brukare who cannot sign: a second person confirms, with the reason.
         vm.reset()
         XCTAssertNil(vm.receipt)
         vm.witness = "anhörig Eva S."
+        XCTAssertFalse(vm.canSign, "the reason is required too")
+        vm.witnessReason = "skadad hand"
+        XCTAssertTrue(vm.canSign)
         vm.signReceipt(order: order, lockId: "l-ny-01")
         XCTAssertTrue(try XCTUnwrap(vm.receipt).contentJson.contains("anhörig Eva S."))
 

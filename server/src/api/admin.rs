@@ -91,7 +91,9 @@ pub(super) async fn create_unit(
     let mut tx = s.db().pool().begin().await?;
     sqlx::query(
         "INSERT INTO units (id, name, coordinator_phone, day_key_location, night_key_location, \
-         night_patrol_deadline, time_zone, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         night_patrol_deadline, time_zone, created_at, office_opens, office_closes, \
+         night_patrol_phone, acute_key_routine, acute_key_routine_en) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&req.id)
     .bind(&req.name)
@@ -101,6 +103,11 @@ pub(super) async fn create_unit(
     .bind(&st.night_patrol_deadline)
     .bind(&st.time_zone)
     .bind(s.now())
+    .bind(&st.office_opens)
+    .bind(&st.office_closes)
+    .bind(st.night_patrol_phone.clone())
+    .bind(st.acute_key_routine.clone())
+    .bind(st.acute_key_routine_en.clone())
     .execute(&mut *tx)
     .await
     .map_err(|e| conflict(e, format!("unit '{}' already exists", req.id)))?;
@@ -141,7 +148,9 @@ pub(super) async fn get_unit(
 }
 
 /// Change a unit's settings: coordinator's phone, spare key locations,
-/// night-patrol deadline, time zone.
+/// night-patrol deadline, time zone, office hours (R2.12, R2.13), the
+/// night patrol's phone and the unit's acute key routine (R2.8). They
+/// reach the phones with the next bundle.
 #[utoipa::path(put, path = "/v1/units/{id}/settings", tag = "admin", security(("session" = [])),
     params(("id" = String, Path, description = "Unit id")), request_body = UnitSettings,
     responses((status = 200, body = Unit), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -159,13 +168,19 @@ pub(super) async fn update_unit_settings(
     let mut tx = s.db().pool().begin().await?;
     let r = sqlx::query(
         "UPDATE units SET coordinator_phone = $1, day_key_location = $2, night_key_location = $3, \
-         night_patrol_deadline = $4, time_zone = $5 WHERE id = $6",
+         night_patrol_deadline = $4, time_zone = $5, office_opens = $6, office_closes = $7, \
+         night_patrol_phone = $8, acute_key_routine = $9, acute_key_routine_en = $10 WHERE id = $11",
     )
     .bind(&st.coordinator_phone)
     .bind(&st.day_key_location)
     .bind(&st.night_key_location)
     .bind(&st.night_patrol_deadline)
     .bind(&st.time_zone)
+    .bind(&st.office_opens)
+    .bind(&st.office_closes)
+    .bind(st.night_patrol_phone.clone())
+    .bind(st.acute_key_routine.clone())
+    .bind(st.acute_key_routine_en.clone())
     .bind(&id)
     .execute(&mut *tx)
     .await?;
@@ -184,6 +199,74 @@ pub(super) async fn update_unit_settings(
     audit::insert(&mut tx, &[rec]).await?;
     tx.commit().await?;
     Ok(Json(store::unit(s.db(), &id).await?))
+}
+
+/// Which card.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CardQuery {
+    /// `sv` (default) or `en`.
+    pub lang: Option<String>,
+}
+
+/// The unit's printable routine card, a one-page PDF (R2: "om appen inte
+/// fungerar"): the coordinator's and the night patrol's numbers, where the
+/// day and night keys are, the unit's acute key routine and the steps, in
+/// Swedish or English, from the same settings the phones' guidance uses.
+/// Printed and posted at the unit, it is there when the app is not.
+#[utoipa::path(get, path = "/v1/units/{id}/card", tag = "admin", security(("session" = [])),
+    params(("id" = String, Path, description = "Unit id"), CardQuery),
+    responses((status = 200, description = "The card (application/pdf, one A4 page)", content_type = "application/pdf"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub(super) async fn unit_card(
+    State(s): State<AppState>,
+    permit: Permit,
+    Path(id): Path<String>,
+    Query(q): Query<CardQuery>,
+) -> Result<axum::response::Response> {
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    use axum::response::IntoResponse;
+    use nyckelfri_print::card::{CardLanguage, CardSettings, card_pdf};
+    codec::check_id(&id, "unit id")?;
+    let lang = match q.lang.as_deref().unwrap_or("sv") {
+        "sv" => CardLanguage::Swedish,
+        "en" => CardLanguage::English,
+        _ => return Err(Error::bad("lang must be sv or en")),
+    };
+    permit.require_unit(&id)?;
+    let (unit, tz) = store::unit_tz(s.db(), &id).await?;
+    let st = &unit.settings;
+    let english = lang == CardLanguage::English;
+    let settings = CardSettings {
+        unit_name: unit.name.clone(),
+        coordinator_phone: st.coordinator_phone.clone(),
+        office_opens: st.office_opens.clone(),
+        office_closes: st.office_closes.clone(),
+        day_key_location: st.day_key_location.clone(),
+        night_key_location: st.night_key_location.clone(),
+        night_patrol_phone: st.night_patrol_phone.clone(),
+        night_patrol_deadline: st.night_patrol_deadline.clone(),
+        acute_key_routine: st.acute_key_routine_in(english).map(str::to_owned),
+    };
+    let printed = crate::time::local_date(tz, s.now())?
+        .format("%Y-%m-%d")
+        .to_string();
+    let pdf = card_pdf(&settings, lang, &printed);
+    Ok((
+        [
+            (CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                CONTENT_DISPOSITION,
+                format!(
+                    "inline; filename=\"nyckelfri-kort-{id}-{}.pdf\"",
+                    if english { "en" } else { "sv" }
+                ),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
 }
 
 // ---------------------------------------------------------------- brukare

@@ -1,7 +1,9 @@
 //! Locks, for the alarm group: commissioning (register the lock's key under
-//! a lock id and get the issuer-signed grant, R1.6, R1.9), installation at a
-//! brukare's door (R1.10: the night patrol and the home care group are told),
-//! and removal (R1.12: no more keys, ever).
+//! a lock id and get the issuer-signed grant, R1.6), the brukare's receipt
+//! verified (R1.9), installation at a brukare's door only with that receipt
+//! (R1.9; R1.10: the night patrol's coordinator and the home care group are
+//! told), and removal after the parties were contacted (R1.12: no more
+//! keys, ever; the night patrol and home care learn the lock is gone).
 
 use axum::extract::State;
 use nyckelfri_protocol::PublicKey;
@@ -14,12 +16,14 @@ use crate::audit::{self, Action};
 use crate::codec;
 use crate::error::{Error, ErrorBody, Result};
 use crate::model::{
-    InstallLock, Lock, LockKind, LockQuery, LockState, OrderKind, RegisterLock,
-    RegisterLockResponse, Role,
+    InstallLock, InstallationReceiptInfo, Lock, LockKind, LockQuery, LockState, OrderKind,
+    RegisterLock, RegisterLockResponse, Role, UploadReceipt,
 };
 use crate::permit::{Permit, UnitScope};
 use crate::policy::Scope;
 use crate::state::AppState;
+use crate::auth::Caller;
+use crate::installation_receipts as receipts;
 use crate::{orders, revocation, store, time};
 
 /// The policy's action for locks at no brukare (the alarm group's stock).
@@ -184,16 +188,61 @@ pub(super) async fn register(
     }))
 }
 
+/// R1.9: upload the brukare's signed receipt and responsibility agreement
+/// (the technician's device that signed it). The server verifies the
+/// content's hash, the signature under this device's enrolled key, the
+/// agreement text it names and the consent: the brukare's signature, or
+/// — when the brukare cannot sign — a named second person who is not the
+/// technician, and the reason. It links it to the brukare's installation
+/// order. The same receipt again answers as it is.
+#[utoipa::path(post, path = "/v1/installation-receipts", tag = "locks", security(("session" = [])),
+    request_body = UploadReceipt,
+    responses((status = 200, body = InstallationReceiptInfo),
+        (status = 400, description = "The receipt does not verify (the message says why)", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "Unknown lock or brukare", body = ErrorBody),
+        (status = 409, description = "The lock was removed or is at another brukare, or the id is another receipt's", body = ErrorBody)))]
+pub(super) async fn upload_receipt(
+    State(s): State<AppState>,
+    permit: Permit,
+    Json(req): Json<UploadReceipt>,
+) -> Result<Json<InstallationReceiptInfo>> {
+    Ok(Json(
+        receipts::verify_and_store(s.db(), &permit, &req, s.now()).await?,
+    ))
+}
+
+/// One verified receipt (R1.9).
+#[utoipa::path(get, path = "/v1/installation-receipts/{id}", tag = "locks", security(("session" = [])),
+    params(("id" = String, Path, description = "Receipt id")),
+    responses((status = 200, body = InstallationReceiptInfo), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(super) async fn get_receipt(
+    State(s): State<AppState>,
+    permit: Permit,
+    Path(id): Path<String>,
+) -> Result<Json<InstallationReceiptInfo>> {
+    codec::check_id(&id, "receipt id")?;
+    let r = receipts::receipt(s.db(), &id).await?;
+    permit.require_unit(&store::brukare(s.db(), &r.brukare_id).await?.unit_id)?;
+    crate::audit::read(&s, &permit, [r.brukare_id.as_str()]).await;
+    Ok(Json(r))
+}
+
 /// Install a commissioned lock at a brukare's door: the technician of an
 /// open installation order of the lock's kind for that brukare, booked for
 /// them (the admin token, setting up, needs no order). The order is done,
-/// and its keys end. R1.10: the night patrol and the home care group's
-/// coordinator get a message saying when.
+/// and its keys end.
+/// R1.9: a device installs only with the brukare's receipt for this lock
+/// and brukare, verified by the server (`POST /v1/installation-receipts`;
+/// 409 `conflict` without one); the admin token may register a lock
+/// installed before the system. R1.10: the night patrol's coordinator and
+/// the home care group's coordinator get a message saying when.
 #[utoipa::path(post, path = "/v1/locks/{id}/install", tag = "locks", security(("session" = [])),
     params(("id" = String, Path, description = "Lock id")), request_body = InstallLock,
     responses((status = 200, body = Lock), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "Removed, or installed at another brukare", body = ErrorBody)))]
+        (status = 409, description = "Removed, installed at another brukare, or no verified receipt (R1.9)", body = ErrorBody)))]
 pub(super) async fn install(
     State(s): State<AppState>,
     permit: Permit,
@@ -251,18 +300,56 @@ pub(super) async fn install(
             )));
         }
     }
+    // R1.9: "Brukaren bekräftar installationen genom att skriva under
+    // kvittensen och ett ansvarsavtal" — no service without it.
+    let receipt = match permit.caller() {
+        Caller::Admin => receipts::for_lock(db.pool(), &id, &b.id).await?,
+        Caller::Device(_) => Some(receipts::for_lock(db.pool(), &id, &b.id).await?.ok_or_else(
+            || {
+                Error::Conflict(format!(
+                    "R1.9: no verified receipt from the brukare for lock '{id}' at '{}': upload \
+                     the signed receipt and agreement (POST /v1/installation-receipts) first",
+                    b.id
+                ))
+            },
+        )?),
+    };
     let now = s.now();
     let mut tx = db.pool().begin().await?;
     sqlx::query(
-        "UPDATE locks SET brukare_id = $1, installed_at = $2 WHERE id = $3 AND removed_at IS NULL",
+        "UPDATE locks SET brukare_id = $1, installed_at = $2, receipt_id = $3 \
+         WHERE id = $4 AND removed_at IS NULL",
     )
     .bind(&b.id)
     .bind(now)
+    .bind(receipt.clone())
     .bind(&id)
     .execute(&mut *tx)
     .await?;
-    // R1.6: the brukare's open installation order is done, and its keys end.
-    orders::lock_installed(&mut tx, &id, lock.kind, &b.id, permit.staff_id(), now).await?;
+    // R1.6: the brukare's open installation order is done, with its receipt, and its keys end.
+    let order = orders::lock_installed(
+        &mut tx,
+        &id,
+        lock.kind,
+        &b.id,
+        permit.staff_id(),
+        now,
+    )
+    .await?;
+    if let (Some(order), Some(receipt)) = (&order, &receipt) {
+        sqlx::query("UPDATE orders SET receipt_id = $1 WHERE id = $2")
+            .bind(receipt)
+            .bind(order)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE installation_receipts SET order_id = COALESCE(order_id, $1) WHERE id = $2",
+        )
+        .bind(order)
+        .bind(receipt)
+        .execute(&mut *tx)
+        .await?;
+    }
     orders::revoke_closed_order_tokens(&mut tx, s.issuer(), now).await?;
     let after = Lock {
         brukare_id: Some(b.id.clone()),
@@ -287,7 +374,8 @@ pub(super) async fn install(
         b.display_name, b.id
     );
     let from = permit.from();
-    for role in [Role::NightPatrol, Role::Coordinator] {
+    // R1.10: "koordinatorn för nattpatrullen och hemtjänstgruppen".
+    for role in [Role::NightPatrolCoordinator, Role::Coordinator] {
         insert_message(
             db,
             &NewMessage {
@@ -324,9 +412,11 @@ impl LocalStamp for chrono_tz::Tz {
     }
 }
 
-/// Mark a lock removed (alarm technicians, R1.12). It never gets a key
-/// again; its outstanding tokens go on the revocation list, and the home
-/// care group's coordinator is told.
+/// Mark a lock removed (alarm technicians, R1.12). When the lock has an
+/// open removal order, the alarm group must first have recorded whom they
+/// contacted (`POST /v1/orders/{id}/contacts`; 409 otherwise). It never
+/// gets a key again; its outstanding tokens go on the revocation list; the
+/// home care group's coordinator and the night patrol learn it is gone.
 #[utoipa::path(post, path = "/v1/locks/{id}/remove", tag = "locks", security(("session" = [])),
     params(("id" = String, Path, description = "Lock id")),
     responses((status = 200, body = Lock), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -344,6 +434,23 @@ pub(super) async fn remove(
     }
     let now = s.now();
     let mut tx = db.pool().begin().await?;
+    // R1.12: "Larmgruppen tar kontakt med berörda parter och genomför
+    // nedmonteringen" — the contact comes first.
+    let uncontacted: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT o.id FROM orders o WHERE o.lock_id = $1 AND o.kind = 'removal' \
+         AND o.status IN {} \
+         AND NOT EXISTS (SELECT 1 FROM order_contacts c WHERE c.order_id = o.id) LIMIT 1",
+        orders::ACTIVE
+    ))
+    .bind(&id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(order) = uncontacted {
+        return Err(Error::Conflict(format!(
+            "R1.12: record whom you contacted about removal order '{order}' (POST \
+             /v1/orders/{order}/contacts) before removing the lock"
+        )));
+    }
     sqlx::query("UPDATE locks SET removed_at = $1 WHERE id = $2 AND removed_at IS NULL")
         .bind(now)
         .bind(&id)
@@ -377,25 +484,29 @@ pub(super) async fn remove(
             "Låsvred {id} hos {} ({}) borttaget {when}.",
             b.display_name, b.id
         );
-        insert_message(
-            db,
-            &NewMessage {
-                id: format!("r1.12-{id}"),
-                to_role: Role::Coordinator,
-                unit_id: Some(&b.unit_id),
-                from: permit.from(),
-                routine_step: Some("R1.12"),
-                subject: "Elektroniskt låsvred borttaget",
-                body: &body,
-                brukare_id: Some(&b.id),
-                lock_id: Some(&id),
-                handle_from: None,
-                outage_id: None,
-                deadline_at: None,
-            },
-            now,
-        )
-        .await?;
+        // Home care, and the night patrol, who would otherwise come at
+        // night with a key for a lock that is gone.
+        for (role, tag) in [(Role::Coordinator, ""), (Role::NightPatrol, "-natt")] {
+            insert_message(
+                db,
+                &NewMessage {
+                    id: format!("r1.12-{id}{tag}"),
+                    to_role: role,
+                    unit_id: Some(&b.unit_id),
+                    from: permit.from(),
+                    routine_step: Some("R1.12"),
+                    subject: "Elektroniskt låsvred borttaget",
+                    body: &body,
+                    brukare_id: Some(&b.id),
+                    lock_id: Some(&id),
+                    handle_from: None,
+                    outage_id: None,
+                    deadline_at: None,
+                },
+                now,
+            )
+            .await?;
+        }
     }
     Ok(Json(store::lock(db, &id).await?))
 }

@@ -1,8 +1,11 @@
 //! Role inboxes: the routines' case-system messages (R1.7, R1.10, R1.11,
-//! R2.3, R2.4, R2.11, R2.12, R2.13, R2.14). A message goes to a role in a
-//! unit (or in all units); every holder of that role who serves that unit
-//! sees it. A client's message names its routine step, and the policy's
-//! `[[message]]` rules say who may send under it, to which roles and units.
+//! R2.3, R2.4, R2.7, R2.11, R2.12, R2.13, R2.14). A message goes to a role
+//! in a unit (or in all units); every holder of that role who serves that
+//! unit sees it: their own unit, or one they serve besides it (a needs
+//! assessor, the alarm group, the night patrol and its coordinator serve
+//! several units). Who it reached when it was sent is recorded with it. A
+//! client's message names its routine step, and the policy's `[[message]]`
+//! rules say who may send under it, to which roles and units.
 
 use axum::extract::State;
 use sqlx::any::AnyRow;
@@ -51,7 +54,7 @@ pub(crate) struct NewMessage<'a> {
     pub deadline_at: Option<i64>,
 }
 
-fn row_message(r: &AnyRow) -> Result<Message> {
+fn row_message(r: &AnyRow, recipients: Vec<String>) -> Result<Message> {
     let created_at: i64 = r.try_get("created_at")?;
     let deadline_at: Option<i64> = r.try_get("deadline_at")?;
     Ok(Message {
@@ -74,7 +77,21 @@ fn row_message(r: &AnyRow) -> Result<Message> {
         handle_from: r.try_get("handle_from")?,
         outage_id: r.try_get("outage_id")?,
         read: r.try_get::<Option<i64>, _>("read_at")?.is_some(),
+        recipients,
     })
+}
+
+/// Who a message reached when it was sent.
+pub(crate) async fn recipients<'e, E>(ex: E, message_id: &str) -> Result<Vec<String>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(sqlx::query_scalar(
+        "SELECT staff_id FROM message_recipients WHERE message_id = $1 ORDER BY staff_id",
+    )
+    .bind(message_id)
+    .fetch_all(ex)
+    .await?)
 }
 
 /// Stores a message (a duplicate id is left as it was). Messages to the
@@ -126,7 +143,21 @@ pub(crate) async fn insert_message_in(
     .bind(m.outage_id.map(str::to_owned))
     .execute(&mut *conn)
     .await?;
-    Ok(r.rows_affected() == 1)
+    let fresh = r.rows_affected() == 1;
+    if fresh {
+        // Who it reaches now: the role's holders serving the unit.
+        sqlx::query(
+            "INSERT INTO message_recipients (message_id, staff_id) \
+             SELECT $1, st.id FROM staff st WHERE st.role = $2 AND ($3 = '*' OR st.unit_id = $3 \
+               OR st.id IN (SELECT su.staff_id FROM staff_units su WHERE su.unit_id = $3))",
+        )
+        .bind(&m.id)
+        .bind(m.to_role.as_str())
+        .bind(m.unit_id.unwrap_or("*"))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(fresh)
 }
 
 pub(crate) async fn load_message(db: &Db, id: &str, staff_id: &str) -> Result<Message> {
@@ -139,7 +170,13 @@ pub(crate) async fn load_message(db: &Db, id: &str, staff_id: &str) -> Result<Me
     .fetch_optional(db.pool())
     .await?
     .ok_or_else(|| Error::not_found("message", id))?;
-    row_message(&r)
+    row_message(&r, recipients(db.pool(), id).await?)
+}
+
+/// Whether `staff` reads message `m` in their inbox: their role, and a
+/// unit they serve (or all units).
+fn reads(staff: &crate::model::Staff, m: &Message) -> bool {
+    m.to_role == staff.role && m.unit_id.as_deref().is_none_or(|u| staff.serves(u))
 }
 
 /// Send a message to a role's inbox under a routine step (`routine_step`
@@ -297,7 +334,37 @@ pub(super) async fn inbox(
     .bind(limit)
     .fetch_all(s.db().pool())
     .await?;
-    Ok(Json(rows.iter().map(row_message).collect::<Result<_>>()?))
+    // Who each reached, in one query for the page.
+    let ids: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<std::result::Result<_, _>>()?;
+    let mut reached: std::collections::HashMap<String, Vec<String>> = Default::default();
+    if !ids.is_empty() {
+        let marks = (1..=ids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT message_id, staff_id FROM message_recipients WHERE message_id IN ({marks}) \
+             ORDER BY message_id, staff_id"
+        );
+        let mut q = sqlx::query(&sql);
+        for id in &ids {
+            q = q.bind(id);
+        }
+        for r in q.fetch_all(s.db().pool()).await? {
+            reached
+                .entry(r.try_get("message_id")?)
+                .or_default()
+                .push(r.try_get("staff_id")?);
+        }
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for (r, id) in rows.iter().zip(&ids) {
+        out.push(row_message(r, reached.remove(id).unwrap_or_default())?);
+    }
+    Ok(Json(out))
 }
 
 /// Mark a message in the caller's inbox as read (by the caller).
@@ -317,9 +384,7 @@ pub(super) async fn mark_read(
     codec::check_id(&id, "message id")?;
     let dev = permit.device()?;
     let m = load_message(s.db(), &id, &dev.staff.id).await?;
-    let mine =
-        m.to_role == dev.staff.role && m.unit_id.as_deref().is_none_or(|u| dev.staff.serves(u));
-    if !mine {
+    if !reads(&dev.staff, &m) {
         return Err(Error::Forbidden(format!(
             "message '{id}' is not in your inbox"
         )));

@@ -6,6 +6,7 @@ mod audit;
 mod device;
 mod events;
 mod locks;
+mod major;
 pub(crate) mod messages;
 mod orders;
 mod outages;
@@ -179,6 +180,7 @@ fn routes() -> Routes {
         .post("/v1/staff/{id}/enrollment-code", staff::enrollment_code)
         .get("/v1/devices", staff::list_devices)
         .post("/v1/devices/{id}/revoke", staff::revoke_device_handler)
+        .get("/v1/units/{id}/card", admin::unit_card)
         .get("/v1/brukare", admin::list_brukare)
         .post("/v1/brukare", admin::create_brukare)
         .get("/v1/brukare/{id}", admin::get_brukare)
@@ -199,6 +201,8 @@ fn routes() -> Routes {
         .get("/v1/locks/{id}", locks::get_one)
         .post("/v1/locks/{id}/install", locks::install)
         .post("/v1/locks/{id}/remove", locks::remove)
+        .post("/v1/installation-receipts", locks::upload_receipt)
+        .get("/v1/installation-receipts/{id}", locks::get_receipt)
         // Orders (R1): the authority, home care, the alarm group.
         .get("/v1/orders", orders::list)
         .post("/v1/orders/new-brukare", orders::create_new_brukare)
@@ -212,6 +216,8 @@ fn routes() -> Routes {
         .post("/v1/orders/{id}/cancel", orders::cancel)
         .post("/v1/orders/{id}/scheduled", orders::schedule)
         .post("/v1/orders/{id}/done", orders::done)
+        .post("/v1/orders/{id}/contacts", orders::record_contact)
+        .post("/v1/brukare/{id}/service-ended", orders::service_ended)
         .get("/v1/brukare-without-lock", orders::without_lock)
         // Outages (R2): the coordinator, the alarm group, the managers.
         .get("/v1/outages", outages::list)
@@ -220,8 +226,21 @@ fn routes() -> Routes {
         .post("/v1/outages/{id}/night-patrol", outages::night_patrol)
         .post("/v1/outages/{id}/needs-assessor", outages::needs_assessor)
         .post("/v1/outages/{id}/working", outages::working)
+        .post("/v1/outages/{id}/repaired", outages::repaired)
         .get("/v1/deviations", outages::list_deviations)
         .post("/v1/deviations/{id}/reported", outages::deviation_reported)
+        // Major outages (R2.3, R2.4, R2.14, R2.16): the alarm group.
+        .get("/v1/major-outages", major::list)
+        .post("/v1/major-outages", major::declare)
+        .get("/v1/major-outages/{id}", major::get_one)
+        .post("/v1/major-outages/{id}/updates", major::update)
+        .post("/v1/major-outages/{id}/end", major::end)
+        .get("/v1/major-outage-suggestions", major::suggestions)
+        .post("/v1/major-outage-suggestions/{id}/dismiss", major::dismiss)
+        .get("/v1/manager-contacts", major::contacts)
+        .post("/v1/manager-contacts", major::create_contact)
+        .put("/v1/manager-contacts/{id}", major::update_contact)
+        .post("/v1/scheduler/run", major::run_scheduler)
 }
 
 /// Every (method, path) the router serves.
@@ -356,6 +375,7 @@ impl Modify for PolicyAddon {
         device::me, device::bundle, device::token, events::post_events, events::list_events,
         messages::inbox, messages::send, messages::mark_read,
         admin::list_units, admin::create_unit, admin::get_unit, admin::update_unit_settings,
+        admin::unit_card,
         staff::list_staff, staff::create_staff, staff::get_staff, staff::update_staff,
         staff::enrollment_code, staff::list_devices, staff::revoke_device_handler,
         admin::list_brukare, admin::create_brukare, admin::get_brukare, admin::brukare_decisions,
@@ -363,16 +383,21 @@ impl Modify for PolicyAddon {
         admin::list_visits, admin::create_visit, admin::cancel_visit,
         admin::list_shifts, admin::create_shift, admin::import_csv, audit::list,
         locks::list, locks::register, locks::get_one, locks::install, locks::remove,
+        locks::upload_receipt, locks::get_receipt,
         orders::list, orders::create_new_brukare, orders::create_existing_brukare,
         orders::create_entrance, orders::create_maintenance, orders::get_one, orders::cancel,
-        orders::schedule, orders::done, orders::without_lock,
+        orders::schedule, orders::done, orders::without_lock, orders::service_ended,
+        orders::record_contact,
         outages::list, outages::get_one, outages::working, outages::alarm_group,
         outages::night_patrol, outages::needs_assessor,
-        outages::list_deviations, outages::deviation_reported,
+        outages::list_deviations, outages::deviation_reported, outages::repaired,
+        major::list, major::declare, major::get_one, major::update, major::end,
+        major::suggestions, major::dismiss, major::contacts, major::create_contact,
+        major::update_contact, major::run_scheduler,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::RowError,
         crate::model::OutageReportData, crate::model::ReportStep, crate::model::OutageFilter,
-        crate::model::OrderStatusFilter)),
+        crate::model::OrderStatusFilter, crate::model::MajorOutageStatus)),
     modifiers(&SecurityAddon, &PolicyAddon),
     tags(
         (name = "public", description = "No authentication"),

@@ -3,8 +3,9 @@
 //! R1.8) and for an entrance lock (R1.4), the alarm group's booking,
 //! cancellation (R1.5), and home care's list of brukare still without a
 //! lock (R1.2). Removal orders (R1.5, R1.11) are made by the server when a
-//! care decision ends, and closed by `POST /v1/locks/{id}/remove` (R1.12);
-//! see `crate::orders`.
+//! care decision ends and by home care's "service ended"; the alarm group
+//! records whom they contacted and closes them by `POST
+//! /v1/locks/{id}/remove` (R1.12); see `crate::orders`.
 
 use axum::extract::State;
 use sqlx::Row;
@@ -16,11 +17,12 @@ use crate::error::{Error, ErrorBody, Result};
 use crate::model::{
     Brukare, BrukareWithoutLock, CancelOrder, CreateEntranceOrder, CreateExistingBrukareOrder,
     CreateMaintenanceOrder, CreateNewBrukareOrder, LockState, Order, OrderDone, OrderKind,
-    OrderQuery, OrderStatus, OrderStatusFilter, Role, ScheduleOrder, WithoutLockQuery,
+    OrderQuery, OrderStatus, OrderStatusFilter, RecordOrderContact, Role, ScheduleOrder,
+    ServiceEnded, ServiceEndedResponse, WithoutLockQuery,
 };
 use crate::orders::{
-    ACTIVE, ORDER_SELECT, cancel_in, message_alarm_group, message_role, order_in,
-    revoke_closed_order_tokens, row_order,
+    ACTIVE, ORDER_SELECT, Removal, add_contact, cancel_in, message_alarm_group, message_role,
+    order_in, removal_orders, revoke_closed_order_tokens, row_order, with_contacts,
 };
 use crate::permit::{Permit, UnitScope};
 use crate::policy::{Scope, Work};
@@ -42,20 +44,6 @@ fn order_id(id: &Option<String>) -> Result<String> {
             Ok(id.clone())
         }
         None => codec::new_id("ord"),
-    }
-}
-
-fn check_phone(p: &str, what: &str) -> Result<()> {
-    let ok = (3..=32).contains(&p.len())
-        && p.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'))
-        && p.chars().any(|c| c.is_ascii_digit());
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::bad(format!(
-            "{what} must be a phone number (digits, spaces, + - ( ), 3 to 32 characters)"
-        )))
     }
 }
 
@@ -319,7 +307,7 @@ pub(super) async fn create_existing_brukare(
     let phone = req.phone.as_deref().unwrap_or_default();
     let address = req.address.as_deref().unwrap_or_default();
     codec::check_text(name, 100, "name", false)?;
-    check_phone(phone, "phone")?;
+    store::check_phone(phone, "phone")?;
     codec::check_text(address, 200, "address", false)?;
     check_note(&req.note, "note")?;
     if let Some(o) = existing(
@@ -416,7 +404,7 @@ pub(super) async fn create_entrance(
         Some(false) => {}
     }
     if let Some(p) = &req.phone {
-        check_phone(p, "phone")?;
+        store::check_phone(p, "phone")?;
     }
     check_note(&req.note, "note")?;
     if let Some(o) = existing(&s, &permit, &id, OrderKind::Entrance, &req.brukare_id).await? {
@@ -593,7 +581,9 @@ pub(super) async fn list(
     .bind(permit.unit_scope().param())
     .fetch_all(s.db().pool())
     .await?;
-    let list: Vec<Order> = rows.iter().map(row_order).collect::<Result<_>>()?;
+    let mut list: Vec<Order> = rows.iter().map(row_order).collect::<Result<_>>()?;
+    let mut conn = s.db().pool().acquire().await?;
+    with_contacts(&mut conn, &mut list).await?;
     crate::audit::read(&s, &permit, list.iter().map(|o| o.brukare_id.as_str())).await;
     Ok(Json(list))
 }
@@ -899,4 +889,136 @@ pub(super) async fn without_lock(
     }
     crate::audit::read(&s, &permit, out.iter().map(|b| b.brukare_id.as_str())).await;
     Ok(Json(out))
+}
+
+/// Longest time ahead a service may be said to end.
+const MAX_SERVICE_END_AHEAD: i64 = 366 * 86_400;
+
+/// R1.5, R1.11: home care says a service (insats) has ended ("När en insats
+/// avslutas informerar hemtjänsten larmgruppen genom meddelandehanteringen
+/// att låsvredet ska avinstalleras"), while the care decision may remain.
+/// Each installed lock of the brukare gets a removal order due then (an
+/// open one is kept, due no later), messaged to the alarm group; planned
+/// installations are cancelled (R1.5). Saying it again changes nothing new.
+#[utoipa::path(post, path = "/v1/brukare/{id}/service-ended", tag = "orders", security(("session" = [])),
+    params(("id" = String, Path, description = "Brukare id")), request_body = ServiceEnded,
+    responses((status = 200, body = ServiceEndedResponse), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "No installed lock and no planned installation", body = ErrorBody)))]
+pub(super) async fn service_ended(
+    State(s): State<AppState>,
+    permit: Permit,
+    Path(id): Path<String>,
+    Json(req): Json<ServiceEnded>,
+) -> Result<Json<ServiceEndedResponse>> {
+    codec::check_id(&id, "brukare id")?;
+    check_note(&req.note, "note")?;
+    let now = s.now();
+    let ended_at = req.ended_at.unwrap_or(now);
+    codec::check_time(ended_at, "ended_at")?;
+    if ended_at > now + MAX_SERVICE_END_AHEAD {
+        return Err(Error::bad("ended_at must be within a year from now"));
+    }
+    let b = store::brukare(s.db(), &id).await?;
+    permit.require_unit(&b.unit_id)?;
+    let from = permit.from();
+    let mut tx = s.db().pool().begin().await?;
+    // A write first: it holds the brukare's row while the orders are made.
+    sqlx::query("UPDATE brukare SET display_name = display_name WHERE id = $1")
+        .bind(&b.id)
+        .execute(&mut *tx)
+        .await?;
+    let (removal_orders, cancelled_orders) = removal_orders(
+        &mut tx,
+        &b.id,
+        Removal {
+            decision_id: None,
+            reason: "service_ended",
+            due_at: ended_at,
+            note: req.note.as_deref(),
+            from,
+        },
+        now,
+    )
+    .await?;
+    if removal_orders.is_empty() && cancelled_orders.is_empty() {
+        return Err(Error::Conflict(format!(
+            "brukare '{id}' has no installed lock and no planned installation: nothing to remove \
+             or cancel"
+        )));
+    }
+    let response = ServiceEndedResponse {
+        removal_orders,
+        cancelled_orders,
+    };
+    let rec = permit
+        .record(Action::Write, now)
+        .target("brukare", &b.id, Some(&b.unit_id))
+        .after(&response)
+        .brukare([b.id.as_str()]);
+    audit::insert(&mut tx, &[rec]).await?;
+    tx.commit().await?;
+    Ok(Json(response))
+}
+
+/// R1.12: the alarm group records whom they contacted about a removal
+/// ("Larmgruppen tar kontakt med berörda parter och genomför
+/// nedmonteringen"): the lock is removed only after at least one contact
+/// is recorded on its open removal order.
+#[utoipa::path(post, path = "/v1/orders/{id}/contacts", tag = "orders", security(("session" = [])),
+    params(("id" = String, Path, description = "Order id")), request_body = RecordOrderContact,
+    responses((status = 200, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Not an open removal order", body = ErrorBody)))]
+pub(super) async fn record_contact(
+    State(s): State<AppState>,
+    permit: Permit,
+    Path(id): Path<String>,
+    Json(req): Json<RecordOrderContact>,
+) -> Result<Json<Order>> {
+    codec::check_id(&id, "order id")?;
+    codec::check_text(&req.party, 100, "party", false)?;
+    check_note(&req.note, "note")?;
+    let now = s.now();
+    let at = req.contacted_at.unwrap_or(now);
+    codec::check_time(at, "contacted_at")?;
+    if at > now {
+        return Err(Error::bad("contacted_at must not be in the future"));
+    }
+    let mut tx = s.db().pool().begin().await?;
+    sqlx::query("UPDATE orders SET updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    let o = order_in(&mut tx, &id).await?;
+    permit.require_unit(&o.unit_id)?;
+    if o.kind != OrderKind::Removal || !o.status.is_active() {
+        return Err(Error::Conflict(format!(
+            "order '{id}' is not an open removal order ({} {})",
+            o.kind.as_str(),
+            o.status.as_str()
+        )));
+    }
+    add_contact(
+        &mut tx,
+        &id,
+        req.party.trim(),
+        at,
+        req.note.as_deref().filter(|n| !n.trim().is_empty()),
+        permit.staff_id(),
+        now,
+    )
+    .await?;
+    let after = order_in(&mut tx, &id).await?;
+    let rec = permit
+        .record(Action::Write, now)
+        .target("order", &id, Some(&after.unit_id))
+        .before(&o)
+        .after(&after)
+        .brukare([after.brukare_id.as_str()]);
+    audit::insert(&mut tx, &[rec]).await?;
+    let o = after;
+    tx.commit().await?;
+    Ok(Json(o))
 }

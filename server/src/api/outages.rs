@@ -1,6 +1,7 @@
 //! Outage cases for the coordinator and the alarm group (routine R2): list
-//! open cases with the care decision's validity (R2.7), mark a lock
-//! working again (R2.10), inform the alarm group (R2.11) and the night
+//! open cases with the care decision's validity (R2.7), the alarm group's
+//! report that a lock is repaired and the coordinator's that it works again
+//! (R2.10), inform the alarm group (R2.11) and the night
 //! patrol (R2.12, by 17:00), ask the needs assessor about an ended decision
 //! (R2.7); and the deviation reports the routine expects (R2.15, R2.16).
 //! Cases are opened by the app's `outage_report` events (see
@@ -353,5 +354,35 @@ pub(super) async fn deviation_reported(
         .after(&after);
     let mut conn = s.db().pool().acquire().await?;
     audit::insert(&mut conn, &[rec]).await?;
+    Ok(Json(after))
+}
+
+/// R2.10, R2.11: the alarm group reports the lock repaired; the case's
+/// coordinator is messaged to check and document that it works again
+/// ("Koordinator dokumenterar när elektroniskt låsvred fungerar igen"). The
+/// case stays open until then. Reporting again answers the case as it is.
+#[utoipa::path(post, path = "/v1/outages/{id}/repaired", tag = "outages", security(("session" = [])),
+    params(("id" = String, Path, description = "Outage case id")), request_body = OutageMessageRequest,
+    responses(
+        (status = 200, body = Outage),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The case is closed", body = ErrorBody),
+    ))]
+pub(super) async fn repaired(
+    State(s): State<AppState>,
+    permit: Permit,
+    Path(id): Path<String>,
+    Json(req): Json<OutageMessageRequest>,
+) -> Result<Json<Outage>> {
+    case_access(&s, &permit, &id).await?;
+    check_note(&req.note)?;
+    let now = s.now();
+    let before = outages::outage(s.db(), &id, now).await?;
+    outages::report_repaired(s.db(), &id, req.note.as_deref(), permit.from(), now).await?;
+    let after = outages::outage(s.db(), &id, now).await?;
+    audit_case(&s, &permit, &before, &after).await?;
     Ok(Json(after))
 }

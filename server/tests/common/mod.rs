@@ -3,6 +3,8 @@
 //! must be set, or the PostgreSQL tests fail).
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::path::PathBuf;
 
 use nyckelfri_protocol::{Signer, SoftwareKey};
@@ -171,6 +173,9 @@ impl TestServer {
         config.max_db_connections = 8;
         // Tests move the clock by hours; sessions expiring is tested on its own.
         config.settings.session_ttl_secs = 48 * H;
+        // The scheduler runs when a test says so (scheduler::tick), on the
+        // pinned clock.
+        config.settings.scheduler_interval_secs = 0;
         tweak(&mut config);
         let handle = Server::start(config).await.unwrap();
         let base = handle.url();
@@ -208,6 +213,19 @@ impl TestServer {
         }
         let resp = r.send().await.unwrap();
         let status = resp.status();
+        let pdf = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes() == b"application/pdf");
+        if pdf {
+            // A printable card: what a caller gets is a PDF, its size here.
+            let bytes = resp.bytes().await.unwrap();
+            assert!(bytes.starts_with(b"%PDF-"), "{method} {path}: not a PDF");
+            return Resp {
+                status,
+                body: serde_json::json!({"pdf_bytes": bytes.len()}),
+            };
+        }
         let text = resp.text().await.unwrap();
         let body = serde_json::from_str(&text)
             .unwrap_or_else(|_| panic!("{method} {path}: not JSON ({status}): {text:?}"));
@@ -242,6 +260,19 @@ impl TestServer {
         }
         let resp = r.send().await.unwrap();
         let status = resp.status();
+        let pdf = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes() == b"application/pdf");
+        if pdf {
+            // A printable card: what a caller gets is a PDF, its size here.
+            let bytes = resp.bytes().await.unwrap();
+            assert!(bytes.starts_with(b"%PDF-"), "{method} {path}: not a PDF");
+            return Resp {
+                status,
+                body: serde_json::json!({"pdf_bytes": bytes.len()}),
+            };
+        }
         let text = resp.text().await.unwrap();
         let body = serde_json::from_str(&text)
             .unwrap_or_else(|_| panic!("{method} {path}: not JSON ({status}): {text:?}"));
@@ -388,6 +419,7 @@ pub async fn world(s: &TestServer) -> World {
         ("cw1", "care_worker"),
         ("cw2", "care_worker"),
         ("np1", "night_patrol"),
+        ("npk1", "night_patrol_coordinator"),
         ("co1", "coordinator"),
         ("at1", "alarm_technician"),
         ("um1", "unit_manager"),
@@ -439,4 +471,61 @@ pub async fn add_lock(s: &TestServer, lock_id: &str, brukare: &str) -> SoftwareK
     )
     .await;
     key
+}
+
+/// R1.9: the upload body of a receipt for `lock` at `brukare`, made and
+/// signed as the technician's app does (core/src/agreement.rs) by `dev`.
+/// `consent` is `{"kind": "signed", "strokes": …}` or `{"kind":
+/// "confirmed", "witnessed_by": …, "reason": …}`.
+pub fn receipt_body(
+    dev: &Device,
+    receipt_id: &str,
+    lock: &str,
+    brukare: &str,
+    signed_at: i64,
+    consent: Value,
+) -> Value {
+    use nyckelfri_protocol::keys::sha256;
+    let agreement = include_str!("../../../core/agreements/v1.sv.txt");
+    let content = json!({
+        "domain": "nyckelfri/installation-receipt/v1",
+        "receipt_id": receipt_id,
+        "lock_id": lock,
+        "brukare_id": brukare,
+        "brukare_name": "Brukaren",
+        "agreement_version": 1,
+        "agreement_language": "sv",
+        "agreement_sha256": hex::encode(sha256(agreement.as_bytes())),
+        "signed_at": signed_at,
+        "technician_device_key": hex::encode(dev.key.public_key().as_bytes()),
+        "consent": consent,
+    })
+    .to_string();
+    let sig = dev.key.sign(content.as_bytes()).unwrap();
+    json!({
+        "content_json": content,
+        "content_sha256": hex::encode(sha256(content.as_bytes())),
+        "device_signature": hex::encode(sig),
+    })
+}
+
+/// A drawn signature: two strokes.
+pub fn strokes() -> Value {
+    json!({"kind": "signed", "strokes": [[[0.1, 0.5], [0.3, 0.4], [0.5, 0.6]], [[0.6, 0.5], [0.9, 0.45]]]})
+}
+
+/// R1.9: uploads a signed receipt for `lock` at `brukare` from the
+/// technician's device `dev`; returns the verified receipt.
+pub async fn upload_receipt(s: &TestServer, dev: &Device, lock: &str, brukare: &str) -> Value {
+    let body = receipt_body(
+        dev,
+        &format!("kv-{lock}-{brukare}"),
+        lock,
+        brukare,
+        s.clock.now(),
+        strokes(),
+    );
+    s.post("/v1/installation-receipts", &dev.token, body)
+        .await
+        .ok()
 }

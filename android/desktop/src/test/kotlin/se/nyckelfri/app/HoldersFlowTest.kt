@@ -54,7 +54,7 @@ class HoldersFlowTest : WithPhones() {
         h.visits.refresh().join()
         assertTrue(h.visits.state.value.pendingEvents >= 1)
 
-        // The bolt sticks: the failure, then the routine with the coordinator's number first (R2.6).
+        // The bolt sticks: the failure, then the routine: can the brukare open, then the coordinator's number (R2.6).
         locks.setJammed(visit.lockId, true)
         try {
             h.door.open { true }.join()
@@ -66,14 +66,17 @@ class HoldersFlowTest : WithPhones() {
         val g = h.guidance.state.value
         assertNull(g.problem)
         val phone = h.core.unitSettings("tumba").coordinatorPhone
+        // R2.6 "Om brukare inte kan öppna själv …" is asked first; then the call.
         assertEquals("R2.6", g.steps.first().routineId)
-        assertEquals(phone, g.steps.first().callNumber)
-        assertTrue(g.steps.first().text.contains(phone))
+        assertNull(g.steps.first().callNumber)
+        assertEquals("R2.6", g.steps[1].routineId)
+        assertEquals(phone, g.steps[1].callNumber)
+        assertTrue(g.steps[1].text.contains(phone))
         assertTrue(g.steps.any { it.routineId == "R2.9" && it.documents }, g.steps.toString())
         assertTrue(g.steps.all { it.routineId == null || it.routineId!!.startsWith("R2.") })
 
         // The call is made, then the report (R2.9) carries it.
-        h.guidance.markDone(0).join()
+        h.guidance.markDone(1).join()
         assertEquals(listOf("R2.6"), h.guidance.state.value.doneIds)
         h.report.start(h.guidance.state.value).join()
         assertEquals(Msg("cause_jammed"), h.report.state.value.failureCause)

@@ -61,9 +61,12 @@ class RolesFlowTest : WithPhones() {
         assertEquals(maxOf(onTheDay, raw.openedAt), raw.nightPatrolDeadlineAt)
         assertEquals(Times(zone).hm(raw.nightPatrolDeadlineAt), case.nightPatrolDeadline, "R2.12's deadline in local time")
         // A report on a weekend (from Friday 17:00) or holiday tells the night patrol and the
-        // alarm group itself (R2.13); on a weekday neither is told until the coordinator acts.
-        val toldByReport = case.nightPatrolMessagedAt != null
-        assertEquals(toldByReport, case.alarmGroupInformedAt != null, "R2.13 tells both or neither")
+        // alarm group itself (R2.13); after the night patrol's deadline on a weekday the server
+        // tells the night patrol at once (R2.12); in office hours neither is told until the
+        // coordinator acts.
+        val toldByReport = case.alarmGroupInformedAt != null
+        val afterDeadline = raw.openedAt >= raw.nightPatrolDeadlineAt
+        assertEquals(toldByReport || afterDeadline, case.nightPatrolMessagedAt != null, "R2.12/R2.13: who told the night patrol")
 
         // R2.12
         c.informNightPatrol(case.id).join()

@@ -119,10 +119,16 @@ class OfflineTest {
             assertFalse(app.verifyInstallationReceipt(r.copy(contentJson = r.contentJson.replace("Astrid", "Bertil"))))
             val pdf = app.installationReceiptPdf(r, Language.ENGLISH)
             assertEquals("%PDF", String(pdf.copyOfRange(0, 4)))
-            val w = app.signInstallationReceipt("l-1", "b-1", "Astrid B.", 1u, Language.ENGLISH, BrukareConsent.Confirmed("anhörig Eva S."))
+            // R1.9's exception: a second person and the reason.
+            val w = app.signInstallationReceipt(
+                "l-1", "b-1", "Astrid B.", 1u, Language.ENGLISH, BrukareConsent.Confirmed("anhörig Eva S.", "skadad hand"),
+            )
             assertNotEquals(r.receiptId, w.receiptId)
             assertThrows<NyckelfriException.InvalidInput> {
-                app.signInstallationReceipt("l-1", "b-1", "Astrid B.", 99u, Language.SWEDISH, BrukareConsent.Confirmed("x"))
+                app.signInstallationReceipt("l-1", "b-1", "Astrid B.", 1u, Language.SWEDISH, BrukareConsent.Confirmed("anhörig Eva S.", " "))
+            }
+            assertThrows<NyckelfriException.InvalidInput> {
+                app.signInstallationReceipt("l-1", "b-1", "Astrid B.", 99u, Language.SWEDISH, BrukareConsent.Confirmed("x", "y"))
             }
         }
     }

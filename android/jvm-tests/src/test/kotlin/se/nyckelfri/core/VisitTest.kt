@@ -92,10 +92,13 @@ class VisitTest : WithDemoServer() {
             val jammed = app.openDoor(visit.visitId, RecordingListener())
             assertTrue(jammed is UnlockOutcome.Jammed, "outcome: $jammed")
             val steps = app.guidanceForOutcome(jammed, visit.visitId, Language.SWEDISH)
+            // R2.6 "Om brukare inte kan öppna själv …": asked first, then the coordinator.
             assertEquals("R2.6", steps.first().routineId)
-            assertEquals("Ring koordinatorn", steps.first().title)
-            assertTrue(steps.first().text.contains(settings.coordinatorPhone), steps.first().text)
-            assertEquals(StepAction.CallCoordinator(settings.coordinatorPhone), steps.first().action)
+            assertEquals(StepAction.AskBrukareToOpen, steps.first().action)
+            val call = steps[1]
+            assertEquals("R2.6", call.routineId)
+            assertTrue(call.text.contains(settings.coordinatorPhone), call.text)
+            assertEquals(StepAction.CallCoordinator(settings.coordinatorPhone), call.action)
             assertTrue(steps.any { it.routineId == "R2.9" })
             val byHand = app.guidanceForFailure(FailureKind.Jammed, null, visit.lockId, Language.ENGLISH)
             assertEquals("R2.6", byHand.first().routineId)

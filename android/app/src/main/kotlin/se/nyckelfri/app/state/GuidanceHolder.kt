@@ -22,7 +22,7 @@ data class GuidanceRow(
     val routineId: String?,
     val title: String,
     val text: String,
-    /** The number to dial when the step is a call (R2.6). */
+    /** The number to dial when the step is a call (R2.6; the night patrol, R2.12, R2.13). */
     val callNumber: String? = null,
     /** The step is documenting the outage: it leads to the report (R2.9). */
     val documents: Boolean = false,
@@ -104,7 +104,13 @@ private fun GuidanceStep.toRow(): GuidanceRow {
         routineId = routineId,
         title = title,
         text = text,
-        callNumber = (a as? StepAction.CallCoordinator)?.phone,
+        callNumber = when (a) {
+            is StepAction.CallCoordinator -> a.phone
+            // R2.12, R2.13: after hours the worker calls the night patrol.
+            is StepAction.CallNightPatrol -> a.phone
+            is StepAction.NotifyNightPatrolAndAlarmGroup -> a.nightPatrolPhone
+            else -> null
+        },
         documents = a is StepAction.DocumentOutage,
     )
 }

@@ -32,6 +32,8 @@ data class OrderRow(
     val address: String?,
     val due: String?,
     val scheduled: String?,
+    /** R1.12: whom the alarm group has contacted about a removal. */
+    val contacted: List<String> = emptyList(),
 )
 
 /** A point of the signature, 0..1 across and down the signature box. */
@@ -53,15 +55,22 @@ data class TechnicianState(
     val presenceRequired: Boolean = false,
     val demonstration: List<DemoRow> = emptyList(),
     val strokes: List<List<Pt>> = emptyList(),
-    /** Who witnessed the brukare's agreement when they cannot sign. */
+    /** R1.9: when the brukare cannot sign, the second person (not the technician) who confirms it. */
     val witness: String = "",
+    /** R1.9: and why the brukare could not sign. */
+    val witnessReason: String = "",
+    /** R1.12: whom the technician contacted before removing (e.g. "brukaren"). */
+    val contactParty: String = "",
     val receiptId: String? = null,
     val result: Msg? = null,
     val busy: Boolean = false,
     val problem: Msg? = null,
 ) {
     val canCommission: Boolean get() = !busy && lockId.isNotBlank() && keyHex.isNotBlank()
-    val canSign: Boolean get() = !busy && (strokes.any { it.size > 1 } || witness.isNotBlank())
+    val canSign: Boolean get() = !busy && (strokes.any { it.size > 1 } || (witness.isNotBlank() && witnessReason.isNotBlank()))
+    /** R1.12: a removal after the parties were contacted (recorded now, or before). */
+    val canRemove: Boolean get() = !busy && lockId.isNotBlank() &&
+        (order?.contacted?.isNotEmpty() == true || contactParty.isNotBlank())
 }
 
 /** The alarm group's work (R1.6, R1.9, R1.10, R1.12): orders, commissioning, demonstration, receipt. */
@@ -140,6 +149,8 @@ class TechnicianHolder(
     fun addStroke(points: List<Pt>) = _state.update { if (points.isEmpty()) it else it.copy(strokes = it.strokes + listOf(points)) }
     fun clearSignature() = _state.update { it.copy(strokes = emptyList()) }
     fun witness(v: String) = _state.update { it.copy(witness = v) }
+    fun witnessReason(v: String) = _state.update { it.copy(witnessReason = v) }
+    fun contactParty(v: String) = _state.update { it.copy(contactParty = v) }
 
     // R1.9: the brukare signs the receipt and agreement; then the lock goes into service (R1.10).
     fun signAndFinish(): Job = scope.launch {
@@ -151,7 +162,7 @@ class TechnicianHolder(
             val consent = if (s.strokes.any { it.size > 1 }) {
                 BrukareConsent.Signed(s.strokes.map { st -> SignatureStroke(st.map { StrokePoint(it.x, it.y) }) })
             } else {
-                BrukareConsent.Confirmed(s.witness.trim())
+                BrukareConsent.Confirmed(s.witness.trim(), s.witnessReason.trim())
             }
             // A retry after a failed finish keeps the receipt already signed: one per installation.
             if (s.receiptId == null) {
@@ -172,12 +183,17 @@ class TechnicianHolder(
         }
     }
 
-    // R1.12
+    // R1.12: "Larmgruppen tar kontakt med berörda parter och genomför nedmonteringen".
     fun removeLock(): Job = scope.launch {
         val s = _state.value
-        if (s.lockId.isBlank()) return@launch
+        if (!s.canRemove) return@launch
         _state.update { it.copy(busy = true, problem = null) }
         try {
+            val o = s.order
+            if (o != null && o.removal && o.contacted.isEmpty()) {
+                val after = withContext(io) { core.recordRemovalContact(o.id, s.contactParty.trim(), null) }
+                _state.update { it.copy(order = o.copy(contacted = after.contacts.map { c -> c.party })) }
+            }
             val outcome = core.removeLock(s.lockId, quiet)
             _state.update {
                 if (opened(outcome)) it.copy(busy = false, stage = TechStage.DONE, result = Msg("tech_removed"))
@@ -197,6 +213,7 @@ private fun opened(o: UnlockOutcome) = o is UnlockOutcome.Opened || o is UnlockO
 
 
 private fun InstallationOrder.toRow(times: Times) = OrderRow(
+    contacted = contacts.map { it.party },
     id = id,
     kind = when (kind) {
         "new_brukare" -> Msg("order_kind_new")

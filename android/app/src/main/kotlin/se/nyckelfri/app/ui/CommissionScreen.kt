@@ -31,9 +31,19 @@ fun CommissionScreen(state: TechnicianState, padding: PaddingValues, actions: Te
             label = { Text(str("tech_lock_id")) }, singleLine = true, modifier = Modifier.fillMaxWidth(),
         )
         if (order.removal) {
+            // R1.12: the parties are contacted before the lock is removed.
+            if (order.contacted.isEmpty()) {
+                OutlinedTextField(
+                    value = state.contactParty, onValueChange = actions.onContactParty, enabled = !state.busy,
+                    label = { Text(str("tech_contacted")) }, supportingText = { Text(str("tech_contacted_hint")) },
+                    singleLine = true, modifier = Modifier.fillMaxWidth(),
+                )
+            } else {
+                Text(str("tech_contacted_done", order.contacted.joinToString(", ")))
+            }
             ProblemBanner(state.problem)
             if (state.busy) Busy(str("tech_removing"))
-            PrimaryButton(str("tech_remove"), actions.onRemove, enabled = !state.busy && state.lockId.isNotBlank())
+            PrimaryButton(str("tech_remove"), actions.onRemove, enabled = state.canRemove)
             return@Column
         }
         OutlinedTextField(

@@ -133,6 +133,7 @@ private fun Screen(top: Route, canGoBack: Boolean, session: Session, holders: Ap
                         onReload = { t.load() }, onSelect = t::select, onLockId = t::lockId, onKeyHex = t::keyHex,
                         onCommission = { t.commission() }, onDemonstrate = { t.demonstrate() }, onToSignature = t::toSignature,
                         onStroke = t::addStroke, onClearSignature = t::clearSignature, onWitness = t::witness,
+                        onWitnessReason = t::witnessReason, onContactParty = t::contactParty,
                         onSign = { t.signAndFinish() }, onRemove = { t.removeLock() }, onCall = platform::dial,
                         onBackToOrders = { t.back(); t.load() },
                     ),

@@ -18,7 +18,7 @@ import androidx.compose.ui.unit.dp
 import androidx.compose.foundation.layout.heightIn
 import se.nyckelfri.app.state.TechnicianState
 
-/** R1.9: the brukare signs the receipt and responsibility agreement, or someone present witnesses it. */
+/** R1.9: the brukare signs the receipt and responsibility agreement; if they cannot, a second person confirms it, with the reason. */
 @Composable
 fun SignatureScreen(state: TechnicianState, padding: PaddingValues, actions: TechnicianActions) {
     val order = state.order ?: return
@@ -37,6 +37,12 @@ fun SignatureScreen(state: TechnicianState, padding: PaddingValues, actions: Tec
         OutlinedTextField(
             value = state.witness, onValueChange = actions.onWitness, enabled = !state.busy && state.strokes.isEmpty(),
             label = { Text(str("tech_witness")) }, supportingText = { Text(str("tech_witness_hint")) },
+            singleLine = true, modifier = Modifier.fillMaxWidth(),
+        )
+        OutlinedTextField(
+            value = state.witnessReason, onValueChange = actions.onWitnessReason,
+            enabled = !state.busy && state.strokes.isEmpty(),
+            label = { Text(str("tech_witness_reason")) }, supportingText = { Text(str("tech_witness_reason_hint")) },
             singleLine = true, modifier = Modifier.fillMaxWidth(),
         )
         ProblemBanner(state.problem)

@@ -33,6 +33,8 @@ class TechnicianActions(
     val onStroke: (List<se.nyckelfri.app.state.Pt>) -> Unit = {},
     val onClearSignature: () -> Unit = {},
     val onWitness: (String) -> Unit = {},
+    val onWitnessReason: (String) -> Unit = {},
+    val onContactParty: (String) -> Unit = {},
     val onSign: () -> Unit = {},
     val onRemove: () -> Unit = {},
     val onCall: (String) -> Unit = {},
