@@ -20,6 +20,7 @@ struct SimState {
     drop_results: u32,
     button_pressed_at: Option<u64>,
     nonces: VecDeque<[u8; NONCE_LEN]>,
+    rtc_stopped: bool,
 }
 
 /// How long a press of the setup button keeps the commissioning window open.
@@ -43,7 +44,13 @@ impl SimControls {
     /// Moves the clock forward.
     pub fn advance(&self, secs: u64) {
         let mut s = self.state();
-        s.time = s.time.saturating_add(secs);
+        if !s.rtc_stopped {
+            s.time = s.time.saturating_add(secs);
+        }
+    }
+    /// Stops the RTC (a failed crystal): time still passes, the RTC does not count it.
+    pub fn stop_rtc(&self, stopped: bool) {
+        self.state().rtc_stopped = stopped;
     }
     /// The RTC's reading.
     pub fn time(&self) -> u64 {
@@ -129,6 +136,21 @@ pub struct SimulatedLock {
     lock: ReferenceLock<SimHardware>,
     controls: SimControls,
     reassembler: Reassembler,
+    key: SharedKey,
+    config: LockConfig,
+}
+
+/// The lock's key, shared between boots of the same simulated lock.
+#[derive(Clone)]
+struct SharedKey(Arc<Mutex<Box<dyn Signer + Send>>>);
+
+impl Signer for SharedKey {
+    fn public_key(&self) -> nyckelfri_protocol::PublicKey {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).public_key()
+    }
+    fn sign(&self, msg: &[u8]) -> Result<[u8; 64], nyckelfri_protocol::ProtocolError> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).sign(msg)
+    }
 }
 
 impl SimulatedLock {
@@ -143,16 +165,30 @@ impl SimulatedLock {
             drop_results: 0,
             button_pressed_at: None,
             nonces: VecDeque::new(),
+            rtc_stopped: false,
         })));
         let hardware = SimHardware {
             controls: controls.clone(),
             random: SystemRandomSource::default(),
         };
+        let key = SharedKey(Arc::new(Mutex::new(key)));
         Self {
-            lock: ReferenceLock::new(key, hardware, config),
+            lock: ReferenceLock::new(Box::new(key.clone()), hardware, config.clone()),
             controls,
             reassembler: Reassembler::new(),
+            key,
+            config,
         }
+    }
+
+    /// The lock restarts (firmware reset): what it keeps in RAM is gone.
+    pub fn reboot(&mut self) {
+        let hardware = SimHardware {
+            controls: self.controls.clone(),
+            random: SystemRandomSource::default(),
+        };
+        self.reassembler.reset();
+        self.lock = ReferenceLock::new(Box::new(self.key.clone()), hardware, self.config.clone());
     }
 
     /// The clock and fault controls.

@@ -1,0 +1,351 @@
+//! Attacks on the lock's state (issue 15), one test per way in: a reset
+//! clock, a far-future time from the setup window or the issuer, revocation
+//! that does not arrive, a relay with no time limit, a retry after a reboot
+//! or an evicted cache entry, and garbage that costs signatures and flash.
+//! Each test fails if the lock's defence against it is removed.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use nyckelfri_lock::scenario::{SCENARIO_LOCK_ID, SCENARIO_NOW, Scenario};
+use nyckelfri_lock::{LockConfig, SimulatedLock};
+use nyckelfri_protocol::commission::CommissionGrant;
+use nyckelfri_protocol::exchange::build_request;
+use nyckelfri_protocol::keys::SIGNATURE_LEN;
+use nyckelfri_protocol::messages::{Command, Commission, LockMode, Message, ResultMessage};
+use nyckelfri_protocol::revocation::{RevocationList, RevokedToken};
+use nyckelfri_protocol::token::{AccessClaims, issue};
+use nyckelfri_protocol::{ProtocolError, PublicKey, Signer, SoftwareKey, Status};
+
+const HOUR: u64 = 3_600;
+/// 2100-01-01T00:00:00Z.
+const YEAR_2100: u64 = 4_102_444_800;
+
+fn open(s: &mut Scenario, claims: &AccessClaims, rid: [u8; 16]) -> Status {
+    let token = s.issue(claims).unwrap();
+    s.open(&token, Command::Unlock, rid).unwrap().status
+}
+
+fn with_list(s: &mut Scenario, claims: &AccessClaims, list: Vec<u8>, rid: [u8; 16]) -> Status {
+    let token = s.issue(claims).unwrap();
+    let hello = s.hello().unwrap();
+    let req = build_request(&hello, &token, Command::Unlock, rid, &s.device, Some(list)).unwrap();
+    let r = s.send(&Message::Request(req)).unwrap();
+    s.lock.disconnect();
+    r.status
+}
+
+fn list(issuer: &SoftwareKey, epoch: u64, issued_at: u64, revoked: &[&AccessClaims]) -> Vec<u8> {
+    RevocationList {
+        epoch,
+        issued_at,
+        revoked: revoked
+            .iter()
+            .map(|c| RevokedToken {
+                token_id: c.token_id,
+                expires: c.expires,
+            })
+            .collect(),
+    }
+    .sign(issuer)
+    .unwrap()
+}
+
+// ---- 1. A clock reset must not revive expired or pruned-revoked tokens.
+
+/// The morning bundle's tokens were all issued at 07:00. One expired at
+/// 11:00; at 18:00 a colleague opens with another. Then the RTC resets.
+#[test]
+fn attack_1_an_rtc_reset_does_not_revive_a_token_that_had_expired() {
+    let mut s = Scenario::new().unwrap();
+    let mut morning = s.claims();
+    morning.expires = SCENARIO_NOW + 3 * HOUR;
+    let mut evening = s.claims();
+    evening.expires = SCENARIO_NOW + 12 * HOUR;
+    s.lock.controls().set_time(SCENARIO_NOW + 10 * HOUR);
+    assert_eq!(open(&mut s, &evening, [1; 16]), Status::Ok);
+    assert_eq!(open(&mut s, &morning, [2; 16]), Status::Expired);
+    // The battery is swapped and the RTC comes back at zero.
+    s.lock.controls().set_time(0);
+    let before = s.lock.lock().actuations();
+    assert_eq!(open(&mut s, &morning, [3; 16]), Status::Expired);
+    assert_eq!(s.lock.lock().actuations(), before, "the bolt moved");
+}
+
+/// A list made at 08:00 reaches the lock at 18:00; its entry for a token
+/// that expired at 11:00 is pruned as useless. After an RTC reset that
+/// token must still not open.
+#[test]
+fn attack_1_an_rtc_reset_does_not_revive_a_revoked_token_whose_entry_was_pruned() {
+    let mut s = Scenario::new().unwrap();
+    let mut stolen = s.claims();
+    stolen.expires = SCENARIO_NOW + 3 * HOUR;
+    let mut evening = s.claims();
+    evening.expires = SCENARIO_NOW + 12 * HOUR;
+    s.lock.controls().set_time(SCENARIO_NOW + 10 * HOUR);
+    let l = list(&s.issuer, 1, SCENARIO_NOW, &[&stolen]);
+    assert_eq!(with_list(&mut s, &evening, l, [1; 16]), Status::Ok);
+    s.lock.controls().set_time(0);
+    let before = s.lock.lock().actuations();
+    assert_ne!(open(&mut s, &stolen, [2; 16]), Status::Ok);
+    assert_eq!(s.lock.lock().actuations(), before, "the bolt moved");
+}
+
+// ---- 2. A far-future time must not brick the lock.
+
+fn factory_new_pressed() -> (SoftwareKey, SimulatedLock) {
+    let lock = SimulatedLock::new(
+        Box::new(SoftwareKey::generate().unwrap().0),
+        LockConfig::factory_new(),
+        SCENARIO_NOW,
+    );
+    lock.controls().press_setup_button();
+    (SoftwareKey::generate().unwrap().0, lock)
+}
+
+fn commission(lock: &mut SimulatedLock, grant: Vec<u8>) -> ResultMessage {
+    let Message::Hello(h) = Message::decode(&lock.connect().unwrap()).unwrap() else {
+        panic!("no Hello")
+    };
+    let out = lock
+        .receive(
+            &Message::Commission(Commission {
+                nonce: h.nonce,
+                grant,
+            })
+            .encode()
+            .unwrap(),
+        )
+        .unwrap();
+    lock.disconnect();
+    let Message::Result(r) = Message::decode(&out).unwrap() else {
+        panic!("no Result")
+    };
+    r
+}
+
+/// Whoever answers first in the setup window sends a self-signed grant
+/// dated 2100. The technician's real grant must still work afterwards, and
+/// so must the care tokens it leads to.
+#[test]
+fn attack_2_a_grant_dated_2100_from_the_setup_window_does_not_brick_the_lock() {
+    let (issuer, mut lock) = factory_new_pressed();
+    let lock_key = lock.lock().public_key();
+    let stranger = SoftwareKey::generate().unwrap().0;
+    let bad = CommissionGrant::issue(&lock_key, "lock-x", &stranger, YEAR_2100, YEAR_2100 + HOUR)
+        .unwrap();
+    let r = commission(&mut lock, bad);
+    assert_ne!(r.status, Status::Ok, "a grant from 2100 was taken");
+    let good = CommissionGrant::issue(
+        &lock_key,
+        SCENARIO_LOCK_ID,
+        &issuer,
+        SCENARIO_NOW - 60,
+        SCENARIO_NOW + HOUR,
+    )
+    .unwrap();
+    assert_eq!(commission(&mut lock, good).status, Status::Ok);
+    assert!(lock.lock().now() < SCENARIO_NOW + HOUR);
+}
+
+/// The real issuer's clock jumps to 2100 for one token. The lock must not
+/// take that time: the next ordinary token still opens.
+#[test]
+fn attack_2_a_token_from_the_issuer_dated_2100_does_not_brick_the_lock() {
+    let mut s = Scenario::new().unwrap();
+    let mut misdated = s.claims();
+    misdated.issued_at = YEAR_2100;
+    misdated.expires = YEAR_2100 + HOUR;
+    misdated.decision_end = YEAR_2100 + HOUR;
+    assert_ne!(open(&mut s, &misdated, [1; 16]), Status::Ok);
+    let normal = s.claims();
+    assert_eq!(open(&mut s, &normal, [2; 16]), Status::Ok);
+    assert!(s.lock.lock().now() < SCENARIO_NOW + HOUR);
+}
+
+// ---- 3. Revocation must arrive.
+
+/// A relay raises the Hello's epoch so the colleague's phone, which holds
+/// the list revoking a stolen token, thinks the lock has it already. Once
+/// the colleague has opened the door, the stolen token must be refused.
+#[test]
+fn attack_3_a_relay_that_raises_the_hellos_epoch_cannot_strip_the_list() {
+    let mut s = Scenario::new().unwrap();
+    let stolen = s.claims();
+    let colleague = s.claims();
+    let l = list(&s.issuer, 1, SCENARIO_NOW - 60, &[&stolen]);
+    let colleague_token = s.issue(&colleague).unwrap();
+    let mut opened = false;
+    for (attempt, relayed) in [true, false].into_iter().enumerate() {
+        let mut hello = s.hello().unwrap();
+        if relayed {
+            hello.revocation_epoch = 99;
+        }
+        // The phone carries its list when the lock says it holds an older one.
+        let carried = (1 > hello.revocation_epoch).then(|| l.clone());
+        let rid = [10 + attempt as u8; 16];
+        let req = build_request(&hello, &colleague_token, Command::Unlock, rid, &s.device, carried)
+            .unwrap();
+        let r = s.send(&Message::Request(req)).unwrap();
+        s.lock.disconnect();
+        if r.status == Status::Ok {
+            opened = true;
+            break;
+        }
+    }
+    assert!(opened, "the colleague never got in");
+    let before = s.lock.lock().actuations();
+    assert_eq!(open(&mut s, &stolen, [3; 16]), Status::Revoked);
+    assert_eq!(s.lock.lock().actuations(), before);
+}
+
+/// During a key rollover the lock trusts two issuers. The old issuer's list
+/// is at epoch 5; the new issuer's first list (epoch 3) revokes a token of
+/// the new issuer. It must not be skipped as "older".
+#[test]
+fn attack_3_one_issuers_epoch_does_not_hide_another_issuers_list() {
+    let old = SoftwareKey::generate().unwrap().0;
+    let new = SoftwareKey::generate().unwrap().0;
+    let device = SoftwareKey::generate().unwrap().0;
+    let lock_key = SoftwareKey::generate().unwrap().0;
+    let mut s = Scenario::with_keys(new, device, lock_key, LockMode::Normal);
+    s.lock = SimulatedLock::new(
+        Box::new(SoftwareKey::generate().unwrap().0),
+        LockConfig {
+            lock_id: SCENARIO_LOCK_ID.into(),
+            issuers: vec![old.public_key(), s.issuer.public_key()],
+            mode: LockMode::Normal,
+        },
+        SCENARIO_NOW,
+    );
+    s.lock_key = s.lock.lock().public_key();
+    let harmless = s.claims();
+    let old_list = list(&old, 5, SCENARIO_NOW - 120, &[]);
+    assert_eq!(with_list(&mut s, &harmless, old_list, [1; 16]), Status::Ok);
+    let stolen = s.claims();
+    let colleague = s.claims();
+    let new_list = list(&s.issuer, 3, SCENARIO_NOW - 60, &[&stolen]);
+    assert_eq!(with_list(&mut s, &colleague, new_list, [2; 16]), Status::Ok);
+    assert_eq!(open(&mut s, &stolen, [3; 16]), Status::Revoked);
+}
+
+/// A list with epoch 2^64 − 1 (a bug, or a key used where it should not
+/// be) must not stop every later list.
+#[test]
+fn attack_3_an_epoch_of_two_to_the_64_minus_one_does_not_stop_later_lists() {
+    let mut s = Scenario::new().unwrap();
+    let harmless = s.claims();
+    let max = list(&s.issuer, u64::MAX, SCENARIO_NOW - 120, &[]);
+    let _ = with_list(&mut s, &harmless, max, [1; 16]);
+    let stolen = s.claims();
+    let colleague = s.claims();
+    let next = list(&s.issuer, 2, SCENARIO_NOW - 60, &[&stolen]);
+    let _ = with_list(&mut s, &colleague, next, [2; 16]);
+    assert_eq!(open(&mut s, &stolen, [3; 16]), Status::Revoked);
+}
+
+// ---- 4. A relayed Request has a time limit even with a stopped RTC.
+
+#[test]
+fn attack_4_a_captured_request_goes_stale_with_a_stopped_rtc() {
+    let mut s = Scenario::new().unwrap();
+    let claims = s.claims();
+    let token = s.issue(&claims).unwrap();
+    s.lock.controls().stop_rtc(true);
+    let hello = s.hello().unwrap();
+    let captured = s.request(&hello, &token, Command::Unlock, [1; 16]).unwrap();
+    // The relay holds the Request for five minutes; the RTC does not count them.
+    s.lock.controls().advance(5 * 60);
+    let r = s.send(&Message::Request(captured)).unwrap();
+    assert_eq!(r.status, Status::StaleNonce);
+    assert_eq!(s.lock.lock().actuations(), 0);
+}
+
+// ---- 5. A retried Request never moves the bolt twice.
+
+#[test]
+fn attack_5_a_retry_after_a_reboot_does_not_move_the_bolt_again() {
+    let mut s = Scenario::new().unwrap();
+    let claims = s.claims();
+    let token = s.issue(&claims).unwrap();
+    s.lock.controls().drop_next_results(1);
+    assert!(s.open(&token, Command::Unlock, [7; 16]).is_err());
+    assert_eq!(s.lock.lock().actuations(), 1);
+    s.lock.reboot();
+    let retry = s.open(&token, Command::Unlock, [7; 16]).unwrap();
+    assert_eq!(s.lock.lock().actuations(), 0, "the motor ran after the reboot");
+    assert!(retry.repeated);
+    assert_eq!(retry.status, Status::Ok);
+}
+
+#[test]
+fn attack_5_a_retry_after_32_other_requests_does_not_move_the_bolt_again() {
+    let mut s = Scenario::new().unwrap();
+    let claims = s.claims();
+    let token = s.issue(&claims).unwrap();
+    s.lock.controls().drop_next_results(1);
+    assert!(s.open(&token, Command::Unlock, [7; 16]).is_err());
+    for i in 0..32u8 {
+        let command = if i % 2 == 0 {
+            Command::Lock
+        } else {
+            Command::Unlock
+        };
+        assert_eq!(
+            s.open(&token, command, [100 + i; 16]).unwrap().status,
+            Status::Ok
+        );
+    }
+    let before = s.lock.lock().actuations();
+    let retry = s.open(&token, Command::Unlock, [7; 16]).unwrap();
+    assert_eq!(s.lock.lock().actuations(), before, "the bolt moved twice");
+    assert_ne!((retry.status, retry.repeated), (Status::Ok, false));
+}
+
+// ---- 6. Garbage is cheap to refuse.
+
+struct CountingKey(SoftwareKey, Arc<AtomicU64>);
+
+impl Signer for CountingKey {
+    fn public_key(&self) -> PublicKey {
+        self.0.public_key()
+    }
+    fn sign(&self, msg: &[u8]) -> Result<[u8; SIGNATURE_LEN], ProtocolError> {
+        self.1.fetch_add(1, Ordering::SeqCst);
+        self.0.sign(msg)
+    }
+}
+
+#[test]
+fn attack_6_garbage_costs_at_most_one_signature_per_connection_and_no_counter() {
+    let signatures = Arc::new(AtomicU64::new(0));
+    let issuer = SoftwareKey::generate().unwrap().0;
+    let mut lock = SimulatedLock::new(
+        Box::new(CountingKey(SoftwareKey::generate().unwrap().0, signatures.clone())),
+        LockConfig {
+            lock_id: SCENARIO_LOCK_ID.into(),
+            issuers: vec![issuer.public_key()],
+            mode: LockMode::Normal,
+        },
+        SCENARIO_NOW,
+    );
+    let counter = lock.lock().counter();
+    lock.connect().unwrap();
+    for i in 0..50u8 {
+        let _ = lock.receive(&[0xff, i, 0x00]);
+    }
+    lock.disconnect();
+    assert!(
+        signatures.load(Ordering::SeqCst) <= 1,
+        "{} signatures for garbage",
+        signatures.load(Ordering::SeqCst)
+    );
+    assert_eq!(lock.lock().counter(), counter, "garbage raised the counter");
+}
