@@ -28,13 +28,15 @@ const HOUR: u64 = 3_600;
 /// 2100-01-01T00:00:00Z.
 const YEAR_2100: u64 = 4_102_444_800;
 
-fn open(s: &mut Scenario, claims: &AccessClaims, rid: [u8; 16]) -> Status {
+fn open(s: &mut Scenario, claims: &AccessClaims, n: u8) -> Status {
     let token = s.issue(claims).unwrap();
+    let rid = s.rid(n);
     s.open(&token, Command::Unlock, rid).unwrap().status
 }
 
-fn with_list(s: &mut Scenario, claims: &AccessClaims, list: Vec<u8>, rid: [u8; 16]) -> Status {
+fn with_list(s: &mut Scenario, claims: &AccessClaims, list: Vec<u8>, n: u8) -> Status {
     let token = s.issue(claims).unwrap();
+    let rid = s.rid(n);
     let hello = s.hello().unwrap();
     let req = build_request(&hello, &token, Command::Unlock, rid, &s.device, Some(list)).unwrap();
     let r = s.send(&Message::Request(req)).unwrap();
@@ -44,8 +46,10 @@ fn with_list(s: &mut Scenario, claims: &AccessClaims, list: Vec<u8>, rid: [u8; 1
 
 fn list(issuer: &SoftwareKey, epoch: u64, issued_at: u64, revoked: &[&AccessClaims]) -> Vec<u8> {
     RevocationList {
+        lock_id: SCENARIO_LOCK_ID.into(),
         epoch,
         issued_at,
+        revoked_before: 0,
         revoked: revoked
             .iter()
             .map(|c| RevokedToken {
@@ -70,12 +74,12 @@ fn attack_1_an_rtc_reset_does_not_revive_a_token_that_had_expired() {
     let mut evening = s.claims();
     evening.expires = SCENARIO_NOW + 12 * HOUR;
     s.lock.controls().set_time(SCENARIO_NOW + 10 * HOUR);
-    assert_eq!(open(&mut s, &evening, [1; 16]), Status::Ok);
-    assert_eq!(open(&mut s, &morning, [2; 16]), Status::Expired);
-    // The battery is swapped and the RTC comes back at zero.
-    s.lock.controls().set_time(0);
+    assert_eq!(open(&mut s, &evening, 1), Status::Ok);
+    assert_eq!(open(&mut s, &morning, 2), Status::Expired);
+    // The battery is swapped: the lock reboots and its RTC is unset.
+    s.lock.power_loss();
     let before = s.lock.lock().actuations();
-    assert_eq!(open(&mut s, &morning, [3; 16]), Status::Expired);
+    assert_eq!(open(&mut s, &morning, 3), Status::Expired);
     assert_eq!(s.lock.lock().actuations(), before, "the bolt moved");
 }
 
@@ -91,10 +95,10 @@ fn attack_1_an_rtc_reset_does_not_revive_a_revoked_token_whose_entry_was_pruned(
     evening.expires = SCENARIO_NOW + 12 * HOUR;
     s.lock.controls().set_time(SCENARIO_NOW + 10 * HOUR);
     let l = list(&s.issuer, 1, SCENARIO_NOW, &[&stolen]);
-    assert_eq!(with_list(&mut s, &evening, l, [1; 16]), Status::Ok);
-    s.lock.controls().set_time(0);
+    assert_eq!(with_list(&mut s, &evening, l, 1), Status::Ok);
+    s.lock.power_loss();
     let before = s.lock.lock().actuations();
-    assert_ne!(open(&mut s, &stolen, [2; 16]), Status::Ok);
+    assert_ne!(open(&mut s, &stolen, 2), Status::Ok);
     assert_eq!(s.lock.lock().actuations(), before, "the bolt moved");
 }
 
@@ -164,9 +168,9 @@ fn attack_2_a_token_from_the_issuer_dated_2100_does_not_brick_the_lock() {
     misdated.issued_at = YEAR_2100;
     misdated.expires = YEAR_2100 + HOUR;
     misdated.decision_end = YEAR_2100 + HOUR;
-    assert_ne!(open(&mut s, &misdated, [1; 16]), Status::Ok);
+    assert_ne!(open(&mut s, &misdated, 1), Status::Ok);
     let normal = s.claims();
-    assert_eq!(open(&mut s, &normal, [2; 16]), Status::Ok);
+    assert_eq!(open(&mut s, &normal, 2), Status::Ok);
     assert!(s.lock.lock().now() < SCENARIO_NOW + HOUR);
 }
 
@@ -179,18 +183,21 @@ fn attack_2_a_token_from_the_issuer_dated_2100_does_not_brick_the_lock() {
 fn attack_3_a_relay_that_raises_the_hellos_epoch_cannot_strip_the_list() {
     let mut s = Scenario::new().unwrap();
     let stolen = s.claims();
-    let colleague = s.claims();
     let l = list(&s.issuer, 1, SCENARIO_NOW - 60, &[&stolen]);
+    // The colleague's token dates from before the revocation (it needs no
+    // list), but the phone synced since and holds the list.
+    let colleague = s.claims();
     let colleague_token = s.issue(&colleague).unwrap();
     let mut opened = false;
+    let kid = s.issuer.public_key().key_id();
     for (attempt, relayed) in [true, false].into_iter().enumerate() {
+        let rid = s.rid(10 + attempt as u8);
         let mut hello = s.hello().unwrap();
         if relayed {
-            hello.revocation_epoch = 99;
+            hello.issuers[0].epoch = 99;
         }
         // The phone carries its list when the lock says it holds an older one.
-        let carried = (1 > hello.revocation_epoch).then(|| l.clone());
-        let rid = [10 + attempt as u8; 16];
+        let carried = (1 > hello.epoch_for(&kid)).then(|| l.clone());
         let req = build_request(&hello, &colleague_token, Command::Unlock, rid, &s.device, carried)
             .unwrap();
         let r = s.send(&Message::Request(req)).unwrap();
@@ -202,7 +209,7 @@ fn attack_3_a_relay_that_raises_the_hellos_epoch_cannot_strip_the_list() {
     }
     assert!(opened, "the colleague never got in");
     let before = s.lock.lock().actuations();
-    assert_eq!(open(&mut s, &stolen, [3; 16]), Status::Revoked);
+    assert_eq!(open(&mut s, &stolen, 3), Status::Revoked);
     assert_eq!(s.lock.lock().actuations(), before);
 }
 
@@ -228,12 +235,12 @@ fn attack_3_one_issuers_epoch_does_not_hide_another_issuers_list() {
     s.lock_key = s.lock.lock().public_key();
     let harmless = s.claims();
     let old_list = list(&old, 5, SCENARIO_NOW - 120, &[]);
-    assert_eq!(with_list(&mut s, &harmless, old_list, [1; 16]), Status::Ok);
+    assert_eq!(with_list(&mut s, &harmless, old_list, 1), Status::Ok);
     let stolen = s.claims();
     let colleague = s.claims();
     let new_list = list(&s.issuer, 3, SCENARIO_NOW - 60, &[&stolen]);
-    assert_eq!(with_list(&mut s, &colleague, new_list, [2; 16]), Status::Ok);
-    assert_eq!(open(&mut s, &stolen, [3; 16]), Status::Revoked);
+    assert_eq!(with_list(&mut s, &colleague, new_list, 2), Status::Ok);
+    assert_eq!(open(&mut s, &stolen, 3), Status::Revoked);
 }
 
 /// A list with epoch 2^64 − 1 (a bug, or a key used where it should not
@@ -243,12 +250,12 @@ fn attack_3_an_epoch_of_two_to_the_64_minus_one_does_not_stop_later_lists() {
     let mut s = Scenario::new().unwrap();
     let harmless = s.claims();
     let max = list(&s.issuer, u64::MAX, SCENARIO_NOW - 120, &[]);
-    let _ = with_list(&mut s, &harmless, max, [1; 16]);
+    let _ = with_list(&mut s, &harmless, max, 1);
     let stolen = s.claims();
     let colleague = s.claims();
     let next = list(&s.issuer, 2, SCENARIO_NOW - 60, &[&stolen]);
-    let _ = with_list(&mut s, &colleague, next, [2; 16]);
-    assert_eq!(open(&mut s, &stolen, [3; 16]), Status::Revoked);
+    let _ = with_list(&mut s, &colleague, next, 2);
+    assert_eq!(open(&mut s, &stolen, 3), Status::Revoked);
 }
 
 // ---- 4. A relayed Request has a time limit even with a stopped RTC.
@@ -259,8 +266,9 @@ fn attack_4_a_captured_request_goes_stale_with_a_stopped_rtc() {
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     s.lock.controls().stop_rtc(true);
+    let rid = s.rid(1);
     let hello = s.hello().unwrap();
-    let captured = s.request(&hello, &token, Command::Unlock, [1; 16]).unwrap();
+    let captured = s.request(&hello, &token, Command::Unlock, rid).unwrap();
     // The relay holds the Request for five minutes; the RTC does not count them.
     s.lock.controls().advance(5 * 60);
     let r = s.send(&Message::Request(captured)).unwrap();
@@ -275,11 +283,12 @@ fn attack_5_a_retry_after_a_reboot_does_not_move_the_bolt_again() {
     let mut s = Scenario::new().unwrap();
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
+    let rid = s.rid(7);
     s.lock.controls().drop_next_results(1);
-    assert!(s.open(&token, Command::Unlock, [7; 16]).is_err());
+    assert!(s.open(&token, Command::Unlock, rid).is_err());
     assert_eq!(s.lock.lock().actuations(), 1);
     s.lock.reboot();
-    let retry = s.open(&token, Command::Unlock, [7; 16]).unwrap();
+    let retry = s.open(&token, Command::Unlock, rid).unwrap();
     assert_eq!(s.lock.lock().actuations(), 0, "the motor ran after the reboot");
     assert!(retry.repeated);
     assert_eq!(retry.status, Status::Ok);
@@ -290,21 +299,21 @@ fn attack_5_a_retry_after_32_other_requests_does_not_move_the_bolt_again() {
     let mut s = Scenario::new().unwrap();
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
+    let rid = s.rid(7);
     s.lock.controls().drop_next_results(1);
-    assert!(s.open(&token, Command::Unlock, [7; 16]).is_err());
+    assert!(s.open(&token, Command::Unlock, rid).is_err());
+    s.lock.controls().advance(60);
     for i in 0..32u8 {
         let command = if i % 2 == 0 {
             Command::Lock
         } else {
             Command::Unlock
         };
-        assert_eq!(
-            s.open(&token, command, [100 + i; 16]).unwrap().status,
-            Status::Ok
-        );
+        let other = s.rid(100 + i);
+        assert_eq!(s.open(&token, command, other).unwrap().status, Status::Ok);
     }
     let before = s.lock.lock().actuations();
-    let retry = s.open(&token, Command::Unlock, [7; 16]).unwrap();
+    let retry = s.open(&token, Command::Unlock, rid).unwrap();
     assert_eq!(s.lock.lock().actuations(), before, "the bolt moved twice");
     assert_ne!((retry.status, retry.repeated), (Status::Ok, false));
 }
@@ -348,4 +357,110 @@ fn attack_6_garbage_costs_at_most_one_signature_per_connection_and_no_counter() 
         signatures.load(Ordering::SeqCst)
     );
     assert_eq!(lock.lock().counter(), counter, "garbage raised the counter");
+}
+
+#[test]
+fn attack_6_refused_requests_write_nothing_and_count_nothing() {
+    let mut s = Scenario::new().unwrap();
+    let claims = s.claims();
+    let token = s.issue(&claims).unwrap();
+    let (writes, counter) = (s.lock.lock().storage_writes(), s.lock.lock().counter());
+    let thief = SoftwareKey::generate().unwrap().0;
+    for n in 0..20 {
+        let rid = s.rid(n);
+        let hello = s.hello().unwrap();
+        let req = build_request(&hello, &token, Command::Unlock, rid, &thief, None).unwrap();
+        let r = s.send(&Message::Request(req)).unwrap();
+        assert_eq!(r.status, Status::ProofOfPossession);
+        // A second message in the same session is not answered at all.
+        assert!(s.lock.receive(&[0xff]).is_some());
+        assert!(s.lock.receive(&[0xfe]).is_none());
+        s.lock.disconnect();
+    }
+    assert_eq!(s.lock.lock().storage_writes(), writes, "refusals wrote to flash");
+    assert_eq!(s.lock.lock().counter(), counter, "refusals raised the counter");
+}
+
+// ---- 3 (cont). A fresh token needs the fresh list.
+
+#[test]
+fn attack_3_a_token_newer_than_the_locks_list_is_refused_until_the_list_comes() {
+    let mut s = Scenario::new().unwrap();
+    let stolen = s.claims();
+    let mut fresh = s.claims();
+    fresh.min_epoch = 4;
+    let before = s.lock.lock().actuations();
+    assert_eq!(open(&mut s, &fresh, 1), Status::RevocationStale);
+    assert_eq!(s.lock.lock().actuations(), before);
+    let l = list(&s.issuer, 4, SCENARIO_NOW - 60, &[&stolen]);
+    assert_eq!(with_list(&mut s, &fresh, l, 2), Status::Ok);
+    assert_eq!(open(&mut s, &stolen, 3), Status::Revoked);
+}
+
+// ---- 5 (cont). Power loss keeps everything, even in the middle of a write.
+
+#[test]
+fn attack_5_a_battery_change_keeps_the_cache_counter_floor_and_lists() {
+    let mut s = Scenario::new().unwrap();
+    let stolen = s.claims();
+    let claims = s.claims();
+    let token = s.issue(&claims).unwrap();
+    let l = list(&s.issuer, 3, SCENARIO_NOW - 60, &[&stolen]);
+    assert_eq!(with_list(&mut s, &claims, l, 1), Status::Ok);
+    let rid = s.rid(2);
+    s.lock.controls().drop_next_results(1);
+    assert!(s.open(&token, Command::Lock, rid).is_err());
+    let counter = s.lock.lock().counter();
+    s.lock.controls().advance(600);
+    let floor = s.lock.lock().now();
+    s.lock.power_loss();
+    assert_eq!(s.lock.lock().counter(), counter);
+    assert!(s.lock.lock().now() >= floor - crate_floor_slack());
+    assert_eq!(s.lock.lock().revocation_epoch(), 3);
+    let retry = s.open(&token, Command::Lock, rid).unwrap();
+    assert!(retry.repeated);
+    assert_eq!(s.lock.lock().actuations(), 0);
+    assert_eq!(open(&mut s, &stolen, 3), Status::Revoked);
+}
+
+/// The high-water mark is stored at every carried-out command and at least
+/// hourly, so a power loss loses at most an hour of it.
+fn crate_floor_slack() -> u64 {
+    nyckelfri_lock::FLOOR_PERSIST_SECS
+}
+
+#[test]
+fn attack_5_a_power_cut_in_the_middle_of_a_write_keeps_the_previous_state() {
+    let mut s = Scenario::new().unwrap();
+    let claims = s.claims();
+    let token = s.issue(&claims).unwrap();
+    let first = s.rid(1);
+    assert_eq!(s.open(&token, Command::Unlock, first).unwrap().status, Status::Ok);
+    let counter = s.lock.lock().counter();
+    // The next command's cache entry is half written when the power goes.
+    s.lock.controls().cut_power_in_next_write();
+    let second = s.rid(2);
+    assert!(s.open(&token, Command::Lock, second).is_err());
+    s.lock.power_loss();
+    assert_eq!(s.lock.lock().actuations(), 0);
+    assert_eq!(s.lock.lock().counter(), counter, "a torn write counted");
+    // The first command is still remembered; the torn one never happened
+    // (the bolt did not move for it), so it can be sent again.
+    let retry = s.open(&token, Command::Unlock, first).unwrap();
+    assert!(retry.repeated);
+    let again = s.open(&token, Command::Lock, second).unwrap();
+    assert_eq!((again.status, again.repeated), (Status::Ok, false));
+    assert_eq!(s.lock.lock().actuations(), 1);
+}
+
+#[test]
+fn attack_5_a_lock_whose_storage_fails_refuses_rather_than_act_unrecorded() {
+    let mut s = Scenario::new().unwrap();
+    let claims = s.claims();
+    let token = s.issue(&claims).unwrap();
+    s.lock.controls().set_storage_failing(true);
+    let rid = s.rid(1);
+    let r = s.open(&token, Command::Unlock, rid).unwrap();
+    assert_eq!(r.status, Status::StorageFault);
+    assert_eq!(s.lock.lock().actuations(), 0);
 }

@@ -44,14 +44,18 @@ impl IssuerUpdate {
         Ok(Sign1::parse(bytes, MAX_ISSUER_UPDATE_LEN, "issuer update")?.key_id())
     }
 
+    /// The signer's key id and the update's `issued_at`, read without
+    /// verifying: only for deciding whether the update is worth verifying.
+    pub fn peek(bytes: &[u8]) -> Result<([u8; KEY_ID_LEN], u64), ProtocolError> {
+        let s = Sign1::parse(bytes, MAX_ISSUER_UPDATE_LEN, "issuer update")?;
+        let mut r = reader(s.payload())?;
+        Ok((s.key_id(), r.uint("issued at")?))
+    }
+
     /// Verifies an update with the (trusted) key that signed it.
     pub fn verify(bytes: &[u8], signer: &PublicKey) -> Result<IssuerUpdate, ProtocolError> {
         let s = Sign1::parse(bytes, MAX_ISSUER_UPDATE_LEN, "issuer update")?;
-        let payload = s.verify(signer, "issuer update")?;
-        let mut r = ArrayReader::new(cbor::decode(payload, "issuer update")?, 3, "issuer update")?;
-        if r.text("domain", 32)? != ISSUERS_DOMAIN {
-            return Err(ProtocolError::malformed("issuer update", "wrong domain"));
-        }
+        let mut r = reader(s.verify(signer, "issuer update")?)?;
         let issued_at = r.uint("issued at")?;
         if issued_at > MAX_TIME {
             return Err(ProtocolError::malformed("issuer update", "time out of range"));
@@ -66,6 +70,14 @@ impl IssuerUpdate {
         check_keys(&keys)?;
         Ok(IssuerUpdate { issued_at, keys })
     }
+}
+
+fn reader(payload: &[u8]) -> Result<ArrayReader, ProtocolError> {
+    let mut r = ArrayReader::new(cbor::decode(payload, "issuer update")?, 3, "issuer update")?;
+    if r.text("domain", 32)? != ISSUERS_DOMAIN {
+        return Err(ProtocolError::malformed("issuer update", "wrong domain"));
+    }
+    Ok(r)
 }
 
 fn check_keys(keys: &[PublicKey]) -> Result<(), ProtocolError> {
