@@ -438,10 +438,15 @@ impl<H: LockHardware> ReferenceLock<H> {
     /// and one to the message that uses the nonce.
     pub fn handle(&mut self, message: &[u8]) -> Option<ResultMessage> {
         self.session.as_ref()?;
+        let used = self.session_used();
         match Message::decode(message) {
+            // The nonce was used: this session's one answer to it was given.
+            Ok(Message::Request(_) | Message::Commission(_)) if used => None,
             Ok(Message::Request(r)) => self.handle_request(r),
             Ok(Message::Commission(c)) => self.handle_commission(c),
-            Ok(Message::Hello(_) | Message::Result(_)) => self.refuse_undecodable(Status::Malformed),
+            Ok(Message::Hello(_) | Message::Result(_)) => {
+                self.refuse_undecodable(Status::Malformed)
+            }
             Err(e) => self.refuse_undecodable(e.status()),
         }
     }
@@ -490,9 +495,6 @@ impl<H: LockHardware> ReferenceLock<H> {
     }
 
     fn handle_request(&mut self, req: Request) -> Option<ResultMessage> {
-        if self.session_used() {
-            return None;
-        }
         let subject = Subject {
             token_hash: sha256(&req.token).to_vec(),
             command: req.command as u8,
@@ -640,16 +642,18 @@ impl<H: LockHardware> ReferenceLock<H> {
 
     fn apply_issuer_update(&mut self, bytes: &[u8]) -> Result<(), Status> {
         let (kid, issued_at) = IssuerUpdate::peek(bytes).map_err(|_| Status::BadIssuerUpdate)?;
+        // Not newer than the set held: ignored unverified, like an old list
+        // (a phone may carry an update the lock has already applied, signed
+        // by a key since retired).
+        if issued_at <= self.issuers_time {
+            return Ok(());
+        }
         let signer = self
             .issuers
             .iter()
             .find(|t| t.key.key_id() == kid)
             .map(|t| t.key.clone())
             .ok_or(Status::BadIssuerUpdate)?;
-        // Not newer than the set held: ignored unverified, like an old list.
-        if issued_at <= self.issuers_time {
-            return Ok(());
-        }
         self.p256_verifications += 1;
         let update = IssuerUpdate::verify(bytes, &signer).map_err(|_| Status::BadIssuerUpdate)?;
         if self.too_far_ahead(update.issued_at) {
@@ -900,9 +904,6 @@ impl<H: LockHardware> ReferenceLock<H> {
     }
 
     fn handle_commission(&mut self, c: Commission) -> Option<ResultMessage> {
-        if self.session_used() {
-            return None;
-        }
         let subject = Subject {
             token_hash: sha256(&c.grant).to_vec(),
             ..Subject::unknown()
@@ -984,7 +985,9 @@ impl<H: LockHardware> ReferenceLock<H> {
         let (nonce, announced) = self
             .session
             .as_ref()
-            .map_or(([0; NONCE_LEN], Vec::new()), |s| (s.nonce, s.announced.clone()));
+            .map_or(([0; NONCE_LEN], Vec::new()), |s| {
+                (s.nonce, s.announced.clone())
+            });
         let battery = self.hardware.battery_percent();
         let facts = ReceiptFacts {
             lock_id: &self.lock_id,

@@ -89,7 +89,8 @@ struct SimState {
     button_pressed_tick: Option<u64>,
     nonces: VecDeque<[u8; NONCE_LEN]>,
     storage: SimStorage,
-    cut_power_in_next_write: bool,
+    /// Writes left before the one the power cut tears.
+    cut_power_in_write: Option<u32>,
     storage_failing: bool,
 }
 
@@ -163,7 +164,12 @@ impl SimControls {
     /// The power goes in the middle of the next storage write: half its
     /// bytes reach the flash, and the lock is dead until it is rebooted.
     pub fn cut_power_in_next_write(&self) {
-        self.state().cut_power_in_next_write = true;
+        self.cut_power_after_writes(0);
+    }
+    /// The power goes in the middle of the storage write after the next
+    /// `n` (which complete).
+    pub fn cut_power_after_writes(&self, n: u32) {
+        self.state().cut_power_in_write = Some(n);
     }
     /// While set, every storage write fails (worn-out flash).
     pub fn set_storage_failing(&self, failing: bool) {
@@ -209,9 +215,8 @@ impl LockHardware for SimHardware {
     }
     fn setup_button_recently_pressed(&self) -> bool {
         let s = self.controls.state();
-        s.button_pressed_tick.is_some_and(|at| {
-            s.tick_ms >= at && s.tick_ms - at <= SETUP_BUTTON_WINDOW_SECS * 1000
-        })
+        s.button_pressed_tick
+            .is_some_and(|at| s.tick_ms >= at && s.tick_ms - at <= SETUP_BUTTON_WINDOW_SECS * 1000)
     }
     fn drive_bolt(&mut self, _target: BoltState) -> bool {
         !self.controls.state().jam
@@ -233,8 +238,12 @@ impl LockHardware for SimHardware {
         if s.dead || s.storage_failing {
             return Err(StorageError);
         }
-        if s.cut_power_in_next_write {
-            s.cut_power_in_next_write = false;
+        if let Some(n) = s.cut_power_in_write {
+            if n > 0 {
+                s.cut_power_in_write = Some(n - 1);
+                return s.storage.write(area, data);
+            }
+            s.cut_power_in_write = None;
             s.dead = true;
             let half = data.get(..data.len() / 2).unwrap_or_default();
             let _ = s.storage.write(area, half);
@@ -250,7 +259,10 @@ struct SharedKey(Arc<Mutex<Box<dyn Signer + Send>>>);
 
 impl Signer for SharedKey {
     fn public_key(&self) -> PublicKey {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).public_key()
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .public_key()
     }
     fn sign(&self, msg: &[u8]) -> Result<[u8; 64], ProtocolError> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).sign(msg)
@@ -286,7 +298,12 @@ impl SimulatedLock {
             std::fs::File::create(path)?;
         }
         let storage = SimStorage::File(path.to_path_buf());
-        Ok(Self::build(key, storage, (!existing).then_some(config), time))
+        Ok(Self::build(
+            key,
+            storage,
+            (!existing).then_some(config),
+            time,
+        ))
     }
 
     fn build(
@@ -306,7 +323,7 @@ impl SimulatedLock {
             button_pressed_tick: None,
             nonces: VecDeque::new(),
             storage,
-            cut_power_in_next_write: false,
+            cut_power_in_write: None,
             storage_failing: false,
         })));
         let key = SharedKey(Arc::new(Mutex::new(key)));

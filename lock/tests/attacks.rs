@@ -327,7 +327,9 @@ fn second_request_in_one_session_is_not_answered() {
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     let hello = s.hello().unwrap();
-    let first = s.request(&hello, &token, Command::Unlock, s.rid(1)).unwrap();
+    let first = s
+        .request(&hello, &token, Command::Unlock, s.rid(1))
+        .unwrap();
     assert_eq!(s.send(&Message::Request(first)).unwrap().status, Status::Ok);
     let second = s.request(&hello, &token, Command::Lock, s.rid(2)).unwrap();
     let signatures = s.lock.lock().signatures();
@@ -345,7 +347,9 @@ fn a_request_without_a_session_is_not_answered() {
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     let hello = s.hello().unwrap();
-    let req = s.request(&hello, &token, Command::Unlock, s.rid(1)).unwrap();
+    let req = s
+        .request(&hello, &token, Command::Unlock, s.rid(1))
+        .unwrap();
     s.lock.disconnect();
     assert!(matches!(
         s.send(&Message::Request(req)),
@@ -360,7 +364,9 @@ fn request_answered_after_the_session_timed_out_is_refused() {
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     let hello = s.hello().unwrap();
-    let req = s.request(&hello, &token, Command::Unlock, s.rid(1)).unwrap();
+    let req = s
+        .request(&hello, &token, Command::Unlock, s.rid(1))
+        .unwrap();
     s.lock
         .controls()
         .advance(nyckelfri_lock::SESSION_TIMEOUT_SECS + 1);
@@ -430,7 +436,9 @@ fn care_token_cannot_change_the_lock_mode() {
     let mut s = Scenario::new().unwrap();
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
-    let r = s.open(&token, Command::EnterInstallation, s.rid(1)).unwrap();
+    let r = s
+        .open(&token, Command::EnterInstallation, s.rid(1))
+        .unwrap();
     assert_eq!(r.status, Status::OutOfScope);
     assert_eq!(s.lock.lock().mode(), LockMode::Normal);
 }
@@ -578,9 +586,12 @@ fn valid_request_bytes(s: &mut Scenario) -> Vec<u8> {
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     let hello = s.hello().unwrap();
-    Message::Request(s.request(&hello, &token, Command::Unlock, s.rid(1)).unwrap())
-        .encode()
-        .unwrap()
+    Message::Request(
+        s.request(&hello, &token, Command::Unlock, s.rid(1))
+            .unwrap(),
+    )
+    .encode()
+    .unwrap()
 }
 
 fn assert_refused_bytes(s: &mut Scenario, bytes: &[u8], expected: Status) -> ResultMessage {
@@ -703,7 +714,9 @@ fn after_garbage_the_real_request_in_the_same_session_still_opens() {
         s.send_bytes(b"\xff\x00garbage").unwrap().status,
         Status::Malformed
     );
-    let req = s.request(&hello, &token, Command::Unlock, s.rid(1)).unwrap();
+    let req = s
+        .request(&hello, &token, Command::Unlock, s.rid(1))
+        .unwrap();
     assert_eq!(s.send(&Message::Request(req)).unwrap().status, Status::Ok);
 }
 

@@ -111,7 +111,15 @@ fn rand_id() -> [u8; 16] {
 
 fn run(b: &mut Bench, token: &[u8], command: Command) -> ResultMessage {
     let h = hello(&mut b.lock);
-    let req = build_request(&h, token, command, new_request_id(&h).unwrap(), &b.device, None).unwrap();
+    let req = build_request(
+        &h,
+        token,
+        command,
+        new_request_id(&h).unwrap(),
+        &b.device,
+        None,
+    )
+    .unwrap();
     answer(&mut b.lock, Message::Request(req))
 }
 
@@ -157,7 +165,10 @@ fn a_grant_commissions_the_lock_into_installation_mode_r1_9() {
         Status::WrongMode
     );
     let h = hello(&mut b.lock);
-    assert!(h.lock_key.is_none(), "a lock in service does not show its key");
+    assert!(
+        h.lock_key.is_none(),
+        "a lock in service does not show its key"
+    );
     b.lock.disconnect();
     let care = token(&b, "lock-9", Scope::Care);
     assert_eq!(run(&mut b, &care, Command::Unlock).status, Status::Ok);
@@ -418,25 +429,48 @@ fn a_retried_mode_change_gets_its_stored_answer_not_a_refusal() {
 fn the_scope_command_and_mode_table_holds_in_every_cell() {
     use Command::{Decommission, EnterInstallation, FinishInstallation, Lock, Unlock};
     use LockMode::{Installation, Normal};
-    use Status::{OutOfScope, Ok as Yes, WrongMode};
+    use Status::{Ok as Yes, OutOfScope, WrongMode};
     let table: [(Scope, [(Command, Status, Status); 5]); 4] = [
-        (Scope::Care, [
-            (Unlock, Yes, Yes), (Lock, Yes, Yes), (FinishInstallation, OutOfScope, OutOfScope),
-            (EnterInstallation, OutOfScope, OutOfScope), (Decommission, OutOfScope, OutOfScope),
-        ]),
-        (Scope::Demo, [
-            (Unlock, Yes, WrongMode), (Lock, Yes, WrongMode),
-            (FinishInstallation, OutOfScope, OutOfScope),
-            (EnterInstallation, OutOfScope, OutOfScope), (Decommission, OutOfScope, OutOfScope),
-        ]),
-        (Scope::Install, [
-            (Unlock, Yes, WrongMode), (Lock, Yes, WrongMode), (FinishInstallation, Yes, WrongMode),
-            (EnterInstallation, OutOfScope, OutOfScope), (Decommission, Yes, Yes),
-        ]),
-        (Scope::Maintenance, [
-            (Unlock, Yes, Yes), (Lock, Yes, Yes), (FinishInstallation, Yes, WrongMode),
-            (EnterInstallation, WrongMode, Yes), (Decommission, OutOfScope, OutOfScope),
-        ]),
+        (
+            Scope::Care,
+            [
+                (Unlock, Yes, Yes),
+                (Lock, Yes, Yes),
+                (FinishInstallation, OutOfScope, OutOfScope),
+                (EnterInstallation, OutOfScope, OutOfScope),
+                (Decommission, OutOfScope, OutOfScope),
+            ],
+        ),
+        (
+            Scope::Demo,
+            [
+                (Unlock, Yes, WrongMode),
+                (Lock, Yes, WrongMode),
+                (FinishInstallation, OutOfScope, OutOfScope),
+                (EnterInstallation, OutOfScope, OutOfScope),
+                (Decommission, OutOfScope, OutOfScope),
+            ],
+        ),
+        (
+            Scope::Install,
+            [
+                (Unlock, Yes, WrongMode),
+                (Lock, Yes, WrongMode),
+                (FinishInstallation, Yes, WrongMode),
+                (EnterInstallation, OutOfScope, OutOfScope),
+                (Decommission, Yes, Yes),
+            ],
+        ),
+        (
+            Scope::Maintenance,
+            [
+                (Unlock, Yes, Yes),
+                (Lock, Yes, Yes),
+                (FinishInstallation, Yes, WrongMode),
+                (EnterInstallation, WrongMode, Yes),
+                (Decommission, OutOfScope, OutOfScope),
+            ],
+        ),
     ];
     for (scope, row) in table {
         for (command, in_installation, in_normal) in row {

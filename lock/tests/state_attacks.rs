@@ -21,7 +21,7 @@ use nyckelfri_protocol::exchange::build_request;
 use nyckelfri_protocol::keys::SIGNATURE_LEN;
 use nyckelfri_protocol::messages::{Command, Commission, LockMode, Message, ResultMessage};
 use nyckelfri_protocol::revocation::{RevocationList, RevokedToken};
-use nyckelfri_protocol::token::{AccessClaims, issue};
+use nyckelfri_protocol::token::{AccessClaims, Scope};
 use nyckelfri_protocol::{ProtocolError, PublicKey, Signer, SoftwareKey, Status};
 
 const HOUR: u64 = 3_600;
@@ -198,8 +198,15 @@ fn attack_3_a_relay_that_raises_the_hellos_epoch_cannot_strip_the_list() {
         }
         // The phone carries its list when the lock says it holds an older one.
         let carried = (1 > hello.epoch_for(&kid)).then(|| l.clone());
-        let req = build_request(&hello, &colleague_token, Command::Unlock, rid, &s.device, carried)
-            .unwrap();
+        let req = build_request(
+            &hello,
+            &colleague_token,
+            Command::Unlock,
+            rid,
+            &s.device,
+            carried,
+        )
+        .unwrap();
         let r = s.send(&Message::Request(req)).unwrap();
         s.lock.disconnect();
         if r.status == Status::Ok {
@@ -289,7 +296,11 @@ fn attack_5_a_retry_after_a_reboot_does_not_move_the_bolt_again() {
     assert_eq!(s.lock.lock().actuations(), 1);
     s.lock.reboot();
     let retry = s.open(&token, Command::Unlock, rid).unwrap();
-    assert_eq!(s.lock.lock().actuations(), 0, "the motor ran after the reboot");
+    assert_eq!(
+        s.lock.lock().actuations(),
+        0,
+        "the motor ran after the reboot"
+    );
     assert!(retry.repeated);
     assert_eq!(retry.status, Status::Ok);
 }
@@ -337,7 +348,10 @@ fn attack_6_garbage_costs_at_most_one_signature_per_connection_and_no_counter() 
     let signatures = Arc::new(AtomicU64::new(0));
     let issuer = SoftwareKey::generate().unwrap().0;
     let mut lock = SimulatedLock::new(
-        Box::new(CountingKey(SoftwareKey::generate().unwrap().0, signatures.clone())),
+        Box::new(CountingKey(
+            SoftwareKey::generate().unwrap().0,
+            signatures.clone(),
+        )),
         LockConfig {
             lock_id: SCENARIO_LOCK_ID.into(),
             issuers: vec![issuer.public_key()],
@@ -377,8 +391,16 @@ fn attack_6_refused_requests_write_nothing_and_count_nothing() {
         assert!(s.lock.receive(&[0xfe]).is_none());
         s.lock.disconnect();
     }
-    assert_eq!(s.lock.lock().storage_writes(), writes, "refusals wrote to flash");
-    assert_eq!(s.lock.lock().counter(), counter, "refusals raised the counter");
+    assert_eq!(
+        s.lock.lock().storage_writes(),
+        writes,
+        "refusals wrote to flash"
+    );
+    assert_eq!(
+        s.lock.lock().counter(),
+        counter,
+        "refusals raised the counter"
+    );
 }
 
 // ---- 3 (cont). A fresh token needs the fresh list.
@@ -435,7 +457,10 @@ fn attack_5_a_power_cut_in_the_middle_of_a_write_keeps_the_previous_state() {
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     let first = s.rid(1);
-    assert_eq!(s.open(&token, Command::Unlock, first).unwrap().status, Status::Ok);
+    assert_eq!(
+        s.open(&token, Command::Unlock, first).unwrap().status,
+        Status::Ok
+    );
     let counter = s.lock.lock().counter();
     // The next command's cache entry is half written when the power goes.
     s.lock.controls().cut_power_in_next_write();
@@ -463,4 +488,204 @@ fn attack_5_a_lock_whose_storage_fails_refuses_rather_than_act_unrecorded() {
     let r = s.open(&token, Command::Unlock, rid).unwrap();
     assert_eq!(r.status, Status::StorageFault);
     assert_eq!(s.lock.lock().actuations(), 0);
+}
+
+// ---- 1 (cont). Setting the RTC back, without a reboot, changes nothing.
+
+#[test]
+fn attack_1_setting_the_rtc_back_does_not_revive_a_token() {
+    let mut s = Scenario::new().unwrap();
+    let mut morning = s.claims();
+    morning.expires = SCENARIO_NOW + 3 * HOUR;
+    let mut evening = s.claims();
+    evening.expires = SCENARIO_NOW + 12 * HOUR;
+    s.lock.controls().set_time(SCENARIO_NOW + 10 * HOUR);
+    assert_eq!(open(&mut s, &evening, 1), Status::Ok);
+    s.lock.controls().set_time(SCENARIO_NOW);
+    assert_eq!(open(&mut s, &morning, 2), Status::Expired);
+}
+
+// ---- 2 (cont). A list dated 2100 does not move the clock either.
+
+#[test]
+fn attack_2_a_list_dated_2100_is_refused_and_does_not_brick_the_lock() {
+    let mut s = Scenario::new().unwrap();
+    let claims = s.claims();
+    let bad = list(&s.issuer, 1, YEAR_2100, &[]);
+    assert_eq!(
+        with_list(&mut s, &claims, bad, 1),
+        Status::BadRevocationList
+    );
+    assert_eq!(open(&mut s, &claims, 2), Status::Ok);
+    assert!(s.lock.lock().now() < SCENARIO_NOW + HOUR);
+}
+
+// ---- 3 (cont). Per-lock lists and the overflow fallback.
+
+/// Another lock's genuine list, at a high epoch, must not be installed: it
+/// would make this lock skip its own later lists.
+#[test]
+fn attack_3_another_locks_list_is_refused() {
+    let mut s = Scenario::new().unwrap();
+    let colleague = s.claims();
+    let other = RevocationList {
+        lock_id: "lock-0002".into(),
+        epoch: 50,
+        issued_at: SCENARIO_NOW - 60,
+        revoked_before: 0,
+        revoked: vec![],
+    }
+    .sign(&s.issuer)
+    .unwrap();
+    assert_eq!(
+        with_list(&mut s, &colleague, other, 1),
+        Status::BadRevocationList
+    );
+    let stolen = s.claims();
+    let own = list(&s.issuer, 2, SCENARIO_NOW - 30, &[&stolen]);
+    assert_eq!(with_list(&mut s, &colleague, own, 2), Status::Ok);
+    assert_eq!(open(&mut s, &stolen, 3), Status::Revoked);
+}
+
+/// When a lock's revoked tokens do not fit a list, the issuer revokes every
+/// token issued before a moment instead; none of them opens.
+#[test]
+fn attack_3_revoked_before_revokes_every_older_token() {
+    let mut s = Scenario::new().unwrap();
+    let old = s.claims();
+    let mut fresh = s.claims();
+    fresh.issued_at = SCENARIO_NOW - 60;
+    let l = RevocationList {
+        lock_id: SCENARIO_LOCK_ID.into(),
+        epoch: 1,
+        issued_at: SCENARIO_NOW - 60,
+        revoked_before: SCENARIO_NOW - 60,
+        revoked: vec![],
+    }
+    .sign(&s.issuer)
+    .unwrap();
+    assert_eq!(with_list(&mut s, &fresh, l, 1), Status::Ok);
+    let before = s.lock.lock().actuations();
+    assert_eq!(open(&mut s, &old, 2), Status::Revoked);
+    assert_eq!(s.lock.lock().actuations(), before);
+}
+
+// ---- Issuer rollover cannot be forged or replayed.
+
+fn update_request(s: &mut Scenario, claims: &AccessClaims, update: Vec<u8>, n: u8) -> Status {
+    let token = s.issue(claims).unwrap();
+    let rid = s.rid(n);
+    let hello = s.hello().unwrap();
+    let mut req = build_request(&hello, &token, Command::Unlock, rid, &s.device, None).unwrap();
+    req.issuer_update = Some(update);
+    let r = s.send(&Message::Request(req)).unwrap();
+    s.lock.disconnect();
+    r.status
+}
+
+#[test]
+fn attack_rollover_a_forged_or_replayed_issuer_update_changes_nothing() {
+    use nyckelfri_protocol::issuers::IssuerUpdate;
+    let mut s = Scenario::new().unwrap();
+    let claims = s.claims();
+    let thief = SoftwareKey::generate().unwrap().0;
+    // Under the trusted issuer's key id, but signed by the thief.
+    struct Forger<'a>(&'a SoftwareKey, &'a SoftwareKey);
+    impl Signer for Forger<'_> {
+        fn public_key(&self) -> PublicKey {
+            self.0.public_key()
+        }
+        fn sign(&self, m: &[u8]) -> Result<[u8; 64], ProtocolError> {
+            self.1.sign(m)
+        }
+    }
+    let forged = IssuerUpdate {
+        issued_at: SCENARIO_NOW - 60,
+        keys: vec![thief.public_key()],
+    }
+    .sign(&Forger(&s.issuer, &thief))
+    .unwrap();
+    assert_eq!(
+        update_request(&mut s, &claims, forged, 1),
+        Status::BadIssuerUpdate
+    );
+    assert_eq!(open(&mut s, &claims, 2), Status::Ok);
+    // A real rollover to a new key, then the old update that re-adds the
+    // retired key is replayed: it is older than the set the lock holds.
+    let new = SoftwareKey::generate().unwrap().0;
+    let both = IssuerUpdate {
+        issued_at: SCENARIO_NOW - 120,
+        keys: vec![s.issuer.public_key(), new.public_key()],
+    }
+    .sign(&s.issuer)
+    .unwrap();
+    assert_eq!(update_request(&mut s, &claims, both.clone(), 3), Status::Ok);
+    let retire = IssuerUpdate {
+        issued_at: SCENARIO_NOW - 60,
+        keys: vec![new.public_key()],
+    }
+    .sign(&s.issuer)
+    .unwrap();
+    // From now on the phones carry tokens of the new issuer.
+    let old_issuer = std::mem::replace(&mut s.issuer, new);
+    let by_new = s.claims();
+    assert_eq!(update_request(&mut s, &by_new, retire, 4), Status::Ok);
+    assert_eq!(update_request(&mut s, &by_new, both, 5), Status::Ok);
+    s.issuer = old_issuer;
+    assert_eq!(open(&mut s, &claims, 6), Status::UnknownIssuer);
+}
+
+// ---- 5 (cont). Torn writes of records that already have a copy, and
+// roll-forward of a command whose effect was not stored.
+
+#[test]
+fn attack_5_a_power_cut_while_storing_the_state_keeps_the_lock_in_service() {
+    let mut s = Scenario::new().unwrap();
+    let claims = s.claims();
+    // A newer list makes the lock store its state (then the list): the
+    // state write is torn.
+    let l = list(&s.issuer, 1, SCENARIO_NOW - 60, &[]);
+    s.lock.controls().cut_power_in_next_write();
+    let token = s.issue(&claims).unwrap();
+    let rid = s.rid(1);
+    let hello = s.hello().unwrap();
+    let req = build_request(
+        &hello,
+        &token,
+        Command::Unlock,
+        rid,
+        &s.device,
+        Some(l.clone()),
+    )
+    .unwrap();
+    assert!(s.send(&Message::Request(req)).is_err());
+    s.lock.disconnect();
+    s.lock.power_loss();
+    assert_eq!(s.lock.lock().lock_id(), SCENARIO_LOCK_ID);
+    assert_eq!(s.lock.lock().mode(), LockMode::Normal);
+    assert_eq!(with_list(&mut s, &claims, l, 2), Status::Ok);
+}
+
+#[test]
+fn attack_5_a_mode_change_cut_short_by_a_power_cut_is_rolled_forward() {
+    let mut s = Scenario::with_keys(
+        SoftwareKey::generate().unwrap().0,
+        SoftwareKey::generate().unwrap().0,
+        SoftwareKey::generate().unwrap().0,
+        LockMode::Installation,
+    );
+    let mut install = s.claims();
+    install.scope = Scope::Install;
+    let token = s.issue(&install).unwrap();
+    let rid = s.rid(1);
+    // The cache entry is stored; the power goes while storing the new mode.
+    s.lock.controls().cut_power_after_writes(1);
+    assert!(s.open(&token, Command::FinishInstallation, rid).is_err());
+    s.lock.power_loss();
+    assert_eq!(s.lock.lock().mode(), LockMode::Normal);
+    let mut demo = s.claims();
+    demo.scope = Scope::Demo;
+    assert_eq!(open(&mut s, &demo, 2), Status::WrongMode);
+    let retry = s.open(&token, Command::FinishInstallation, rid).unwrap();
+    assert_eq!((retry.status, retry.repeated), (Status::Ok, true));
 }

@@ -137,9 +137,11 @@ fn the_reference_lock_runs_every_vector_as_recorded() {
                     let mtu = step["mtu"].as_u64().unwrap() as usize;
                     let mut reply = None;
                     for f in step["fragments"].as_array().unwrap() {
-                        if let Some(out) =
-                            lock.receive_fragment(&hex(&f["data"]), f["at_ms"].as_u64().unwrap(), mtu)
-                        {
+                        if let Some(out) = lock.receive_fragment(
+                            &hex(&f["data"]),
+                            f["at_ms"].as_u64().unwrap(),
+                            mtu,
+                        ) {
                             assert!(reply.is_none(), "{at}: two answers");
                             let mut r = Reassembler::new();
                             for o in out {

@@ -364,7 +364,10 @@ mod tests {
     #[test]
     fn sixteen_nested_containers_decode_and_seventeen_do_not() {
         assert!(d(&nested(16)).is_ok());
-        assert!(matches!(d(&nested(17)), Err(ProtocolError::Malformed { .. })));
+        assert!(matches!(
+            d(&nested(17)),
+            Err(ProtocolError::Malformed { .. })
+        ));
         // An empty container is a level too.
         assert!(d(&("81".repeat(15) + "80")).is_ok());
         assert!(d(&("81".repeat(16) + "a0")).is_err());
@@ -407,7 +410,10 @@ mod tests {
         assert_eq!(d("3bffffffffffffffff").unwrap(), {
             Value::Integer(ciborium::value::Integer::try_from(-(1i128 << 64)).unwrap())
         });
-        assert_eq!(d("d280").unwrap(), Value::Tag(18, Box::new(Value::Array(vec![]))));
+        assert_eq!(
+            d("d280").unwrap(),
+            Value::Tag(18, Box::new(Value::Array(vec![])))
+        );
         assert_eq!(
             d("83f4f5f6").unwrap(),
             Value::Array(vec![Value::Bool(false), Value::Bool(true), Value::Null])

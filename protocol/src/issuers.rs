@@ -34,7 +34,12 @@ impl IssuerUpdate {
         let payload = cbor::encode(&Value::Array(vec![
             cbor::text(ISSUERS_DOMAIN),
             cbor::uint(self.issued_at),
-            Value::Array(self.keys.iter().map(|k| cbor::bytes(k.as_bytes())).collect()),
+            Value::Array(
+                self.keys
+                    .iter()
+                    .map(|k| cbor::bytes(k.as_bytes()))
+                    .collect(),
+            ),
         ]))?;
         sign1(payload, signer, "issuer update")
     }
@@ -52,13 +57,25 @@ impl IssuerUpdate {
         Ok((s.key_id(), r.uint("issued at")?))
     }
 
+    /// Reads an update without verifying it (to show what it would do).
+    pub fn read_unverified(bytes: &[u8]) -> Result<IssuerUpdate, ProtocolError> {
+        let s = Sign1::parse(bytes, MAX_ISSUER_UPDATE_LEN, "issuer update")?;
+        Self::read(reader(s.payload())?)
+    }
+
     /// Verifies an update with the (trusted) key that signed it.
     pub fn verify(bytes: &[u8], signer: &PublicKey) -> Result<IssuerUpdate, ProtocolError> {
         let s = Sign1::parse(bytes, MAX_ISSUER_UPDATE_LEN, "issuer update")?;
-        let mut r = reader(s.verify(signer, "issuer update")?)?;
+        Self::read(reader(s.verify(signer, "issuer update")?)?)
+    }
+
+    fn read(mut r: ArrayReader) -> Result<IssuerUpdate, ProtocolError> {
         let issued_at = r.uint("issued at")?;
         if issued_at > MAX_TIME {
-            return Err(ProtocolError::malformed("issuer update", "time out of range"));
+            return Err(ProtocolError::malformed(
+                "issuer update",
+                "time out of range",
+            ));
         }
         let keys = r
             .array("keys", MAX_ISSUERS)?
@@ -109,8 +126,14 @@ mod tests {
         };
         let bytes = update.sign(&old).unwrap();
         assert!(bytes.len() <= MAX_ISSUER_UPDATE_LEN);
-        assert_eq!(IssuerUpdate::signer_key_id(&bytes).unwrap(), old.public_key().key_id());
-        assert_eq!(IssuerUpdate::verify(&bytes, &old.public_key()).unwrap(), update);
+        assert_eq!(
+            IssuerUpdate::signer_key_id(&bytes).unwrap(),
+            old.public_key().key_id()
+        );
+        assert_eq!(
+            IssuerUpdate::verify(&bytes, &old.public_key()).unwrap(),
+            update
+        );
         assert!(IssuerUpdate::verify(&bytes, &new.public_key()).is_err());
     }
 

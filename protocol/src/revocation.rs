@@ -108,7 +108,16 @@ impl RevocationList {
     /// Verifies a signed list with the issuer key and returns its content.
     pub fn verify(bytes: &[u8], issuer: &PublicKey) -> Result<RevocationList, ProtocolError> {
         let s = Sign1::parse(bytes, MAX_REVOCATION_LEN, "revocation list")?;
-        let mut r = reader(s.verify(issuer, "revocation list")?)?;
+        Self::read(reader(s.verify(issuer, "revocation list")?)?)
+    }
+
+    /// Reads a list without verifying it (a phone showing what it carries).
+    pub fn read_unverified(bytes: &[u8]) -> Result<RevocationList, ProtocolError> {
+        let s = Sign1::parse(bytes, MAX_REVOCATION_LEN, "revocation list")?;
+        Self::read(reader(s.payload())?)
+    }
+
+    fn read(mut r: ArrayReader) -> Result<RevocationList, ProtocolError> {
         let lock_id = r.text("lock id", MAX_ID_LEN)?;
         let epoch = r.uint("epoch")?;
         let issued_at = r.uint("issued at")?;

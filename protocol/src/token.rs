@@ -303,7 +303,11 @@ fn parse_cnf(v: Value) -> Result<PublicKey, ProtocolError> {
             (-1, Value::Integer(i)) => crv = i64::try_from(i).ok(),
             (-2, Value::Bytes(b)) => x = Some(b),
             (-3, Value::Bytes(b)) => y = Some(b),
-            _ => return Err(m("a COSE_Key label other than kty, crv, x, y, or a wrong type")),
+            _ => {
+                return Err(m(
+                    "a COSE_Key label other than kty, crv, x, y, or a wrong type",
+                ));
+            }
         }
     }
     if kty != Some(2) {
@@ -325,7 +329,10 @@ pub(crate) fn sign1(
     _what: &'static str,
 ) -> Result<Vec<u8>, ProtocolError> {
     let protected = cbor::encode(&Value::Map(vec![
-        (Value::Integer(HEADER_ALG.into()), Value::Integer(ALG_ES256.into())),
+        (
+            Value::Integer(HEADER_ALG.into()),
+            Value::Integer(ALG_ES256.into()),
+        ),
         (
             Value::Integer(HEADER_KID.into()),
             cbor::bytes(&signer.public_key().key_id()),
@@ -414,8 +421,7 @@ impl Sign1 {
                 }
                 (Value::Integer(l), Value::Bytes(k)) if i64::try_from(l) == Ok(HEADER_KID) => {
                     key_id = Some(
-                        <[u8; KEY_ID_LEN]>::try_from(k)
-                            .map_err(|_| m("key id must be 8 bytes"))?,
+                        <[u8; KEY_ID_LEN]>::try_from(k).map_err(|_| m("key id must be 8 bytes"))?,
                     )
                 }
                 (Value::Integer(l), _) if i64::try_from(l) == Ok(HEADER_CRIT) => {
@@ -550,12 +556,7 @@ mod tests {
             unreachable!()
         };
         edit(&mut entries);
-        sign1(
-            cbor::encode(&Value::Map(entries)).unwrap(),
-            issuer,
-            "token",
-        )
-        .unwrap()
+        sign1(cbor::encode(&Value::Map(entries)).unwrap(), issuer, "token").unwrap()
     }
 
     #[test]
@@ -608,7 +609,10 @@ mod tests {
             let token = resign(&issuer, |e| e.push(extra));
             let t = SignedToken::parse(&token).unwrap();
             assert!(
-                matches!(t.verify(&issuer.public_key()), Err(ProtocolError::Malformed { .. })),
+                matches!(
+                    t.verify(&issuer.public_key()),
+                    Err(ProtocolError::Malformed { .. })
+                ),
                 "{why}"
             );
         }
@@ -653,7 +657,12 @@ mod tests {
         };
         let rebuild = |parts: Vec<Value>, tagged: bool| {
             let a = Value::Array(parts);
-            cbor::encode(&if tagged { Value::Tag(18, Box::new(a)) } else { a }).unwrap()
+            cbor::encode(&if tagged {
+                Value::Tag(18, Box::new(a))
+            } else {
+                a
+            })
+            .unwrap()
         };
         let mut short_sig = parts.clone();
         short_sig[3] = cbor::bytes(&[1; 63]);
@@ -665,7 +674,10 @@ mod tests {
         extra_header[0] = cbor::bytes(
             &cbor::encode(&Value::Map(vec![
                 (Value::Integer(1.into()), Value::Integer((-7).into())),
-                (Value::Integer(4.into()), cbor::bytes(&issuer.public_key().key_id())),
+                (
+                    Value::Integer(4.into()),
+                    cbor::bytes(&issuer.public_key().key_id()),
+                ),
                 (Value::Integer(3.into()), cbor::uint(0)),
             ]))
             .unwrap(),
@@ -678,7 +690,10 @@ mod tests {
             ("extra protected header", rebuild(extra_header, true)),
         ] {
             assert!(
-                matches!(SignedToken::parse(&bytes), Err(ProtocolError::Malformed { .. })),
+                matches!(
+                    SignedToken::parse(&bytes),
+                    Err(ProtocolError::Malformed { .. })
+                ),
                 "{why}"
             );
         }

@@ -124,7 +124,9 @@ fn the_app_side_of_every_vector_checks_out() {
             lock.verify(&transcript, &result.lock_signature, "receipt")
                 .unwrap_or_else(|_| panic!("{at}: receipt signature"));
             match step["kind"].as_str() {
-                Some("request") => check_request(&at, step, h, &result, &issuers, &device, &stranger, &lock),
+                Some("request") => {
+                    check_request(&at, step, h, &result, &issuers, &device, &stranger, &lock)
+                }
                 Some("commission") => {
                     let receipt = verify_commission_result(
                         &result,
@@ -197,7 +199,11 @@ fn check_request(
         &req.request_id,
     )
     .unwrap();
-    assert_eq!(hex::encode(&transcript), r["transcript"], "{at}: transcript");
+    assert_eq!(
+        hex::encode(&transcript),
+        r["transcript"],
+        "{at}: transcript"
+    );
     let signer = if r["signed_by"] == "device" {
         device
     } else {
