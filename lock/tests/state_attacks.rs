@@ -689,3 +689,67 @@ fn attack_5_a_mode_change_cut_short_by_a_power_cut_is_rolled_forward() {
     let retry = s.open(&token, Command::FinishInstallation, rid).unwrap();
     assert_eq!((retry.status, retry.repeated), (Status::Ok, true));
 }
+
+/// The list reaches the lock with a Request that is itself refused, so no
+/// command stores the time: installing the list must.
+#[test]
+fn attack_1_a_list_installed_by_a_refused_request_keeps_its_pruned_tokens_dead() {
+    let mut s = Scenario::new().unwrap();
+    let mut stolen = s.claims();
+    stolen.expires = SCENARIO_NOW + 3 * HOUR;
+    let mut carrier = s.claims();
+    carrier.expires = SCENARIO_NOW + 12 * HOUR;
+    s.lock.controls().set_time(SCENARIO_NOW + 10 * HOUR);
+    let l = list(&s.issuer, 1, SCENARIO_NOW, &[&stolen]);
+    let token = s.issue(&carrier).unwrap();
+    let rid = s.rid(1);
+    let hello = s.hello().unwrap();
+    // A care token may not decommission: refused, but the list is installed.
+    let req = build_request(&hello, &token, Command::Decommission, rid, &s.device, Some(l))
+        .unwrap();
+    assert_eq!(
+        s.send(&Message::Request(req)).unwrap().status,
+        Status::OutOfScope
+    );
+    s.lock.disconnect();
+    assert_eq!(s.lock.lock().revocation_epoch(), 1);
+    s.lock.power_loss();
+    assert_ne!(open(&mut s, &stolen, 2), Status::Ok);
+}
+
+/// A future request id (made by a phone for a time the lock has not
+/// reached) is refused: evicted later, it would block every new request.
+#[test]
+fn attack_5_a_request_id_from_the_future_is_refused() {
+    let mut s = Scenario::new().unwrap();
+    let claims = s.claims();
+    let token = s.issue(&claims).unwrap();
+    let future = nyckelfri_protocol::request_id_for(SCENARIO_NOW + 365 * 86_400, [1; 8]);
+    let r = s.open(&token, Command::Unlock, future).unwrap();
+    assert_eq!(r.status, Status::RequestIdStale);
+    assert_eq!(s.lock.lock().actuations(), 0);
+    assert_eq!(open(&mut s, &claims, 2), Status::Ok);
+}
+
+// ---- Signed status: the battery and the mode are in the receipt.
+
+#[test]
+fn a_relayed_result_with_a_changed_battery_or_mode_does_not_verify() {
+    use nyckelfri_protocol::exchange::verify_result;
+    let mut s = Scenario::new().unwrap();
+    s.lock.controls().set_battery(9);
+    let claims = s.claims();
+    let token = s.issue(&claims).unwrap();
+    let rid = s.rid(1);
+    let hello = s.hello().unwrap();
+    let req = s.request(&hello, &token, Command::Unlock, rid).unwrap();
+    let result = s.send(&Message::Request(req.clone())).unwrap();
+    let key = s.lock_key.clone();
+    assert!(verify_result(&result, &hello, &req, claims.token_id, &key).is_ok());
+    let mut battery = result.clone();
+    battery.battery = 80;
+    assert!(verify_result(&battery, &hello, &req, claims.token_id, &key).is_err());
+    let mut mode = result;
+    mode.mode = LockMode::Installation;
+    assert!(verify_result(&mode, &hello, &req, claims.token_id, &key).is_err());
+}
