@@ -171,6 +171,20 @@ impl SimControls {
     pub fn cut_power_after_writes(&self, n: u32) {
         self.state().cut_power_in_write = Some(n);
     }
+    /// The raw bytes of storage area `area` (the lock's record format is
+    /// its own business; tests use this to damage a copy on purpose).
+    pub fn area_bytes(&self, area: u16) -> Vec<u8> {
+        self.state().storage.read(area).unwrap_or_default()
+    }
+    /// Flips one bit of storage area `area` at byte `offset` (a worn cell).
+    pub fn flip_bit(&self, area: u16, offset: usize) {
+        let mut s = self.state();
+        let mut bytes = s.storage.read(area).unwrap_or_default();
+        if let Some(b) = bytes.get_mut(offset) {
+            *b ^= 0x01;
+            let _ = s.storage.write(area, &bytes);
+        }
+    }
     /// While set, every storage write fails (worn-out flash).
     pub fn set_storage_failing(&self, failing: bool) {
         self.state().storage_failing = failing;

@@ -696,17 +696,25 @@ fn attack_5_a_mode_change_cut_short_by_a_power_cut_is_rolled_forward() {
 fn attack_1_a_list_installed_by_a_refused_request_keeps_its_pruned_tokens_dead() {
     let mut s = Scenario::new().unwrap();
     let mut stolen = s.claims();
-    stolen.expires = SCENARIO_NOW + 3 * HOUR;
+    stolen.expires = SCENARIO_NOW + 20 * 60;
     let mut carrier = s.claims();
     carrier.expires = SCENARIO_NOW + 12 * HOUR;
-    s.lock.controls().set_time(SCENARIO_NOW + 10 * HOUR);
+    // Less than an hour later: no hourly write of the time has happened.
+    s.lock.controls().advance(30 * 60);
     let l = list(&s.issuer, 1, SCENARIO_NOW, &[&stolen]);
     let token = s.issue(&carrier).unwrap();
     let rid = s.rid(1);
     let hello = s.hello().unwrap();
     // A care token may not decommission: refused, but the list is installed.
-    let req = build_request(&hello, &token, Command::Decommission, rid, &s.device, Some(l))
-        .unwrap();
+    let req = build_request(
+        &hello,
+        &token,
+        Command::Decommission,
+        rid,
+        &s.device,
+        Some(l),
+    )
+    .unwrap();
     assert_eq!(
         s.send(&Message::Request(req)).unwrap().status,
         Status::OutOfScope
@@ -752,4 +760,41 @@ fn a_relayed_result_with_a_changed_battery_or_mode_does_not_verify() {
     let mut mode = result;
     mode.mode = LockMode::Installation;
     assert!(verify_result(&mode, &hello, &req, claims.token_id, &key).is_err());
+}
+
+/// Within the first hour no hourly write stores the time: the carried-out
+/// command itself must (its cache entry holds the time).
+#[test]
+fn attack_1_a_battery_change_within_the_hour_keeps_an_expired_token_expired() {
+    let mut s = Scenario::new().unwrap();
+    let mut short = s.claims();
+    short.expires = SCENARIO_NOW + 20 * 60;
+    let later = s.claims();
+    s.lock.controls().advance(30 * 60);
+    assert_eq!(open(&mut s, &later, 1), Status::Ok);
+    s.lock.power_loss();
+    assert_eq!(open(&mut s, &short, 2), Status::Expired);
+}
+
+/// A stored copy that no longer reads back whole (a worn flash cell) is not
+/// believed: the lock uses the other, older copy.
+#[test]
+fn attack_5_a_corrupted_copy_of_the_state_is_not_believed() {
+    let mut s = Scenario::new().unwrap();
+    // Two copies of the state: the provisioned one and one an hour later.
+    s.lock.controls().advance(2 * HOUR);
+    s.hello().unwrap();
+    s.lock.disconnect();
+    // The newer copy (area 1 of the state record) loses a bit of its lock id.
+    let c = s.lock.controls();
+    let at = c
+        .area_bytes(1)
+        .windows(9)
+        .position(|w| w == b"lock-0001")
+        .unwrap();
+    c.flip_bit(1, at + 5);
+    s.lock.reboot();
+    assert_eq!(s.lock.lock().lock_id(), SCENARIO_LOCK_ID);
+    let claims = s.claims();
+    assert_eq!(open(&mut s, &claims, 1), Status::Ok);
 }
