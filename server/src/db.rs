@@ -65,6 +65,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "served_units",
         include_str!("../migrations/sqlite/0004_served_units.sql"),
     ),
+    (
+        6,
+        "lock_revocation",
+        include_str!("../migrations/sqlite/0006_lock_revocation.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -86,6 +91,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "served_units",
         include_str!("../migrations/postgres/0004_served_units.sql"),
+    ),
+    (
+        6,
+        "lock_revocation",
+        include_str!("../migrations/postgres/0006_lock_revocation.sql"),
     ),
 ];
 

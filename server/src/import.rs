@@ -428,7 +428,7 @@ fn parse_row(
 async fn apply(db: &Db, records: &[Record], now: i64) -> Result<ImportSummary> {
     let mut summary = ImportSummary::default();
     let mut tx = db.pool().begin().await?;
-    let mut to_revoke: Vec<(Vec<u8>, i64)> = Vec::new();
+    let mut to_revoke: Vec<revocation::LiveToken> = Vec::new();
     for r in records {
         match r {
             Record::Decision {
