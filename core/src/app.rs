@@ -491,8 +491,11 @@ impl NyckelfriApp {
 
     /// Opens the door of a visit: picks the key, talks to the lock, checks
     /// and stores its receipt. Confirm the user (biometrics or PIN) before
-    /// calling. Failures come back as outcomes, not errors; errors are for
-    /// an unknown visit or a broken phone (storage, keystore).
+    /// calling. If an earlier opening of this visit was interrupted after
+    /// its Request may have reached the lock (a crash, a lost link), this tap
+    /// finishes it with the same request id, so the door never moves twice.
+    /// Failures come back as outcomes, not errors; errors are for an unknown
+    /// visit or a broken phone (storage, keystore).
     pub async fn open_door(
         &self,
         visit_id: String,
@@ -504,8 +507,8 @@ impl NyckelfriApp {
     /// Openings a crash interrupted after their Request may have reached the
     /// lock and that can still be finished. Older ones are recorded as
     /// "outcome unknown" and ones never sent are closed. Call when the app
-    /// starts and show them: nothing is sent until the worker taps
-    /// (`resume_unlock`).
+    /// starts; nothing is sent until the worker taps: `open_door` of the same
+    /// visit, or `resume_unlock` (for one without a visit).
     pub fn pending_unlocks(&self) -> Result<Vec<PendingUnlock>, NyckelfriError> {
         Ok(unlock::pending(&self.inner)?)
     }

@@ -95,12 +95,24 @@ struct Answer {
     result: ResultMessage,
 }
 
-/// Opens the door of `visit_id`.
+/// Opens the door of `visit_id`, on the worker's tap. An opening of this
+/// visit that a crash (or a lost link) interrupted after its Request may
+/// have reached the lock is finished first, with its own request id: if the
+/// lock acted, it answers from its cache and the door does not move again.
 pub(crate) async fn open_door(
     app: &AppInner,
     visit_id: &str,
     listener: &dyn UnlockListener,
 ) -> Result<UnlockOutcome> {
+    let interrupted = app.store.write(|tx| {
+        let now = app.time.now(tx)?.unix;
+        Ok(close_stale(tx, now)?
+            .into_iter()
+            .find(|p| p.attempt.visit_id.as_deref() == Some(visit_id)))
+    })?;
+    if let Some(p) = interrupted {
+        return run(app, p.attempt, listener, true).await;
+    }
     let attempt = match app.store.write(|tx| plan(app, tx, visit_id))? {
         Ok(attempt) => attempt,
         Err(outcome) => return Ok(outcome),

@@ -254,6 +254,34 @@ fn a_revoked_phone_is_refused_once_a_colleague_who_synced_since_has_opened() {
     assert_eq!(w.actuations("lock-1"), 1);
 }
 
+/// Issue 15, item 4: an opening whose Results were lost twice stays
+/// pending; nothing resends it by itself. The worker's next tap on Open
+/// finishes it with the same request id: the door moves once.
+#[test]
+fn tapping_open_again_finishes_an_interrupted_opening_without_moving_the_door_twice() {
+    let mut w = World::new(1);
+    let app = w.open_app();
+    app.apply_bundle(&w.bundle()).unwrap();
+    w.controls("lock-1").drop_next_results(2);
+    let (outcome, _) = open(&app, "visit-1");
+    assert_eq!(outcome, UnlockOutcome::LinkLost);
+    assert_eq!(w.actuations("lock-1"), 1);
+    // The app restarts: it shows the opening as pending and sends nothing.
+    let pending = app.pending_unlocks().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].visit_id.as_deref(), Some("visit-1"));
+    assert_eq!(w.actuations("lock-1"), 1);
+    // The worker taps Open.
+    let (outcome, _) = open(&app, "visit-1");
+    let UnlockOutcome::Opened { receipt } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(receipt.repeated);
+    assert_eq!(receipt.request_id, pending[0].request_id);
+    assert_eq!(w.actuations("lock-1"), 1);
+    assert!(app.pending_unlocks().unwrap().is_empty());
+}
+
 #[test]
 fn no_key_for_the_lock_says_so_with_the_servers_reason() {
     let mut w = World::new(1);
