@@ -51,8 +51,12 @@ fn full_list(s: &Scenario, epoch: u64, claims: &AccessClaims) -> Vec<u8> {
     .unwrap()
 }
 
-/// The app's side, untimed: a Request for the next session, whose nonce is fixed.
+/// The app's side, untimed: a Request for the next session, whose nonce is
+/// fixed. A second passes first: a lock whose clock stood still would, after
+/// 32 Requests, forget request ids of its current second and refuse new ones
+/// made in it (`request_id_stale`, PROTOCOL.md §5.6).
 fn prepared_request(s: &mut Scenario, token: &[u8], n: u64, list: Option<Vec<u8>>) -> Vec<u8> {
+    s.lock.controls().advance(1);
     s.lock.controls().queue_nonce(NONCE);
     let h = hello(s);
     s.lock.disconnect();
@@ -196,6 +200,11 @@ fn exchange(c: &mut Criterion) {
         b.iter(|| s.issue(&claims).unwrap())
     });
 
+    // The timed runs let a second pass per Request (tens of thousands of
+    // them): a token valid until just before the decision ends.
+    let mut long = s.claims();
+    long.expires = long.decision_end - 1;
+    let token = s.issue(&long).unwrap();
     let before = s.lock.lock().actuations();
     let s = RefCell::new(s);
     let mut n: u64 = 1_000;
@@ -229,7 +238,7 @@ fn exchange(c: &mut Criterion) {
                     n += 1;
                     epoch += 1;
                     timed += 1;
-                    let list = full_list(&s.borrow(), epoch, &claims);
+                    let list = full_list(&s.borrow(), epoch, &long);
                     prepared_request(&mut s.borrow_mut(), &token, n, Some(list))
                 },
                 |bytes| {
@@ -239,7 +248,9 @@ fn exchange(c: &mut Criterion) {
                     s.lock.disconnect();
                     out
                 },
-                BatchSize::SmallInput,
+                // One at a time: each Request is signed over the epochs its
+                // Hello announced, which the Request before it changes.
+                BatchSize::PerIteration,
             )
         },
     );
