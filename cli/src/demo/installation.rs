@@ -101,7 +101,11 @@ pub async fn install(
     tech.enroll(server_url.to_owned(), technician_code, "technician".into())
         .await?;
     let commissioned = tech
-        .commission_lock(order_id.clone(), LOCK.into(), hex::encode(lock_key.as_bytes()))
+        .commission_lock(
+            order_id.clone(),
+            LOCK.into(),
+            hex::encode(lock_key.as_bytes()),
+        )
         .await?;
     style.say(format!(
         "       {} the technician commissions the new lock as {LOCK}: {} (R1.6)",
