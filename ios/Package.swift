@@ -9,6 +9,7 @@
 // modulemap) and lib/ (the core's .so and the server), put in place by
 // scripts/test-swift; on a Mac build/NyckelfriCoreFFI.xcframework, made by
 // scripts/build-xcframework.sh.
+import Foundation
 import PackageDescription
 
 #if os(Linux)
@@ -28,6 +29,19 @@ let coreLinking: [LinkerSetting] = [
 ]
 #endif
 
+// Simulated locks, the software signer and bundles fed in as JSON exist only
+// in a core built with its `simulation` feature: the tests (always on Linux,
+// scripts/test-swift) and demo builds (scripts/build-xcframework.sh
+// --simulation, which leaves the marker build/simulation; or
+// NYCKELFRI_SIMULATION=1 in the environment). A store build leaves it off.
+#if os(Linux)
+let simulation = true
+#else
+let simulation = Context.environment["NYCKELFRI_SIMULATION"] == "1"
+    || FileManager.default.fileExists(atPath: Context.packageDirectory + "/build/simulation")
+#endif
+let simulationSettings: [SwiftSetting] = simulation ? [.define("NYCKELFRI_SIMULATION")] : []
+
 let package = Package(
     name: "NyckelfriCore",
     platforms: [.iOS(.v17), .macOS(.v14)],
@@ -46,24 +60,28 @@ let package = Package(
         .target(
             name: "NyckelfriViewModels",
             dependencies: ["NyckelfriCore"],
-            path: "Sources/NyckelfriViewModels"
+            path: "Sources/NyckelfriViewModels",
+            swiftSettings: simulationSettings
         ),
         // Helpers shared by the test targets: the real server as a child
         // process, a Swift signer, listeners, assertions.
         .target(
             name: "NyckelfriTestSupport",
             dependencies: ["NyckelfriCore"],
-            path: "Tests/Support"
+            path: "Tests/Support",
+            swiftSettings: simulationSettings
         ),
         .testTarget(
             name: "NyckelfriCoreTests",
             dependencies: ["NyckelfriCore", "NyckelfriTestSupport"],
-            path: "Tests/NyckelfriCoreTests"
+            path: "Tests/NyckelfriCoreTests",
+            swiftSettings: simulationSettings
         ),
         .testTarget(
             name: "NyckelfriViewModelsTests",
             dependencies: ["NyckelfriViewModels", "NyckelfriTestSupport"],
-            path: "Tests/NyckelfriViewModelsTests"
+            path: "Tests/NyckelfriViewModelsTests",
+            swiftSettings: simulationSettings
         ),
     ]
 )

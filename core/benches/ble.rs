@@ -75,7 +75,8 @@ fn main() {
             ))],
         ))
         .unwrap();
-    let controls = standin.lock(0).unwrap().controls();
+    let handle = standin.lock(0).unwrap();
+    let controls = handle.controls();
     let app = NyckelfriApp::with_parts(
         AppConfig {
             database_path: dir.path().join("app.db").display().to_string(),
@@ -98,6 +99,7 @@ fn main() {
         decision_id: "d".into(),
         decision_end: (NOW + 86_400) as u64,
         scope: Scope::Care,
+        min_epoch: 0,
         device_key: device,
     };
     app.apply_bundle(&DayBundle {
@@ -134,7 +136,9 @@ fn main() {
         }],
         shifts: vec![],
         tokens: vec![HexBytes(issue(&claims, &issuer).unwrap())],
-        revocation_list: None,
+        revocation_lists: vec![],
+        issuer_key: None,
+        issuer_update: None,
     })
     .unwrap();
     let listener: Arc<dyn UnlockListener> = Arc::new(Quiet);
@@ -146,11 +150,17 @@ fn main() {
     for latency in [Duration::ZERO, Duration::from_millis(15)] {
         controls.set_latency(latency);
         // Warm up (finds and caches the peripheral).
+        handle.with_lock(|l| l.controls().advance(1));
         rt.block_on(app.open_door("v".into(), listener.clone()))
             .unwrap();
         let unlock = median(
             (0..RUNS)
                 .map(|_| {
+                    // A lock's clock moves on between unlocks (a motor takes
+                    // seconds); the stand-in's does only when told. Standing
+                    // still, after 32 unlocks in one second it would refuse
+                    // new request ids of that second (PROTOCOL.md §5.6).
+                    handle.with_lock(|l| l.controls().advance(1));
                     let t = Instant::now();
                     let o = rt
                         .block_on(app.open_door("v".into(), listener.clone()))

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::agreement::{BrukareConsent, InstallationReceipt};
-use crate::bundle::{self, DayBundle};
 use crate::coordinator::OutageCase;
 use crate::db::Store;
 use crate::error::{Error, NyckelfriError, Result};
@@ -19,8 +18,8 @@ use crate::outbox;
 use crate::signer::{DeviceKey, DeviceSigner};
 use crate::sync::{self, Enrollment, SyncReport};
 use crate::time::{Clocks, SystemClocks, TimeSource, TrustedTime};
-use crate::transport::{LockTransport, MemoryTransport, SimulatedLockSet};
-use crate::unlock::{self, Timeouts, UnlockListener};
+use crate::transport::LockTransport;
+use crate::unlock::{self, PendingUnlock, Timeouts, UnlockListener};
 
 /// How the app is set up.
 #[derive(Debug, Clone, uniffi::Record)]
@@ -79,8 +78,8 @@ pub struct NyckelfriApp {
 const VISIBLE_AFTER_END_SECS: i64 = 12 * 3_600;
 
 impl NyckelfriApp {
-    /// Opens the app over any transport and clocks (Rust callers, tests).
-    pub fn with_parts(
+    /// Assembles the app over a transport and clocks.
+    pub(crate) fn assemble(
         config: AppConfig,
         signer: Arc<dyn DeviceSigner>,
         transport: Arc<dyn LockTransport>,
@@ -102,11 +101,9 @@ impl NyckelfriApp {
         }))
     }
 
-    /// Stores the day's bundle from the server (visits, keys, lock keys,
-    /// settings, revocation list) and anchors trusted time to its server time.
-    pub fn apply_bundle(&self, bundle: &DayBundle) -> Result<(), NyckelfriError> {
-        let app = &self.inner;
-        Ok(app.store.write(|tx| bundle::apply(tx, &app.time, bundle))?)
+    #[cfg(feature = "simulation")]
+    pub(crate) fn inner(&self) -> &AppInner {
+        &self.inner
     }
 }
 
@@ -125,38 +122,12 @@ impl NyckelfriApp {
             crate::transport::BleTransport::new().map_err(|e| NyckelfriError::Internal {
                 reason: e.to_string(),
             })?;
-        Self::with_parts(config, signer, Arc::new(transport), Box::new(SystemClocks))
+        Self::assemble(config, signer, Arc::new(transport), Box::new(SystemClocks))
     }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
 impl NyckelfriApp {
-    /// Opens the app with simulated locks instead of Bluetooth (the demo,
-    /// development and tests). A damaged database is moved aside and
-    /// reported; open again to start fresh.
-    #[uniffi::constructor]
-    pub fn open_with_simulated_locks(
-        config: AppConfig,
-        signer: Arc<dyn DeviceSigner>,
-        locks: Arc<SimulatedLockSet>,
-    ) -> Result<Arc<Self>, NyckelfriError> {
-        Self::with_parts(
-            config,
-            signer,
-            Arc::new(MemoryTransport::new(locks)),
-            Box::new(SystemClocks),
-        )
-    }
-
-    /// Stores a day bundle given as JSON (the server's bundle format).
-    pub fn apply_bundle_json(&self, json: String) -> Result<(), NyckelfriError> {
-        let bundle: DayBundle =
-            serde_json::from_str(&json).map_err(|e| NyckelfriError::InvalidInput {
-                reason: format!("bundle: {e}"),
-            })?;
-        self.apply_bundle(&bundle)
-    }
-
     /// Enrolls this phone at `server_url` with the one-time `code` from the
     /// coordinator: registers the device key (which never leaves the
     /// keystore) and remembers the server.
@@ -194,15 +165,19 @@ impl NyckelfriApp {
 
     /// The alarm group's technician commissions a new lock (R1.6, R1.9):
     /// registers its key (`lock_key_hex`, from its label or the order) with
-    /// the server as `lock_id`, and hands the lock the issuer's grant. Someone
-    /// must have pressed the setup button inside the door; otherwise the
-    /// status is "presence_required". Needs the network.
+    /// the server as `lock_id` for the open installation order `order_id`,
+    /// and hands the lock the issuer's grant. Someone must have pressed the
+    /// setup button inside the door; otherwise the status is
+    /// "presence_required". If someone else commissioned the lock first, the
+    /// status is "claimed_by_another_issuer" and the lock must be
+    /// factory-reset. Needs the network.
     pub async fn commission_lock(
         &self,
+        order_id: String,
         lock_id: String,
         lock_key_hex: String,
     ) -> Result<CommissionedLock, NyckelfriError> {
-        crate::install::commission_lock(&self.inner, &lock_id, &lock_key_hex).await
+        crate::install::commission_lock(&self.inner, &order_id, &lock_id, &lock_key_hex).await
     }
 
     /// The demonstration to the brukare at installation (R1.9): opens and
@@ -520,8 +495,11 @@ impl NyckelfriApp {
 
     /// Opens the door of a visit: picks the key, talks to the lock, checks
     /// and stores its receipt. Confirm the user (biometrics or PIN) before
-    /// calling. Failures come back as outcomes, not errors; errors are for
-    /// an unknown visit or a broken phone (storage, keystore).
+    /// calling. If an earlier opening of this visit was interrupted after
+    /// its Request may have reached the lock (a crash, a lost link), this tap
+    /// finishes it with the same request id, so the door never moves twice.
+    /// Failures come back as outcomes, not errors; errors are for an unknown
+    /// visit or a broken phone (storage, keystore).
     pub async fn open_door(
         &self,
         visit_id: String,
@@ -530,14 +508,25 @@ impl NyckelfriApp {
         Ok(unlock::open_door(&self.inner, &visit_id, listener.as_ref()).await?)
     }
 
-    /// Finishes unlock attempts a crash interrupted: recent ones are resent
-    /// with the same request id (the lock never acts twice); older ones are
-    /// recorded as "outcome unknown". Call when the app starts.
-    pub async fn resume_pending(
+    /// Openings a crash interrupted after their Request may have reached the
+    /// lock and that can still be finished. Older ones are recorded as
+    /// "outcome unknown" and ones never sent are closed. Call when the app
+    /// starts; nothing is sent until the worker taps: `open_door` of the same
+    /// visit, or `resume_unlock` (for one without a visit).
+    pub fn pending_unlocks(&self) -> Result<Vec<PendingUnlock>, NyckelfriError> {
+        Ok(unlock::pending(&self.inner)?)
+    }
+
+    /// The worker tapped to finish an interrupted opening: it is sent again
+    /// with the same request id, so a lock that already acted answers from
+    /// its cache and the bolt never moves twice. Confirm the user first, as
+    /// for `open_door`.
+    pub async fn resume_unlock(
         &self,
+        request_id: String,
         listener: Arc<dyn UnlockListener>,
-    ) -> Result<Vec<UnlockOutcome>, NyckelfriError> {
-        Ok(unlock::resume_pending(&self.inner, listener.as_ref()).await?)
+    ) -> Result<UnlockOutcome, NyckelfriError> {
+        Ok(unlock::resume(&self.inner, &request_id, listener.as_ref()).await?)
     }
 
     /// The newest events, newest first (what the server will be told).

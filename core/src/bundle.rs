@@ -1,11 +1,13 @@
 //! The day's data as the server hands it over, and storing it in one
-//! transaction: visits, keys, lock keys, unit settings, revocation list,
-//! and the server's time to anchor trusted time to.
+//! transaction: visits, keys, lock keys, unit settings, the revocation list
+//! of each of the day's locks, the issuer key, and the server's time to
+//! anchor trusted time to.
 
 use nyckelfri_protocol::PublicKey;
+use nyckelfri_protocol::issuers::IssuerUpdate;
 use nyckelfri_protocol::revocation::RevocationList;
 use nyckelfri_protocol::token::SignedToken;
-use rusqlite::{Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -78,8 +80,19 @@ pub struct DayBundle {
     pub shifts: Vec<ShiftInfo>,
     /// Access tokens (hex in JSON).
     pub tokens: Vec<HexBytes>,
-    /// The issuer's newest signed revocation list (hex), if any.
-    pub revocation_list: Option<HexBytes>,
+    /// The newest signed revocation list of each of the day's locks that
+    /// has one (hex): the phone carries a lock's list to it whenever the
+    /// lock announces an older epoch, and a token may require it.
+    #[serde(default)]
+    pub revocation_lists: Vec<HexBytes>,
+    /// The issuer key the municipality's locks trust (SEC1, hex): the
+    /// technician's app checks a commissioned lock names it.
+    #[serde(default)]
+    pub issuer_key: Option<HexBytes>,
+    /// A signed change of the locks' trusted issuers (key rollover), carried
+    /// to every lock whose Hello shows another set (hex).
+    #[serde(default)]
+    pub issuer_update: Option<HexBytes>,
 }
 
 /// Bytes carried as hex in JSON.
@@ -189,18 +202,61 @@ pub(crate) fn apply(tx: &Transaction<'_>, time: &TrustedTime, b: &DayBundle) -> 
         "DELETE FROM tokens WHERE expires < ?1",
         [b.server_time - EXPIRED_TOKEN_RETENTION_SECS],
     )?;
-    if let Some(list) = &b.revocation_list {
-        let epoch = RevocationList::peek_epoch(&list.0)?;
+    // The bundle holds the current lists of the day's locks: older ones go.
+    tx.execute("DELETE FROM meta WHERE key LIKE 'revocation.%'", [])?;
+    for list in &b.revocation_lists {
+        let header = RevocationList::peek(&list.0)?;
         tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('revocation.list', ?1)
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [hex::encode(&list.0)],
+            [
+                format!("revocation.{}", header.lock_id),
+                hex::encode(&list.0),
+            ],
         )?;
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('revocation.epoch', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [epoch.to_string()],
-        )?;
+    }
+    if let Some(key) = &b.issuer_key {
+        PublicKey::from_sec1(&key.0)
+            .map_err(|e| Error::InvalidInput(format!("issuer key: {e}")))?;
+        set_meta(tx, "issuer.key", &hex::encode(&key.0))?;
+    }
+    match &b.issuer_update {
+        Some(update) => {
+            IssuerUpdate::read_unverified(&update.0)?;
+            set_meta(tx, "issuer.update", &hex::encode(&update.0))?;
+        }
+        None => {
+            tx.execute("DELETE FROM meta WHERE key = 'issuer.update'", [])?;
+        }
+    }
+    Ok(())
+}
+
+fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
+/// Stores a lock's revocation list that came with a single token, if it is
+/// newer than the one held for that lock.
+pub(crate) fn store_revocation_list(tx: &Transaction<'_>, list: &[u8]) -> Result<()> {
+    let header = RevocationList::peek(list)?;
+    let key = format!("revocation.{}", header.lock_id);
+    let held: Option<String> = tx
+        .query_row("SELECT value FROM meta WHERE key = ?1", [&key], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let newer = held
+        .and_then(|h| hex::decode(h).ok())
+        .and_then(|h| RevocationList::peek(&h).ok())
+        .is_none_or(|h| h.key_id != header.key_id || h.epoch < header.epoch);
+    if newer {
+        set_meta(tx, &key, &hex::encode(list))?;
     }
     Ok(())
 }

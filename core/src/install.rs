@@ -1,16 +1,20 @@
 //! The alarm group's technician at a new lock (R1.6, R1.9): commissioning.
 //! The lock leaves the factory knowing only its own key. The technician's
-//! phone registers that key with the server under the lock id from the
-//! order, gets the issuer's grant naming that key, and hands it to the lock
-//! (someone has pressed the setup button inside the door). The lock answers
-//! with a receipt signed by its key, which the phone checks before it
-//! believes the lock took its id.
+//! phone registers that key with the server under the lock id, for an open
+//! installation order, gets the issuer's grant naming that key, and hands it
+//! to the lock (someone has pressed the setup button inside the door). The
+//! lock answers with a receipt signed by its key, which the phone checks
+//! before it believes the lock took its id: the receipt must show the lock
+//! trusts the municipality's issuer. If someone else's grant got there
+//! first, the lock's signed refusal names the other issuer, and the
+//! technician is told to factory-reset the lock.
 
+use nyckelfri_protocol::commission::CommissionGrant;
 use nyckelfri_protocol::exchange::verify_commission_result;
 use nyckelfri_protocol::messages::{Command, Commission, LockMode, Message};
 use nyckelfri_protocol::token::Scope;
 use nyckelfri_protocol::{PublicKey, Status};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -29,11 +33,21 @@ use crate::unlock::{self, Attempt, UnlockListener};
 pub struct CommissionedLock {
     /// The lock's id, as registered.
     pub lock_id: String,
-    /// The lock's answer: "ok", or e.g. "presence_required" (press the setup
-    /// button inside the door and try again) or "bad_commission_grant".
+    /// The lock's answer: "ok" (it trusts the municipality's issuer, also
+    /// when an earlier attempt had already commissioned it), or e.g.
+    /// "presence_required" (press the setup button inside the door and try
+    /// again), "bad_commission_grant", or "claimed_by_another_issuer"
+    /// (someone else commissioned it first: factory-reset it).
     pub status: String,
     /// The lock's event counter in its signed receipt.
     pub counter: u64,
+    /// The lock's signed receipt shows it trusts another issuer than the
+    /// municipality's: a long press of the button inside the door (factory
+    /// reset), then commission it again.
+    pub factory_reset_needed: bool,
+    /// The key ids (hex) of the issuers the lock trusts after the answer,
+    /// as its signed receipt shows them.
+    pub trusted_issuers: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -41,6 +55,7 @@ struct RegisterLock<'a> {
     lock_id: &'a str,
     public_key: String,
     kind: &'a str,
+    order_id: &'a str,
 }
 
 #[derive(Deserialize)]
@@ -65,9 +80,11 @@ fn link_error(e: TransportError) -> NyckelfriError {
     }
 }
 
-/// Registers the lock with the server and commissions it as `lock_id`.
+/// Registers the lock with the server for installation order `order_id`
+/// and commissions it as `lock_id`.
 pub(crate) async fn commission_lock(
     app: &AppInner,
+    order_id: &str,
     lock_id: &str,
     lock_key_hex: &str,
 ) -> Result<CommissionedLock, NyckelfriError> {
@@ -83,6 +100,7 @@ pub(crate) async fn commission_lock(
                 lock_id,
                 public_key: hex::encode(lock_key.as_bytes()),
                 kind: "door",
+                order_id,
             },
             Some(&token),
         )
@@ -105,9 +123,13 @@ pub(crate) async fn commission_lock(
             Message::Hello(h) => h,
             _ => return Err(invalid("the lock did not greet")),
         };
-        if hello.mode != LockMode::Commissioning || hello.lock_key.as_ref() != Some(&lock_key) {
+        // A lock still being installed shows its key too: if someone else
+        // commissioned it, the Commission draws a signed refusal that names
+        // the issuer it trusts.
+        if hello.mode == LockMode::Normal || hello.lock_key.as_ref() != Some(&lock_key) {
             return Err(invalid(
-                "that lock is not in commissioning mode with this key",
+                "that lock is in service or has another key; if it was set up by someone \
+                 else, factory-reset it (long press inside the door)",
             ));
         }
         let commission = Message::Commission(Commission {
@@ -124,7 +146,7 @@ pub(crate) async fn commission_lock(
             Message::Result(r) => r,
             _ => return Err(invalid("the lock answered out of turn")),
         };
-        verify_commission_result(&result, &hello, &grant, lock_id).map_err(|e| {
+        verify_commission_result(&result, &hello, &grant, lock_id, &lock_key).map_err(|e| {
             NyckelfriError::Server {
                 status: 200,
                 code: "receipt_invalid".into(),
@@ -135,10 +157,20 @@ pub(crate) async fn commission_lock(
     .await;
     link.close().await;
     let receipt = exchange?;
+    let ours = municipality_issuer(app, &grant)?;
+    let trusts_ours = receipt.trusted_issuers == [ours];
+    let status = match receipt.status {
+        Status::Ok if trusts_ours => "ok",
+        // An earlier attempt commissioned it as this id; its Result was lost.
+        Status::WrongMode if trusts_ours && receipt.lock_id == lock_id => "ok",
+        Status::Ok | Status::WrongMode => "claimed_by_another_issuer",
+        other => other.name(),
+    };
+    let commissioned = status == "ok";
 
     app.store.write(|tx| {
         let now = app.time.now(tx)?.unix;
-        if receipt.status == Status::Ok {
+        if commissioned {
             tx.execute(
                 "INSERT INTO locks (lock_id, public_key) VALUES (?1, ?2)
                  ON CONFLICT(lock_id) DO UPDATE SET public_key = excluded.public_key",
@@ -149,17 +181,48 @@ pub(crate) async fn commission_lock(
             tx,
             &format!("commission-{}", outbox::new_event_id()?),
             "lock_commissioned",
-            &json!({ "lock_id": lock_id, "status": receipt.status.name(),
-                     "counter": receipt.counter, "at": now }),
+            &json!({ "lock_id": lock_id, "order_id": order_id, "status": status,
+                     "lock_status": receipt.status.name(), "counter": receipt.counter,
+                     "trusted_issuers": receipt.trusted_issuers.iter().map(hex::encode)
+                         .collect::<Vec<_>>(),
+                     "at": now }),
             now,
         )?;
         Ok(())
     })?;
     Ok(CommissionedLock {
         lock_id: lock_id.to_owned(),
-        status: receipt.status.name().to_owned(),
+        status: status.to_owned(),
         counter: receipt.counter,
+        factory_reset_needed: status == "claimed_by_another_issuer",
+        trusted_issuers: receipt.trusted_issuers.iter().map(hex::encode).collect(),
     })
+}
+
+/// The key id of the municipality's issuer: from the day's bundle, or (on a
+/// phone that has not synced one) the issuer of the grant the server gave.
+fn municipality_issuer(app: &AppInner, grant: &[u8]) -> Result<[u8; 8], NyckelfriError> {
+    let stored: Option<String> = app.store.read(|c| {
+        Ok(
+            c.query_row("SELECT value FROM meta WHERE key = 'issuer.key'", [], |r| {
+                r.get(0)
+            })
+            .optional()?,
+        )
+    })?;
+    if let Some(key) = stored
+        .and_then(|k| hex::decode(k).ok())
+        .and_then(|k| PublicKey::from_sec1(&k).ok())
+    {
+        return Ok(key.key_id());
+    }
+    CommissionGrant::read_unverified(grant)
+        .map(|g| g.issuer_key.key_id())
+        .map_err(|e| NyckelfriError::Server {
+            status: 200,
+            code: "bad_grant".into(),
+            detail: e.to_string(),
+        })
 }
 
 async fn receive(
@@ -184,11 +247,14 @@ async fn fetch_token(app: &AppInner, lock_id: &str, scope: Scope) -> Result<(), 
     #[derive(Deserialize)]
     struct Issued {
         token: String,
+        /// The lock's list the token's `min_epoch` asks for.
+        revocation_list: Option<String>,
     }
     let (client, session) = sync::authorized(app, app.sync_backoff).await?;
     let scope_name = match scope {
         Scope::Demo => "demo",
         Scope::Install => "install",
+        Scope::Maintenance => "maintenance",
         Scope::Care => "care",
     };
     let issued: Issued = client
@@ -206,8 +272,21 @@ async fn fetch_token(app: &AppInner, lock_id: &str, scope: Scope) -> Result<(), 
         code: "bad_token".into(),
         detail: reason,
     })?;
-    app.store
-        .write(|tx| crate::bundle::store_token(tx, &token))?;
+    let list = match &issued.revocation_list {
+        Some(l) => Some(sync::wire::b64(l).map_err(|reason| NyckelfriError::Server {
+            status: 200,
+            code: "bad_revocation_list".into(),
+            detail: reason,
+        })?),
+        None => None,
+    };
+    app.store.write(|tx| {
+        crate::bundle::store_token(tx, &token)?;
+        if let Some(list) = &list {
+            crate::bundle::store_revocation_list(tx, list)?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }
 
@@ -260,6 +339,7 @@ pub(crate) async fn lock_command(
         let attempt = Attempt {
             command,
             request_id: unlock::random_request_id()?,
+            bound: false,
             visit_id: None,
             lock_id: lock_id.to_owned(),
             token_id: key.token_id.as_slice().try_into().map_err(|_| {

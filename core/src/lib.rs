@@ -7,6 +7,12 @@
 //! [`NyckelfriApp`], a few records and enums, the foreign traits
 //! [`DeviceSigner`] and [`UnlockListener`], and one error enum,
 //! [`NyckelfriError`].
+//!
+//! The feature `simulation` (off by default) adds what only the demo, the
+//! CLI and tests may have: simulated locks (`SimulatedLockSet`, and the
+//! reference lock crate behind them), a software device key, bundles fed in
+//! as JSON, and injected clocks and transports. A store build leaves it off,
+//! so nothing in it can inject keys, time or locks.
 
 #![deny(missing_docs)]
 
@@ -27,6 +33,10 @@ mod outage;
 mod outbox;
 mod schema;
 mod signer;
+#[cfg(feature = "simulation")]
+mod simulation;
+#[cfg(feature = "simulation")]
+mod software_signer;
 mod sync;
 pub mod time;
 pub mod transport;
@@ -44,6 +54,8 @@ pub use model::{
 };
 pub use outage::{FailedLockReport, OutageReportView, ReportStep};
 pub use schema::VERSION as SCHEMA_VERSION;
-pub use signer::{DeviceSigner, SoftwareSigner};
+pub use signer::DeviceSigner;
+#[cfg(feature = "simulation")]
+pub use software_signer::SoftwareSigner;
 pub use sync::{Enrollment, SyncReport};
-pub use unlock::UnlockListener;
+pub use unlock::{PendingUnlock, UnlockListener};

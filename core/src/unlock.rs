@@ -5,8 +5,10 @@
 
 use std::time::Duration;
 
-use nyckelfri_protocol::exchange::{VerifiedReceipt, build_request, verify_result};
+use nyckelfri_protocol::exchange::{VerifiedReceipt, build_request, new_request_id, verify_result};
+use nyckelfri_protocol::issuers::IssuerUpdate;
 use nyckelfri_protocol::messages::{Command, Hello, Message, Request, ResultMessage};
+use nyckelfri_protocol::revocation::RevocationList;
 use nyckelfri_protocol::token::Scope;
 use nyckelfri_protocol::{LOW_BATTERY_PERCENT, PublicKey, REQUEST_ID_LEN, Status, TOKEN_ID_LEN};
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -36,16 +38,43 @@ pub(crate) struct Timeouts {
     pub(crate) message: Duration,
 }
 
-/// How long after a crash an interrupted attempt may still be resumed by
-/// resending it. Later, the worker may have left the door: the attempt is
-/// closed as "outcome unknown" rather than opening an unattended door.
+/// How long after a crash an interrupted attempt may still be finished by
+/// resending it, when the worker taps to. Later, the worker may have left
+/// the door: the attempt is closed as "outcome unknown" rather than opening
+/// an unattended door.
 pub(crate) const RESUME_WINDOW_SECS: i64 = 120;
+
+/// An opening a crash interrupted after its Request may have reached the
+/// lock. The app shows it and resends it only when the worker taps
+/// ([`crate::NyckelfriApp::resume_unlock`]): the lock answers from its
+/// request cache and never moves the bolt twice.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PendingUnlock {
+    /// The attempt's request id (hex): what `resume_unlock` takes.
+    pub request_id: String,
+    /// The visit, if it was a visit's door.
+    pub visit_id: Option<String>,
+    /// The lock.
+    pub lock_id: String,
+    /// "unlock", "lock", "finish_installation", "enter_installation" or
+    /// "decommission".
+    pub command: String,
+    /// When the worker started it (Unix seconds, trusted time).
+    pub started_at: i64,
+    /// Until when it can still be finished (Unix seconds, trusted time).
+    pub resumable_until: i64,
+}
 
 /// What one attempt is about.
 #[derive(Debug, Clone)]
 pub(crate) struct Attempt {
     pub(crate) command: Command,
+    /// Random until the first Hello; then the Hello's lock time and 8
+    /// random bytes (what the lock expects of a request id), kept for every
+    /// retry.
     pub(crate) request_id: [u8; REQUEST_ID_LEN],
+    /// Whether `request_id` was made for a Hello (and may have been sent).
+    pub(crate) bound: bool,
     pub(crate) visit_id: Option<String>,
     pub(crate) lock_id: String,
     pub(crate) token: Vec<u8>,
@@ -66,12 +95,24 @@ struct Answer {
     result: ResultMessage,
 }
 
-/// Opens the door of `visit_id`.
+/// Opens the door of `visit_id`, on the worker's tap. An opening of this
+/// visit that a crash (or a lost link) interrupted after its Request may
+/// have reached the lock is finished first, with its own request id: if the
+/// lock acted, it answers from its cache and the door does not move again.
 pub(crate) async fn open_door(
     app: &AppInner,
     visit_id: &str,
     listener: &dyn UnlockListener,
 ) -> Result<UnlockOutcome> {
+    let interrupted = app.store.write(|tx| {
+        let now = app.time.now(tx)?.unix;
+        Ok(close_stale(tx, now)?
+            .into_iter()
+            .find(|p| p.attempt.visit_id.as_deref() == Some(visit_id)))
+    })?;
+    if let Some(p) = interrupted {
+        return run(app, p.attempt, listener, true).await;
+    }
     let attempt = match app.store.write(|tx| plan(app, tx, visit_id))? {
         Ok(attempt) => attempt,
         Err(outcome) => return Ok(outcome),
@@ -137,6 +178,7 @@ fn plan(
     let attempt = Attempt {
         command: Command::Unlock,
         request_id: random_request_id()?,
+        bound: false,
         visit_id: Some(visit_id.to_owned()),
         lock_id,
         token_id: key
@@ -179,11 +221,11 @@ pub(crate) fn random_request_id() -> Result<[u8; REQUEST_ID_LEN]> {
 /// Runs an attempt to its outcome and records it.
 pub(crate) async fn run(
     app: &AppInner,
-    attempt: Attempt,
+    mut attempt: Attempt,
     listener: &dyn UnlockListener,
     resuming: bool,
 ) -> Result<UnlockOutcome> {
-    match exchange(app, &attempt, listener, resuming).await {
+    match exchange(app, &mut attempt, listener, resuming).await {
         Ok(answer) => commit(app, &attempt, &answer, listener),
         Err(failure) => {
             let outcome = match &failure {
@@ -222,7 +264,7 @@ pub(crate) async fn run(
 /// resends the same request id.
 async fn exchange(
     app: &AppInner,
-    attempt: &Attempt,
+    attempt: &mut Attempt,
     listener: &dyn UnlockListener,
     resuming: bool,
 ) -> std::result::Result<Answer, Failure> {
@@ -268,7 +310,7 @@ async fn exchange(
 
 async fn one_session(
     app: &AppInner,
-    attempt: &Attempt,
+    attempt: &mut Attempt,
     link: &mut dyn LockLink,
     listener: &dyn UnlockListener,
 ) -> std::result::Result<Answer, Failure> {
@@ -282,16 +324,33 @@ async fn one_session(
             hello.lock_id
         )));
     }
-    let revocation = newer_revocation_list(app, hello.revocation_epoch);
-    let request = build_request(
+    if !attempt.bound {
+        // The lock takes a request id made no later than its Hello: the
+        // Hello's lock time, then random bytes. Stored before anything is sent.
+        let id =
+            new_request_id(&hello).map_err(|e| Failure::Invalid(format!("no request id: {e}")))?;
+        app.store
+            .write(|tx| {
+                tx.execute(
+                    "UPDATE unlock_attempts SET request_id = ?1 WHERE request_id = ?2",
+                    params![id.to_vec(), attempt.request_id.to_vec()],
+                )?;
+                Ok(())
+            })
+            .map_err(|e| Failure::Invalid(format!("could not record the attempt: {e}")))?;
+        attempt.request_id = id;
+        attempt.bound = true;
+    }
+    let mut request = build_request(
         &hello,
         &attempt.token,
         attempt.command,
         attempt.request_id,
         &app.device,
-        revocation,
+        newer_revocation_list(app, &hello),
     )
     .map_err(|e| Failure::Invalid(format!("could not sign: {e}")))?;
+    request.issuer_update = issuer_update_for(app, &hello);
     let bytes = Message::Request(request.clone())
         .encode()
         .map_err(|e| Failure::Invalid(e.to_string()))?;
@@ -328,26 +387,38 @@ async fn receive(app: &AppInner, link: &mut dyn LockLink) -> std::result::Result
     Message::decode(&bytes).map_err(|e| Failure::LinkLost(format!("unreadable message: {e}")))
 }
 
-fn newer_revocation_list(app: &AppInner, lock_epoch: u64) -> Option<Vec<u8>> {
+/// The lock's revocation list from the bundle, if the lock announced an
+/// older epoch for the list's issuer than the list has.
+fn newer_revocation_list(app: &AppInner, hello: &Hello) -> Option<Vec<u8>> {
+    let list = meta(app, &format!("revocation.{}", hello.lock_id))?;
+    let header = RevocationList::peek(&list).ok()?;
+    (header.lock_id == hello.lock_id && hello.epoch_for(&header.key_id) < header.epoch)
+        .then_some(list)
+}
+
+/// The issuer update from the bundle, if the lock trusts its signer and
+/// announced another set of issuers than the update makes.
+fn issuer_update_for(app: &AppInner, hello: &Hello) -> Option<Vec<u8>> {
+    let bytes = meta(app, "issuer.update")?;
+    let (signer, _) = IssuerUpdate::peek(&bytes).ok()?;
+    let update = IssuerUpdate::read_unverified(&bytes).ok()?;
+    let announced: Vec<[u8; 8]> = hello.issuers.iter().map(|i| i.key_id).collect();
+    let wanted: Vec<[u8; 8]> = update.keys.iter().map(|k| k.key_id()).collect();
+    (announced.contains(&signer) && announced != wanted).then_some(bytes)
+}
+
+fn meta(app: &AppInner, key: &str) -> Option<Vec<u8>> {
     app.store
         .read(|conn| {
-            let row: Option<(String, String)> = conn
-                .query_row(
-                    "SELECT l.value, e.value FROM meta l JOIN meta e
-                     ON l.key = 'revocation.list' AND e.key = 'revocation.epoch'",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            Ok(row.and_then(|(list, epoch)| {
-                let epoch: u64 = epoch.parse().ok()?;
-                (epoch > lock_epoch)
-                    .then(|| hex::decode(list).ok())
-                    .flatten()
-            }))
+            Ok(conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| {
+                    r.get::<_, String>(0)
+                })
+                .optional()?)
         })
         .ok()
         .flatten()
+        .and_then(|v| hex::decode(v).ok())
 }
 
 fn set_state(tx: &Transaction<'_>, request_id: &[u8], state: &str, now: i64) -> Result<()> {
@@ -427,16 +498,24 @@ fn event_payload(
         "lock_time": r.lock_time,
         "bolt": format!("{:?}", r.bolt).to_lowercase(),
         "battery": r.battery,
+        "mode": format!("{:?}", r.mode).to_lowercase(),
         "repeated": r.repeated,
         "command": format!("{:?}", r.command).to_lowercase(),
-        // What the server needs to verify the lock's signature (API.md,
-        // "Receipts on events"), in the protocol's wire codes.
+        // Everything the lock signed, in the protocol's wire codes, so the
+        // server can verify the receipt (API.md, "Receipts on events") and
+        // trust the battery and the mode for the lock's health.
         "receipt": {
             "nonce": hex::encode(r.nonce),
-            "signature": hex::encode(r.lock_signature),
+            "issuers": r.issuers.iter()
+                .map(|i| json!({ "key_id": hex::encode(i.key_id), "epoch": i.epoch }))
+                .collect::<Vec<_>>(),
+            "token_hash": hex::encode(r.token_hash),
             "command": r.command as u8,
+            "signature": hex::encode(r.lock_signature),
             "status": r.status.code(),
             "bolt": r.bolt as u8,
+            "battery": r.battery,
+            "mode": r.mode as u8,
         },
         "recorded_at": now.unix,
         "time_source": format!("{:?}", now.source),
@@ -491,85 +570,137 @@ pub(crate) fn outcome_name(o: &UnlockOutcome) -> &'static str {
     }
 }
 
-/// Attempts interrupted by a crash: resend recent ones with the same request
-/// id (the lock answers from its cache, never acting twice); close older
-/// ones as "outcome unknown".
-pub(crate) async fn resume_pending(
-    app: &AppInner,
-    listener: &dyn UnlockListener,
-) -> Result<Vec<UnlockOutcome>> {
-    let pending = app.store.write(|tx| {
+/// Attempts a crash interrupted. Never sent: the lock cannot have acted,
+/// they are closed. Sent longer ago than the resume window: closed as
+/// "outcome unknown". The rest are returned, to be finished only when the
+/// worker taps ([`resume`]).
+pub(crate) fn pending(app: &AppInner) -> Result<Vec<PendingUnlock>> {
+    let rows = app.store.write(|tx| {
         let now = app.time.now(tx)?.unix;
-        // Never sent: the lock cannot have acted.
-        tx.execute(
-            "UPDATE unlock_attempts SET state = 'abandoned', updated_at = ?1 WHERE state = 'started'",
-            [now],
-        )?;
-        let mut stmt = tx.prepare(
-            "SELECT a.request_id, a.visit_id, a.lock_id, a.token_id, a.started_at, t.token, l.public_key,
-                    a.command
-             FROM unlock_attempts a
-             LEFT JOIN tokens t ON t.token_id = a.token_id
-             LEFT JOIN locks l ON l.lock_id = a.lock_id
-             WHERE a.state = 'sent' ORDER BY a.started_at",
-        )?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, Option<Vec<u8>>>(5)?,
-                    r.get::<_, Option<Vec<u8>>>(6)?,
-                    r.get::<_, u8>(7)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        drop(stmt);
-        let mut resumable = Vec::new();
-        for (request_id, visit_id, lock_id, token_id, started_at, token, key, command) in rows {
-            let command = Command::from_code(u64::from(command)).unwrap_or(Command::Unlock);
-            let parts = (
-                <[u8; REQUEST_ID_LEN]>::try_from(request_id.as_slice()),
-                <[u8; TOKEN_ID_LEN]>::try_from(token_id.as_slice()),
-                token,
-                key.and_then(|k| PublicKey::from_sec1(&k).ok()),
-            );
-            match parts {
-                (Ok(rid), Ok(tid), Some(token), Some(lock_key))
-                    if now - started_at <= RESUME_WINDOW_SECS =>
-                {
-                    resumable.push(Attempt {
+        Ok((close_stale(tx, now)?, now))
+    })?;
+    let (rows, _) = rows;
+    Ok(rows
+        .into_iter()
+        .map(|a| PendingUnlock {
+            request_id: hex::encode(a.attempt.request_id),
+            visit_id: a.attempt.visit_id,
+            lock_id: a.attempt.lock_id,
+            command: command_name(a.attempt.command).to_owned(),
+            started_at: a.started_at,
+            resumable_until: a.started_at + RESUME_WINDOW_SECS,
+        })
+        .collect())
+}
+
+/// Finishes one interrupted attempt, on the worker's tap: the same request
+/// id is sent again, so the lock answers from its cache if it acted.
+pub(crate) async fn resume(
+    app: &AppInner,
+    request_id: &str,
+    listener: &dyn UnlockListener,
+) -> Result<UnlockOutcome> {
+    let wanted = hex::decode(request_id.trim())
+        .map_err(|_| Error::InvalidInput("request id must be hex".into()))?;
+    let attempt = app.store.write(|tx| {
+        let now = app.time.now(tx)?.unix;
+        Ok(close_stale(tx, now)?
+            .into_iter()
+            .find(|a| a.attempt.request_id.as_slice() == wanted.as_slice()))
+    })?;
+    let Some(p) = attempt else {
+        return Err(Error::NotFound(
+            "an interrupted opening that can still be finished".into(),
+        ));
+    };
+    run(app, p.attempt, listener, true).await
+}
+
+fn command_name(c: Command) -> &'static str {
+    match c {
+        Command::Unlock => "unlock",
+        Command::Lock => "lock",
+        Command::FinishInstallation => "finish_installation",
+        Command::EnterInstallation => "enter_installation",
+        Command::Decommission => "decommission",
+    }
+}
+
+struct Interrupted {
+    attempt: Attempt,
+    started_at: i64,
+}
+
+/// Closes the attempts that can no longer be finished and returns the rest.
+fn close_stale(tx: &Transaction<'_>, now: i64) -> Result<Vec<Interrupted>> {
+    // Never sent: the lock cannot have acted.
+    tx.execute(
+        "UPDATE unlock_attempts SET state = 'abandoned', updated_at = ?1 WHERE state = 'started'",
+        [now],
+    )?;
+    let mut stmt = tx.prepare(
+        "SELECT a.request_id, a.visit_id, a.lock_id, a.token_id, a.started_at, t.token, l.public_key,
+                a.command
+         FROM unlock_attempts a
+         LEFT JOIN tokens t ON t.token_id = a.token_id
+         LEFT JOIN locks l ON l.lock_id = a.lock_id
+         WHERE a.state = 'sent' ORDER BY a.started_at",
+    )?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, Option<Vec<u8>>>(5)?,
+                r.get::<_, Option<Vec<u8>>>(6)?,
+                r.get::<_, u8>(7)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    drop(stmt);
+    let mut resumable = Vec::new();
+    for (request_id, visit_id, lock_id, token_id, started_at, token, key, command) in rows {
+        let command = Command::from_code(u64::from(command)).unwrap_or(Command::Unlock);
+        let parts = (
+            <[u8; REQUEST_ID_LEN]>::try_from(request_id.as_slice()),
+            <[u8; TOKEN_ID_LEN]>::try_from(token_id.as_slice()),
+            token,
+            key.and_then(|k| PublicKey::from_sec1(&k).ok()),
+        );
+        match parts {
+            (Ok(rid), Ok(tid), Some(token), Some(lock_key))
+                if now - started_at <= RESUME_WINDOW_SECS =>
+            {
+                resumable.push(Interrupted {
+                    attempt: Attempt {
                         command,
                         request_id: rid,
+                        bound: true,
                         visit_id,
                         lock_id,
                         token,
                         token_id: tid,
                         lock_key,
-                    });
-                }
-                _ => {
-                    outbox::record_event(
-                        tx,
-                        &format!("unlock-unknown-{}", hex::encode(&request_id)),
-                        "unlock_outcome_unknown",
-                        &json!({ "visit_id": visit_id, "lock_id": lock_id,
-                                 "request_id": hex::encode(&request_id),
-                                 "started_at": started_at, "at": now }),
-                        now,
-                    )?;
-                    set_state(tx, &request_id, "abandoned", now)?;
-                }
+                    },
+                    started_at,
+                });
+            }
+            _ => {
+                outbox::record_event(
+                    tx,
+                    &format!("unlock-unknown-{}", hex::encode(&request_id)),
+                    "unlock_outcome_unknown",
+                    &json!({ "visit_id": visit_id, "lock_id": lock_id,
+                             "request_id": hex::encode(&request_id),
+                             "started_at": started_at, "at": now }),
+                    now,
+                )?;
+                set_state(tx, &request_id, "abandoned", now)?;
             }
         }
-        Ok(resumable)
-    })?;
-    let mut outcomes = Vec::new();
-    for attempt in pending {
-        outcomes.push(run(app, attempt, listener, true).await?);
     }
-    Ok(outcomes)
+    Ok(resumable)
 }

@@ -59,9 +59,10 @@ fn a_new_lock_is_commissioned_demonstrated_put_in_service_and_removed_r1_6_r1_9_
     ));
 
     // Nobody pressed the setup button: the lock refuses, and keeps no id.
+    env.open_order("ord-new-01", "b-tumba-14");
     let r = env
         .rt
-        .block_on(app.commission_lock("l-new-01".into(), label.clone()))
+        .block_on(app.commission_lock("ord-new-01".into(), "l-new-01".into(), label.clone()))
         .unwrap();
     assert_eq!(r.status, "presence_required");
     assert_eq!(lock.lock().unwrap().lock().mode(), LockMode::Commissioning);
@@ -70,9 +71,14 @@ fn a_new_lock_is_commissioned_demonstrated_put_in_service_and_removed_r1_6_r1_9_
     lock.lock().unwrap().controls().press_setup_button();
     let r = env
         .rt
-        .block_on(app.commission_lock("l-new-01".into(), label))
+        .block_on(app.commission_lock("ord-new-01".into(), "l-new-01".into(), label))
         .unwrap();
     assert_eq!(r.status, "ok");
+    assert!(!r.factory_reset_needed);
+    assert_eq!(
+        r.trusted_issuers,
+        [hex::encode(env.server().issuer_public_key().key_id())]
+    );
     {
         let l = lock.lock().unwrap();
         assert_eq!(l.lock().lock_id(), "l-new-01");
@@ -206,22 +212,110 @@ fn commissioning_a_lock_that_is_not_there_or_without_enrollment_says_so() {
     let env = Env::start();
     let (app, _) = env.phone("technician");
     let label = hex::encode(SoftwareKey::generate().unwrap().0.public_key().as_bytes());
-    assert!(matches!(
+    let commission = |order: &str, lock: &str, label: &str| {
         env.rt
-            .block_on(app.commission_lock("l-x".into(), label.clone())),
+            .block_on(app.commission_lock(order.into(), lock.into(), label.into()))
+    };
+    assert!(matches!(
+        commission("ord-x", "l-x", &label),
         Err(NyckelfriError::NotEnrolled)
     ));
     let code = env.codes(Role::AlarmTechnician).remove(0);
     env.rt
         .block_on(app.enroll(env.server().url(), code, "p".into()))
         .unwrap();
-    match env.rt.block_on(app.commission_lock("l-x".into(), label)) {
+    // No grant without an open installation order.
+    match commission("no-such-order", "l-x", &label) {
+        Err(NyckelfriError::Server { status: 404, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    env.open_order("ord-x", "b-tumba-14");
+    match commission("ord-x", "l-x", &label) {
         Err(NyckelfriError::NotFound { what }) => assert!(what.contains("commissioning mode")),
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        env.rt
-            .block_on(app.commission_lock("l-y".into(), "not hex".into())),
+        commission("ord-x", "l-y", "not hex"),
         Err(NyckelfriError::InvalidInput { .. })
     ));
+}
+
+/// Issue 15: someone in radio range won the race for the setup window with
+/// a grant of their own. The technician's app sends its grant anyway, and the
+/// lock's signed refusal names the other issuer: the app says to factory-reset
+/// the lock, after which the municipality's grant is taken.
+#[test]
+fn a_lock_claimed_by_another_issuer_is_reported_for_a_factory_reset() {
+    use nyckelfri_protocol::commission::CommissionGrant;
+    use nyckelfri_protocol::messages::{Commission, Message};
+    let env = Env::start();
+    let (app, _) = env.phone("technician");
+    let code = env.codes(Role::AlarmTechnician).remove(0);
+    env.rt
+        .block_on(app.enroll(env.server().url(), code, "p".into()))
+        .unwrap();
+    let key = SoftwareKey::generate().unwrap().0;
+    let public = key.public_key();
+    let label = hex::encode(public.as_bytes());
+    let lock = env.locks.add(SimulatedLock::new(
+        Box::new(key),
+        LockConfig::factory_new(),
+        env.now as u64,
+    ));
+    lock.lock().unwrap().controls().press_setup_button();
+    // The stranger's phone is first.
+    let stranger = SoftwareKey::generate().unwrap().0;
+    {
+        let mut l = lock.lock().unwrap();
+        let Message::Hello(h) = Message::decode(&l.connect().unwrap()).unwrap() else {
+            panic!("no Hello")
+        };
+        let grant = CommissionGrant::issue(
+            &public,
+            "theirs",
+            &stranger,
+            env.now as u64 - 60,
+            env.now as u64 + 3_600,
+        )
+        .unwrap();
+        let sent = Message::Commission(Commission {
+            nonce: h.nonce,
+            grant,
+        })
+        .encode()
+        .unwrap();
+        assert!(l.receive(&sent).is_some());
+        l.disconnect();
+        assert_eq!(l.lock().lock_id(), "theirs");
+    }
+    env.open_order("ord-race", "b-tumba-14");
+    let r = env
+        .rt
+        .block_on(app.commission_lock("ord-race".into(), "l-race".into(), label.clone()))
+        .unwrap();
+    assert_eq!(r.status, "claimed_by_another_issuer");
+    assert!(r.factory_reset_needed);
+    assert_eq!(
+        r.trusted_issuers,
+        [hex::encode(stranger.public_key().key_id())]
+    );
+    assert!(
+        app.recent_events(5)
+            .unwrap()
+            .iter()
+            .any(|e| e.kind == "lock_commissioned"
+                && e.payload_json.contains("claimed_by_another_issuer"))
+    );
+    // A long press inside the door; then the municipality's grant is taken.
+    {
+        let mut l = lock.lock().unwrap();
+        l.factory_reset();
+        l.controls().press_setup_button();
+    }
+    let r = env
+        .rt
+        .block_on(app.commission_lock("ord-race".into(), "l-race".into(), label))
+        .unwrap();
+    assert_eq!(r.status, "ok");
+    assert_eq!(lock.lock().unwrap().lock().lock_id(), "l-race");
 }

@@ -92,7 +92,7 @@ fn order_install_demonstrate_receipt_first_visit_decision_ends_removal_no_more_k
     lock.lock().unwrap().controls().press_setup_button();
     assert_eq!(
         env.rt
-            .block_on(tech.commission_lock(LOCK.into(), label))
+            .block_on(tech.commission_lock(order_id.clone(), LOCK.into(), label))
             .unwrap()
             .status,
         "ok"

@@ -173,10 +173,12 @@ fn a_revoked_key_is_refused_by_the_lock_with_its_code() {
         .unwrap()
         .claims_unverified()
         .unwrap();
-    bundle.revocation_list = Some(nyckelfri_core::HexBytes(
+    bundle.revocation_lists = vec![nyckelfri_core::HexBytes(
         RevocationList {
+            lock_id: claims.lock_id.clone(),
             epoch: 4,
             issued_at: NOW as u64,
+            revoked_before: 0,
             revoked: vec![RevokedToken {
                 token_id: claims.token_id,
                 expires: claims.expires,
@@ -184,7 +186,7 @@ fn a_revoked_key_is_refused_by_the_lock_with_its_code() {
         }
         .sign(&w.issuer)
         .unwrap(),
-    ));
+    )];
     app.apply_bundle(&bundle).unwrap();
     let (outcome, _) = open(&app, "visit-1");
     let UnlockOutcome::Refused { code, receipt } = outcome else {
@@ -198,6 +200,86 @@ fn a_revoked_key_is_refused_by_the_lock_with_its_code() {
         w.lock("lock-1").lock().unwrap().lock().revocation_epoch(),
         4
     );
+}
+
+/// Issue 15, item 3: a phone revoked at 10:00 keeps its token, and its own
+/// app never brings the list. A colleague whose phone synced afterwards
+/// carries the lock's list (the lock shows an older epoch, and the
+/// colleague's fresh token requires it); from then on the lock refuses the
+/// revoked phone.
+#[test]
+fn a_revoked_phone_is_refused_once_a_colleague_who_synced_since_has_opened() {
+    let mut w = World::new(1);
+    let revoked = w.open_app();
+    let before = w.bundle();
+    revoked.apply_bundle(&before).unwrap();
+    let claims = nyckelfri_protocol::token::SignedToken::parse(&before.tokens[0].0)
+        .unwrap()
+        .claims_unverified()
+        .unwrap();
+    let list = RevocationList {
+        lock_id: claims.lock_id.clone(),
+        epoch: 1,
+        issued_at: NOW as u64,
+        revoked_before: 0,
+        revoked: vec![RevokedToken {
+            token_id: claims.token_id,
+            expires: claims.expires,
+        }],
+    }
+    .sign(&w.issuer)
+    .unwrap();
+    // The colleague's phone, synced after the revocation.
+    let colleague = w.open_app_named("colleague");
+    let mut after = w.bundle();
+    let mut fresh = w.claims("lock-1");
+    fresh.min_epoch = 1;
+    after.tokens = vec![w.token(&fresh)];
+    after.revocation_lists = vec![nyckelfri_core::HexBytes(list)];
+    colleague.apply_bundle(&after).unwrap();
+    let (outcome, _) = open(&colleague, "visit-1");
+    assert!(
+        matches!(outcome, UnlockOutcome::Opened { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        w.lock("lock-1").lock().unwrap().lock().revocation_epoch(),
+        1
+    );
+    let (outcome, _) = open(&revoked, "visit-1");
+    assert!(
+        matches!(&outcome, UnlockOutcome::Refused { code, .. } if code == "revoked"),
+        "{outcome:?}"
+    );
+    assert_eq!(w.actuations("lock-1"), 1);
+}
+
+/// Issue 15, item 4: an opening whose Results were lost twice stays
+/// pending; nothing resends it by itself. The worker's next tap on Open
+/// finishes it with the same request id: the door moves once.
+#[test]
+fn tapping_open_again_finishes_an_interrupted_opening_without_moving_the_door_twice() {
+    let mut w = World::new(1);
+    let app = w.open_app();
+    app.apply_bundle(&w.bundle()).unwrap();
+    w.controls("lock-1").drop_next_results(2);
+    let (outcome, _) = open(&app, "visit-1");
+    assert_eq!(outcome, UnlockOutcome::LinkLost);
+    assert_eq!(w.actuations("lock-1"), 1);
+    // The app restarts: it shows the opening as pending and sends nothing.
+    let pending = app.pending_unlocks().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].visit_id.as_deref(), Some("visit-1"));
+    assert_eq!(w.actuations("lock-1"), 1);
+    // The worker taps Open.
+    let (outcome, _) = open(&app, "visit-1");
+    let UnlockOutcome::Opened { receipt } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(receipt.repeated);
+    assert_eq!(receipt.request_id, pending[0].request_id);
+    assert_eq!(w.actuations("lock-1"), 1);
+    assert!(app.pending_unlocks().unwrap().is_empty());
 }
 
 #[test]

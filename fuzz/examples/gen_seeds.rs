@@ -11,15 +11,17 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use nyckelfri_fuzz::{FIXED_NONCE, ISSUER, LOCK, OTHER, fragment_stream};
-use nyckelfri_lock::scenario::SCENARIO_NOW;
+use nyckelfri_lock::scenario::{SCENARIO_LOCK_ID, SCENARIO_NOW};
 use nyckelfri_protocol::commission::CommissionGrant;
+use nyckelfri_protocol::exchange::build_request;
+use nyckelfri_protocol::issuers::IssuerUpdate;
 use nyckelfri_protocol::framing::fragment;
 use nyckelfri_protocol::messages::{
     BoltState, Command, Commission, Hello, LockMode, Message, ResultMessage,
 };
 use nyckelfri_protocol::revocation::{RevocationList, RevokedToken};
 use nyckelfri_protocol::token::{Scope, issue};
-use nyckelfri_protocol::{Signer, Status};
+use nyckelfri_protocol::{Signer, Status, request_id_for};
 
 type Seeds = Vec<(&'static str, Vec<u8>)>;
 
@@ -60,8 +62,10 @@ fn main() {
     // Revocation lists.
     let list = |epoch, revoked: Vec<[u8; 16]>, signer: &dyn Signer| {
         RevocationList {
+            lock_id: SCENARIO_LOCK_ID.into(),
             epoch,
             issued_at: SCENARIO_NOW - 600,
+            revoked_before: 0,
             revoked: revoked
                 .into_iter()
                 .map(|token_id| RevokedToken {
@@ -78,7 +82,28 @@ fn main() {
     let list_empty = list(1, vec![], &issuer);
     let list_foreign = list(4, vec![[0xee; 16]], &other);
     // Not newer than the lock's (none, epoch 0): ignored without verifying.
-    let list_epoch0_foreign = list(0, vec![care_claims.token_id], &other);
+    let list_epoch0 = list(0, vec![care_claims.token_id], &issuer);
+    let list_revoked_before = RevocationList {
+        lock_id: SCENARIO_LOCK_ID.into(),
+        epoch: 5,
+        issued_at: SCENARIO_NOW - 600,
+        revoked_before: SCENARIO_NOW,
+        revoked: vec![],
+    }
+    .sign(&issuer)
+    .expect("sign list");
+    let mut fresh_claims = s.claims();
+    fresh_claims.min_epoch = 3;
+    let fresh = s.issue(&fresh_claims).expect("fresh token");
+    let mut maintenance_claims = s.claims();
+    maintenance_claims.scope = Scope::Maintenance;
+    let maintenance = s.issue(&maintenance_claims).expect("maintenance token");
+    let update = IssuerUpdate {
+        issued_at: SCENARIO_NOW - 60,
+        keys: vec![ISSUER.public(), OTHER.public()],
+    }
+    .sign(&issuer)
+    .expect("issuer update");
 
     // Commissioning grant for the fixed lock key.
     let grant = CommissionGrant::issue(
@@ -90,12 +115,11 @@ fn main() {
     )
     .expect("grant");
 
-    // Requests answering the fixed-nonce Hello.
+    // Requests answering the fixed-nonce Hello, with request ids made in it.
+    let rid = |n: u8| request_id_for(hello.lock_time, [n; 8]);
     let req = |token: &[u8], command, revocation: Option<Vec<u8>>| {
-        let mut r = s
-            .request(&hello, token, command, [0x42; 16])
+        let r = build_request(&hello, token, command, rid(0x42), &s.device, revocation)
             .expect("request");
-        r.revocation = revocation;
         Message::Request(r).encode().expect("encode request")
     };
     let unlock = req(&care, Command::Unlock, None);
@@ -103,7 +127,17 @@ fn main() {
     let unlock_with_list = req(&care, Command::Unlock, Some(list_other_tokens.clone()));
     let unlock_revoked = req(&care, Command::Unlock, Some(list_revoking_care.clone()));
     let unlock_foreign_list = req(&care, Command::Unlock, Some(list_foreign.clone()));
-    let unlock_old_list = req(&care, Command::Unlock, Some(list_epoch0_foreign));
+    let unlock_old_list = req(&care, Command::Unlock, Some(list_epoch0));
+    let unlock_revoked_before = req(&care, Command::Unlock, Some(list_revoked_before.clone()));
+    let fresh_without_list = req(&fresh, Command::Unlock, None);
+    let fresh_with_list = req(&fresh, Command::Unlock, Some(list_revoking_care.clone()));
+    let maintenance_unlock = req(&maintenance, Command::Unlock, None);
+    let with_update = {
+        let mut r = build_request(&hello, &care, Command::Unlock, rid(0x45), &s.device, None)
+            .expect("request");
+        r.issuer_update = Some(update.clone());
+        Message::Request(r).encode().expect("encode")
+    };
     let enter_installation = req(&install, Command::EnterInstallation, None);
     let decommission = req(&install, Command::Decommission, None);
     let demo_unlock = req(&demo, Command::Unlock, None);
@@ -111,8 +145,7 @@ fn main() {
     let foreign_unlock = req(&foreign, Command::Unlock, None);
     let care_finish = req(&care, Command::FinishInstallation, None);
     let bad_device_sig = {
-        let mut r = s
-            .request(&hello, &care, Command::Unlock, [0x43; 16])
+        let mut r = build_request(&hello, &care, Command::Unlock, rid(0x43), &s.device, None)
             .expect("request");
         r.device_signature[10] ^= 1;
         Message::Request(r).encode().expect("encode")
@@ -120,8 +153,7 @@ fn main() {
     let stale_nonce = {
         let mut h = hello.clone();
         h.nonce = [0; 16];
-        let r = s
-            .request(&h, &care, Command::Unlock, [0x44; 16])
+        let r = build_request(&h, &care, Command::Unlock, rid(0x44), &s.device, None)
             .expect("request");
         Message::Request(r).encode().expect("encode")
     };
@@ -146,6 +178,7 @@ fn main() {
         status: Status::Ok,
         bolt: BoltState::Unlocked,
         battery: 80,
+        mode: LockMode::Normal,
         counter: 7,
         lock_time: SCENARIO_NOW,
         repeated: false,
@@ -185,6 +218,7 @@ fn main() {
             ("revoking_care", list_revoking_care),
             ("empty", list_empty),
             ("foreign_issuer", list_foreign),
+            ("revoked_before", list_revoked_before),
         ],
     );
     write(
@@ -219,7 +253,12 @@ fn main() {
             ("unlock_with_list", unlock_with_list),
             ("unlock_revoked", unlock_revoked),
             ("unlock_foreign_list", unlock_foreign_list),
-            ("unlock_old_foreign_list", unlock_old_list),
+            ("unlock_old_list", unlock_old_list),
+            ("unlock_revoked_before", unlock_revoked_before),
+            ("fresh_token_without_list", fresh_without_list),
+            ("fresh_token_with_list", fresh_with_list),
+            ("maintenance_unlock", maintenance_unlock),
+            ("with_issuer_update", with_update),
             ("enter_installation", enter_installation),
             ("decommission", decommission),
             ("demo_unlock", demo_unlock),

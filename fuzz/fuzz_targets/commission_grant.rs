@@ -7,6 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use nyckelfri_protocol::commission::CommissionGrant;
+use nyckelfri_protocol::issuers::IssuerUpdate;
 use nyckelfri_protocol::messages::MAX_GRANT_LEN;
 use nyckelfri_protocol::revocation::RevocationList;
 use nyckelfri_protocol::token::MAX_ID_LEN;
@@ -22,12 +23,16 @@ fuzz_target!(|data: &[u8]| {
         grant.lock_id.len()
     );
     assert_eq!(
-        RevocationList::signer_key_id(data).ok(),
-        Some(grant.issuer_key.key_id()),
-        "grant not signed under its issuer key's id"
+        CommissionGrant::read_unverified(data).as_ref(),
+        Ok(&grant),
+        "the unverified reading differs"
     );
     assert!(
         RevocationList::verify(data, &grant.issuer_key).is_err(),
         "a grant also verifies as a revocation list"
+    );
+    assert!(
+        IssuerUpdate::verify(data, &grant.issuer_key).is_err(),
+        "a grant also verifies as an issuer update"
     );
 });

@@ -1,7 +1,7 @@
-//! `RevocationList::signer_key_id` and `RevocationList::verify` (with the
-//! fixed issuer key) on arbitrary bytes. Nothing may panic; a list that
-//! verifies names the issuer's key id, respects the bounds, and survives
-//! sign → verify unchanged.
+//! `RevocationList::peek` and `RevocationList::verify` (with the fixed
+//! issuer key) on arbitrary bytes. Nothing may panic; a list that verifies
+//! claims (unverified) what it holds, names the issuer's key id, respects
+//! the bounds, and survives sign → verify unchanged.
 
 #![no_main]
 
@@ -17,12 +17,16 @@ static ISSUER_KEY: LazyLock<SoftwareKey> = LazyLock::new(|| ISSUER.signer());
 static ISSUER_PUBLIC: LazyLock<PublicKey> = LazyLock::new(|| ISSUER.public());
 
 fuzz_target!(|data: &[u8]| {
-    let kid = RevocationList::signer_key_id(data);
+    let header = RevocationList::peek(data);
+    let kid = header.as_ref().map(|h| h.key_id);
     let verified = RevocationList::verify(data, &ISSUER_PUBLIC);
     match (&kid, &verified) {
-        (Err(_), Ok(_)) => panic!("a list verified whose key id cannot be read"),
+        (Err(_), Ok(_)) => panic!("a list verified whose header cannot be read"),
         (Ok(kid), Ok(list)) => {
             assert_eq!(*kid, ISSUER_PUBLIC.key_id());
+            let h = header.as_ref().expect("read above");
+            assert_eq!((&h.lock_id, h.epoch), (&list.lock_id, list.epoch));
+            assert_eq!(RevocationList::read_unverified(data).as_ref(), Ok(list));
             assert!(
                 data.len() <= MAX_REVOCATION_LEN,
                 "accepted {} bytes",

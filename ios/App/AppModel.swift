@@ -19,7 +19,9 @@ final class AppModel {
     private(set) var stage: Stage = .starting
     let options = LaunchOptions(arguments: ProcessInfo.processInfo.arguments)
     private var session: Session?
+    #if NYCKELFRI_SIMULATION
     private var demoLocks: SimulatedLockSet?
+    #endif
     private let defaults = UserDefaults.standard
 
     /// Only to fill in the enrollment screen again and to find the demo
@@ -37,8 +39,9 @@ final class AppModel {
             launch.start()
             stage = .ready(launch)
             if launch.home != nil { await loadDemoLocks() }
-            // An opening a crash interrupted is finished or recorded as unknown.
-            _ = try? await session.app.resumePending(listener: SilentListener())
+            // Openings a crash interrupted: those that can no longer be finished
+            // are recorded as unknown; nothing is sent until the worker taps Open.
+            _ = try? session.app.pendingUnlocks()
         } catch {
             stage = .failed(Problem(error))
         }
@@ -67,20 +70,29 @@ final class AppModel {
         let config = AppConfig(databasePath: dir.appendingPathComponent("nyckelfri.db").path)
         let signer = try SecureEnclaveSigner.loadOrCreate()
         let app: NyckelfriApp
-        if options.demo {
+        #if NYCKELFRI_SIMULATION
+        let simulated = options.demo
+        if simulated {
             let locks = SimulatedLockSet()
             demoLocks = locks
             app = try NyckelfriApp.openWithSimulatedLocks(config: config, signer: signer, locks: locks)
         } else {
-            // btleplug uses CoreBluetooth: nothing to set up on iOS.
             app = try NyckelfriApp.open(config: config, signer: signer)
         }
+        #else
+        // A store build has no simulated locks (the core is built without
+        // its `simulation` feature): -demo is ignored.
+        let simulated = false
+        // btleplug uses CoreBluetooth: nothing to set up on iOS.
+        app = try NyckelfriApp.open(config: config, signer: signer)
+        #endif
         let language = coreLanguage(preferredLanguages: Locale.preferredLanguages)
-        return Session(app: app, platform: IOSPlatform(simulatedLocks: options.demo), language: language)
+        return Session(app: app, platform: IOSPlatform(simulatedLocks: simulated), language: language)
     }
 
     /// Demo mode: the server's demo locks, trusting its issuer key.
     private func loadDemoLocks() async {
+        #if NYCKELFRI_SIMULATION
         guard let set = demoLocks, set.lockIds().isEmpty, let path = options.demoLocksPath,
               let server = defaults.string(forKey: Self.savedServerURL) ?? options.serverURL,
               let issuerURL = URL(string: server + "/v1/issuer")
@@ -94,10 +106,6 @@ final class AppModel {
             // The demo still runs; every door then reports "lock not found".
             print("demo locks not loaded: \(error)")
         }
+        #endif
     }
-}
-
-/// For resuming interrupted openings at start, which no screen shows.
-private final class SilentListener: UnlockListener, @unchecked Sendable {
-    func onStep(step: UnlockStep) {}
 }

@@ -25,10 +25,10 @@ use btleplug::platform::Peripheral;
 use common::{Fixture, STEP, central, find_lock, open_link, within};
 use futures_util::StreamExt;
 use nyckelfri_lock::standin::{ECHO_CHAR_UUID, LockHandle};
-use nyckelfri_protocol::Status;
 use nyckelfri_protocol::exchange::{build_request, verify_result};
 use nyckelfri_protocol::gatt::advertised_lock_tag;
 use nyckelfri_protocol::messages::{Command, Message};
+use nyckelfri_protocol::{Status, request_id_for};
 use uuid::Uuid;
 
 const LATENCIES_MS: [u64; 2] = [0, 15];
@@ -130,15 +130,19 @@ async fn unlocks(
     let lock_key = f.lock_keys[0].clone();
     let mut u = Unlock::default();
     for run in 0..runs {
-        // Fresh per run and per series: a repeated id would get the stored answer.
-        let mut request_id = [0xb0; 16];
-        request_id[..8].copy_from_slice(&u64::try_from(run).unwrap().to_be_bytes());
-        request_id[8..].copy_from_slice(&series.to_be_bytes());
+        // A lock's clock moves on between unlocks (a motor takes seconds);
+        // the stand-in's does only when told.
+        handle.with_lock(|l| l.controls().advance(1));
         let t0 = Instant::now();
         let mut link = open_link(p).await.unwrap();
         let t1 = Instant::now();
         let hello = link.hello().await.unwrap();
         let t2 = Instant::now();
+        // Fresh per run and per series: a repeated id would get the stored answer.
+        let request_id = request_id_for(
+            hello.lock_time,
+            ((series << 32) | u64::try_from(run).unwrap()).to_be_bytes(),
+        );
         let request =
             build_request(&hello, &token, Command::Unlock, request_id, &f.device, None).unwrap();
         link.send(&Message::Request(request.clone()).encode().unwrap())

@@ -4,8 +4,9 @@
 
 use nyckelfri_protocol::exchange::{VerifiedReceipt, build_request, verify_result};
 use nyckelfri_protocol::messages::{Command, Hello, LockMode, Message, Request, ResultMessage};
+use nyckelfri_protocol::revocation::{RevocationList, RevokedToken};
 use nyckelfri_protocol::token::{AccessClaims, Scope, issue};
-use nyckelfri_protocol::{ProtocolError, Signer, SoftwareKey, Status};
+use nyckelfri_protocol::{ProtocolError, Signer, SoftwareKey, Status, request_id_for};
 
 use crate::reference::LockConfig;
 use crate::sim::SimulatedLock;
@@ -32,7 +33,8 @@ pub struct Scenario {
 /// Why a scenario exchange did not produce a verified receipt.
 #[derive(Debug)]
 pub enum ExchangeError {
-    /// The lock did not answer (dead, or the Result was dropped).
+    /// The lock did not answer (dead, the Result was dropped, or a message
+    /// it does not sign).
     NoAnswer,
     /// A message could not be built or checked.
     Protocol(ProtocolError),
@@ -91,8 +93,39 @@ impl Scenario {
             decision_id: "decision-0007".into(),
             decision_end: SCENARIO_NOW + 30 * 86_400,
             scope: Scope::Care,
+            min_epoch: 0,
             device_key: self.device.public_key(),
         }
+    }
+
+    /// A request id first made now (by the lock's time), told apart by `n`.
+    /// Reuse the value to retry.
+    pub fn rid(&self, n: u8) -> [u8; 16] {
+        request_id_for(self.lock.lock().now(), [n; 8])
+    }
+
+    /// A revocation list of `epoch` for the scenario's lock, signed by its
+    /// issuer, revoking the tokens of `revoked`.
+    pub fn list(
+        &self,
+        epoch: u64,
+        issued_at: u64,
+        revoked: &[&AccessClaims],
+    ) -> Result<Vec<u8>, ProtocolError> {
+        RevocationList {
+            lock_id: SCENARIO_LOCK_ID.into(),
+            epoch,
+            issued_at,
+            revoked_before: 0,
+            revoked: revoked
+                .iter()
+                .map(|c| RevokedToken {
+                    token_id: c.token_id,
+                    expires: c.expires,
+                })
+                .collect(),
+        }
+        .sign(&self.issuer)
     }
 
     /// Signs `claims` with the scenario's issuer.
@@ -163,6 +196,7 @@ impl Scenario {
     /// Issues a care token from `claims` and opens with it; returns the status.
     pub fn status_for(&mut self, claims: &AccessClaims) -> Result<Status, ExchangeError> {
         let token = self.issue(claims)?;
-        Ok(self.open(&token, Command::Unlock, [9; 16])?.status)
+        let rid = self.rid(9);
+        Ok(self.open(&token, Command::Unlock, rid)?.status)
     }
 }

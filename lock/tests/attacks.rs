@@ -9,7 +9,8 @@
     clippy::indexing_slicing
 )]
 
-use nyckelfri_lock::scenario::{SCENARIO_NOW, Scenario};
+use nyckelfri_lock::scenario::{ExchangeError, SCENARIO_LOCK_ID, SCENARIO_NOW, Scenario};
+use nyckelfri_lock::{LockConfig, SimulatedLock};
 use nyckelfri_protocol::exchange::build_request;
 use nyckelfri_protocol::framing::{FIRST, fragment};
 use nyckelfri_protocol::keys::SIGNATURE_LEN;
@@ -35,7 +36,8 @@ impl Signer for Forger {
 
 fn refused(s: &mut Scenario, token: &[u8], expected: Status) {
     let before = s.lock.lock().actuations();
-    let receipt = s.open(token, Command::Unlock, [1; 16]).unwrap();
+    let rid = s.rid(1);
+    let receipt = s.open(token, Command::Unlock, rid).unwrap();
     assert_eq!(receipt.status, expected);
     assert_eq!(s.lock.lock().actuations(), before, "the bolt moved");
     assert_eq!(s.lock.lock().bolt(), BoltState::Locked);
@@ -47,7 +49,7 @@ fn a_valid_token_opens_the_door_with_two_p256_verifications() {
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     let before = s.lock.lock().p256_verifications();
-    let receipt = s.open(&token, Command::Unlock, [1; 16]).unwrap();
+    let receipt = s.open(&token, Command::Unlock, s.rid(1)).unwrap();
     assert_eq!(receipt.status, Status::Ok);
     assert_eq!(receipt.bolt, BoltState::Unlocked);
     assert!(!receipt.repeated);
@@ -132,6 +134,8 @@ fn revoked_token_is_refused_and_the_list_is_kept() {
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     let list = RevocationList {
+        lock_id: SCENARIO_LOCK_ID.into(),
+        revoked_before: 0,
         epoch: 5,
         issued_at: SCENARIO_NOW - 10,
         revoked: vec![RevokedToken {
@@ -146,7 +150,7 @@ fn revoked_token_is_refused_and_the_list_is_kept() {
         &hello,
         &token,
         Command::Unlock,
-        [1; 16],
+        s.rid(1),
         &s.device,
         Some(list),
     )
@@ -165,6 +169,8 @@ fn revocation_list_from_a_stranger_is_refused() {
     let token = s.issue(&claims).unwrap();
     let stranger = SoftwareKey::generate().unwrap().0;
     let list = RevocationList {
+        lock_id: SCENARIO_LOCK_ID.into(),
+        revoked_before: 0,
         epoch: 99,
         issued_at: SCENARIO_NOW,
         revoked: vec![],
@@ -176,7 +182,7 @@ fn revocation_list_from_a_stranger_is_refused() {
         &hello,
         &token,
         Command::Unlock,
-        [1; 16],
+        s.rid(1),
         &s.device,
         Some(list),
     )
@@ -193,6 +199,8 @@ fn forged_revocation_list_cannot_wipe_the_locks_list() {
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     let genuine = RevocationList {
+        lock_id: SCENARIO_LOCK_ID.into(),
+        revoked_before: 0,
         epoch: 5,
         issued_at: SCENARIO_NOW - 10,
         revoked: vec![RevokedToken {
@@ -207,7 +215,7 @@ fn forged_revocation_list_cannot_wipe_the_locks_list() {
         &hello,
         &token,
         Command::Unlock,
-        [1; 16],
+        s.rid(1),
         &s.device,
         Some(genuine),
     )
@@ -223,6 +231,8 @@ fn forged_revocation_list_cannot_wipe_the_locks_list() {
         actually: SoftwareKey::generate().unwrap().0,
     };
     let forged = RevocationList {
+        lock_id: SCENARIO_LOCK_ID.into(),
+        revoked_before: 0,
         epoch: 99,
         issued_at: SCENARIO_NOW,
         revoked: vec![],
@@ -234,7 +244,7 @@ fn forged_revocation_list_cannot_wipe_the_locks_list() {
         &hello,
         &token,
         Command::Unlock,
-        [2; 16],
+        s.rid(2),
         &s.device,
         Some(forged),
     )
@@ -254,6 +264,8 @@ fn an_older_revocation_list_does_not_replace_a_newer_one() {
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     let newer = RevocationList {
+        lock_id: SCENARIO_LOCK_ID.into(),
+        revoked_before: 0,
         epoch: 7,
         issued_at: SCENARIO_NOW - 10,
         revoked: vec![RevokedToken {
@@ -264,6 +276,8 @@ fn an_older_revocation_list_does_not_replace_a_newer_one() {
     .sign(&s.issuer)
     .unwrap();
     let older = RevocationList {
+        lock_id: SCENARIO_LOCK_ID.into(),
+        revoked_before: 0,
         epoch: 6,
         issued_at: SCENARIO_NOW - 20,
         revoked: vec![],
@@ -276,7 +290,7 @@ fn an_older_revocation_list_does_not_replace_a_newer_one() {
             &hello,
             &token,
             Command::Unlock,
-            [1; 16],
+            s.rid(1),
             &s.device,
             Some(list),
         )
@@ -297,7 +311,7 @@ fn request_replayed_from_an_earlier_session_is_refused() {
     let token = s.issue(&claims).unwrap();
     // An eavesdropper records a whole valid Request...
     let hello = s.hello().unwrap();
-    let recorded = Message::Request(s.request(&hello, &token, Command::Lock, [1; 16]).unwrap());
+    let recorded = Message::Request(s.request(&hello, &token, Command::Lock, s.rid(1)).unwrap());
     assert_eq!(s.send(&recorded).unwrap().status, Status::Ok);
     s.lock.disconnect();
     // ...and replays it in a session of its own.
@@ -308,19 +322,40 @@ fn request_replayed_from_an_earlier_session_is_refused() {
 }
 
 #[test]
-fn second_request_in_one_session_is_refused() {
+fn second_request_in_one_session_is_not_answered() {
     let mut s = Scenario::new().unwrap();
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     let hello = s.hello().unwrap();
-    let first = s.request(&hello, &token, Command::Unlock, [1; 16]).unwrap();
+    let first = s
+        .request(&hello, &token, Command::Unlock, s.rid(1))
+        .unwrap();
     assert_eq!(s.send(&Message::Request(first)).unwrap().status, Status::Ok);
-    let second = s.request(&hello, &token, Command::Lock, [2; 16]).unwrap();
-    assert_eq!(
-        s.send(&Message::Request(second)).unwrap().status,
-        Status::StaleNonce
-    );
+    let second = s.request(&hello, &token, Command::Lock, s.rid(2)).unwrap();
+    let signatures = s.lock.lock().signatures();
+    assert!(matches!(
+        s.send(&Message::Request(second)),
+        Err(ExchangeError::NoAnswer)
+    ));
+    assert_eq!(s.lock.lock().signatures(), signatures);
     assert_eq!(s.lock.lock().actuations(), 1);
+}
+
+#[test]
+fn a_request_without_a_session_is_not_answered() {
+    let mut s = Scenario::new().unwrap();
+    let claims = s.claims();
+    let token = s.issue(&claims).unwrap();
+    let hello = s.hello().unwrap();
+    let req = s
+        .request(&hello, &token, Command::Unlock, s.rid(1))
+        .unwrap();
+    s.lock.disconnect();
+    assert!(matches!(
+        s.send(&Message::Request(req)),
+        Err(ExchangeError::NoAnswer)
+    ));
+    assert_eq!(s.lock.lock().actuations(), 0);
 }
 
 #[test]
@@ -329,7 +364,9 @@ fn request_answered_after_the_session_timed_out_is_refused() {
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     let hello = s.hello().unwrap();
-    let req = s.request(&hello, &token, Command::Unlock, [1; 16]).unwrap();
+    let req = s
+        .request(&hello, &token, Command::Unlock, s.rid(1))
+        .unwrap();
     s.lock
         .controls()
         .advance(nyckelfri_lock::SESSION_TIMEOUT_SECS + 1);
@@ -347,7 +384,7 @@ fn token_presented_by_another_device_fails_proof_of_possession() {
     let stolen = s.issue(&claims).unwrap();
     let thief = SoftwareKey::generate().unwrap().0;
     let hello = s.hello().unwrap();
-    let req = build_request(&hello, &stolen, Command::Unlock, [1; 16], &thief, None).unwrap();
+    let req = build_request(&hello, &stolen, Command::Unlock, s.rid(1), &thief, None).unwrap();
     let result = s.send(&Message::Request(req)).unwrap();
     assert_eq!(result.status, Status::ProofOfPossession);
     assert_eq!(s.lock.lock().actuations(), 0);
@@ -359,7 +396,7 @@ fn device_signature_over_another_command_fails_proof_of_possession() {
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     let hello = s.hello().unwrap();
-    let mut req = s.request(&hello, &token, Command::Lock, [1; 16]).unwrap();
+    let mut req = s.request(&hello, &token, Command::Lock, s.rid(1)).unwrap();
     req.command = Command::Unlock;
     assert_eq!(
         s.send(&Message::Request(req)).unwrap().status,
@@ -388,9 +425,9 @@ fn demonstration_token_opens_in_installation_mode_r1_9() {
     let mut claims = s.claims();
     claims.scope = Scope::Demo;
     let token = s.issue(&claims).unwrap();
-    let r = s.open(&token, Command::Unlock, [1; 16]).unwrap();
+    let r = s.open(&token, Command::Unlock, s.rid(1)).unwrap();
     assert_eq!(r.status, Status::Ok);
-    let r = s.open(&token, Command::Lock, [2; 16]).unwrap();
+    let r = s.open(&token, Command::Lock, s.rid(2)).unwrap();
     assert_eq!((r.status, r.bolt), (Status::Ok, BoltState::Locked));
 }
 
@@ -399,7 +436,9 @@ fn care_token_cannot_change_the_lock_mode() {
     let mut s = Scenario::new().unwrap();
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
-    let r = s.open(&token, Command::EnterInstallation, [1; 16]).unwrap();
+    let r = s
+        .open(&token, Command::EnterInstallation, s.rid(1))
+        .unwrap();
     assert_eq!(r.status, Status::OutOfScope);
     assert_eq!(s.lock.lock().mode(), LockMode::Normal);
 }
@@ -412,7 +451,7 @@ fn lock_clock_rolled_back_before_the_newest_issued_at_does_not_revive_a_token() 
     fresh.issued_at = SCENARIO_NOW;
     let token = s.issue(&fresh).unwrap();
     assert_eq!(
-        s.open(&token, Command::Unlock, [1; 16]).unwrap().status,
+        s.open(&token, Command::Unlock, s.rid(1)).unwrap().status,
         Status::Ok
     );
     // Someone sets the lock's clock back two hours...
@@ -424,7 +463,7 @@ fn lock_clock_rolled_back_before_the_newest_issued_at_does_not_revive_a_token() 
     old.expires = SCENARIO_NOW - 3_600;
     let old_token = s.issue(&old).unwrap();
     let before = s.lock.lock().actuations();
-    let r = s.open(&old_token, Command::Unlock, [2; 16]).unwrap();
+    let r = s.open(&old_token, Command::Unlock, s.rid(2)).unwrap();
     assert_eq!(r.status, Status::Expired);
     assert_eq!(s.lock.lock().actuations(), before);
     assert!(s.lock.lock().now() >= SCENARIO_NOW);
@@ -433,11 +472,22 @@ fn lock_clock_rolled_back_before_the_newest_issued_at_does_not_revive_a_token() 
 #[test]
 fn lock_with_an_unset_clock_is_floored_by_the_tokens_issued_at() {
     let mut s = Scenario::new().unwrap();
-    s.lock.controls().set_time(0);
+    // A lock that has never known the time: its RTC unset and no floor yet.
+    let lock_key = SoftwareKey::generate().unwrap().0;
+    s.lock_key = lock_key.public_key();
+    s.lock = SimulatedLock::new(
+        Box::new(lock_key),
+        LockConfig {
+            lock_id: SCENARIO_LOCK_ID.into(),
+            issuers: vec![s.issuer.public_key()],
+            mode: LockMode::Normal,
+        },
+        0,
+    );
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     assert_eq!(
-        s.open(&token, Command::Unlock, [1; 16]).unwrap().status,
+        s.open(&token, Command::Unlock, s.rid(1)).unwrap().status,
         Status::Ok
     );
     assert_eq!(s.lock.lock().now(), claims.issued_at);
@@ -448,9 +498,9 @@ fn repeated_request_id_gets_the_stored_result_and_no_second_actuation() {
     let mut s = Scenario::new().unwrap();
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
-    let first = s.open(&token, Command::Unlock, [7; 16]).unwrap();
+    let first = s.open(&token, Command::Unlock, s.rid(7)).unwrap();
     assert_eq!(s.lock.lock().actuations(), 1);
-    let again = s.open(&token, Command::Unlock, [7; 16]).unwrap();
+    let again = s.open(&token, Command::Unlock, s.rid(7)).unwrap();
     assert_eq!(again.status, Status::Ok);
     assert!(again.repeated);
     assert_eq!(again.counter, first.counter);
@@ -463,9 +513,9 @@ fn lost_result_is_recovered_by_retrying_the_same_request_id() {
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     s.lock.controls().drop_next_results(1);
-    assert!(s.open(&token, Command::Unlock, [7; 16]).is_err());
+    assert!(s.open(&token, Command::Unlock, s.rid(7)).is_err());
     assert_eq!(s.lock.lock().bolt(), BoltState::Unlocked);
-    let retry = s.open(&token, Command::Unlock, [7; 16]).unwrap();
+    let retry = s.open(&token, Command::Unlock, s.rid(7)).unwrap();
     assert!(retry.repeated);
     assert_eq!(retry.status, Status::Ok);
     assert_eq!(s.lock.lock().actuations(), 1);
@@ -476,8 +526,8 @@ fn repeated_request_id_with_another_command_is_a_conflict() {
     let mut s = Scenario::new().unwrap();
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
-    s.open(&token, Command::Unlock, [7; 16]).unwrap();
-    let r = s.open(&token, Command::Lock, [7; 16]).unwrap();
+    s.open(&token, Command::Unlock, s.rid(7)).unwrap();
+    let r = s.open(&token, Command::Lock, s.rid(7)).unwrap();
     assert_eq!(r.status, Status::RequestIdConflict);
     assert_eq!(s.lock.lock().bolt(), BoltState::Unlocked);
     assert_eq!(s.lock.lock().actuations(), 1);
@@ -489,9 +539,9 @@ fn jammed_bolt_is_reported_and_the_retry_does_not_drive_the_motor_again() {
     s.lock.controls().set_jammed(true);
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
-    let r = s.open(&token, Command::Unlock, [3; 16]).unwrap();
+    let r = s.open(&token, Command::Unlock, s.rid(3)).unwrap();
     assert_eq!((r.status, r.bolt), (Status::Jammed, BoltState::Jammed));
-    let again = s.open(&token, Command::Unlock, [3; 16]).unwrap();
+    let again = s.open(&token, Command::Unlock, s.rid(3)).unwrap();
     assert_eq!(again.status, Status::Jammed);
     assert_eq!(s.lock.lock().actuations(), 1);
 }
@@ -502,7 +552,7 @@ fn low_battery_is_reported_with_the_opening() {
     s.lock.controls().set_battery(12);
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
-    let r = s.open(&token, Command::Unlock, [3; 16]).unwrap();
+    let r = s.open(&token, Command::Unlock, s.rid(3)).unwrap();
     assert_eq!(r.status, Status::Ok);
     assert_eq!(r.battery, 12);
     assert!(r.battery <= nyckelfri_protocol::LOW_BATTERY_PERCENT);
@@ -523,7 +573,7 @@ fn receipt_does_not_verify_under_another_lock_key() {
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     assert!(matches!(
-        s.open(&token, Command::Unlock, [1; 16]),
+        s.open(&token, Command::Unlock, s.rid(1)),
         Err(nyckelfri_lock::scenario::ExchangeError::Protocol(
             ProtocolError::BadSignature(_)
         ))
@@ -536,9 +586,12 @@ fn valid_request_bytes(s: &mut Scenario) -> Vec<u8> {
     let claims = s.claims();
     let token = s.issue(&claims).unwrap();
     let hello = s.hello().unwrap();
-    Message::Request(s.request(&hello, &token, Command::Unlock, [1; 16]).unwrap())
-        .encode()
-        .unwrap()
+    Message::Request(
+        s.request(&hello, &token, Command::Unlock, s.rid(1))
+            .unwrap(),
+    )
+    .encode()
+    .unwrap()
 }
 
 fn assert_refused_bytes(s: &mut Scenario, bytes: &[u8], expected: Status) -> ResultMessage {
@@ -559,7 +612,7 @@ fn garbage_message_is_refused_as_malformed() {
 fn message_of_another_protocol_version_is_refused() {
     let mut s = Scenario::new().unwrap();
     let mut bytes = valid_request_bytes(&mut s);
-    bytes[1] = 0x02;
+    bytes[1] = 0x01;
     assert_refused_bytes(&mut s, &bytes, Status::UnsupportedVersion);
 }
 
@@ -633,19 +686,38 @@ fn oversized_fragmented_message_is_refused_at_its_first_fragment() {
 }
 
 #[test]
-fn garbage_fragments_are_refused() {
+fn garbage_fragments_are_refused_once_per_session() {
     let mut s = Scenario::new().unwrap();
     s.hello().unwrap();
     let r = send_fragments(&mut s, &[vec![0x05, 0xde, 0xad]]).unwrap();
     assert_eq!(r.status, Status::Malformed);
-    // More of the same broken message is dropped without a second answer...
+    // More of the same broken message is dropped without a second answer,
+    // and so is more garbage in the same session: one signed refusal each.
     assert!(send_fragments(&mut s, &[vec![0x06, 0xbe, 0xef]]).is_none());
-    // ...and a garbage first fragment is answered again.
-    let r = send_fragments(&mut s, &[vec![FIRST | 0x09, 0x00]]).unwrap();
-    assert_eq!(r.status, Status::Malformed);
+    assert!(send_fragments(&mut s, &[vec![FIRST | 0x09, 0x00]]).is_none());
     s.lock.disconnect();
+    // No session: nobody to answer.
+    assert!(send_fragments(&mut s, &[vec![]]).is_none());
+    // A new session gets its one answer, even to an empty fragment.
+    s.hello().unwrap();
     let r = send_fragments(&mut s, &[vec![]]).unwrap();
     assert_eq!(r.status, Status::Malformed);
+}
+
+#[test]
+fn after_garbage_the_real_request_in_the_same_session_still_opens() {
+    let mut s = Scenario::new().unwrap();
+    let claims = s.claims();
+    let token = s.issue(&claims).unwrap();
+    let hello = s.hello().unwrap();
+    assert_eq!(
+        s.send_bytes(b"\xff\x00garbage").unwrap().status,
+        Status::Malformed
+    );
+    let req = s
+        .request(&hello, &token, Command::Unlock, s.rid(1))
+        .unwrap();
+    assert_eq!(s.send(&Message::Request(req)).unwrap().status, Status::Ok);
 }
 
 #[test]

@@ -100,8 +100,10 @@ async fn unlocks_once_at_mtu(f: &mut Fixture, central: &btleplug::platform::Adap
     assert_eq!(info, info_value());
 
     let (token, token_id) = f.token(i);
-    let mut request_id = [0u8; 16];
-    request_id[0] = u8::try_from(mtu % 256).unwrap();
+    let request_id = nyckelfri_protocol::request_id_for(
+        nyckelfri_lock::scenario::SCENARIO_NOW - 86_400,
+        u64::try_from(mtu).unwrap().to_be_bytes(),
+    );
     let (hello, _, receipt) = exchange(
         &mut link,
         &f.device,

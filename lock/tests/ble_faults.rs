@@ -104,7 +104,7 @@ async fn a_failed_connect_is_an_error_and_a_retry_connects(f: &mut Fixture, cent
         &token,
         token_id,
         &f.lock_keys[i],
-        [1; 16],
+        common::rid(1),
     )
     .await
     .unwrap();
@@ -132,7 +132,15 @@ async fn a_link_dropped_mid_request_is_seen_and_no_result_comes(
     let mut link = open_link(&p).await.unwrap();
     let hello = link.hello().await.unwrap();
     let (token, _) = f.token(i);
-    let request = build_request(&hello, &token, Command::Unlock, [2; 16], &f.device, None).unwrap();
+    let request = build_request(
+        &hello,
+        &token,
+        Command::Unlock,
+        common::rid(2),
+        &f.device,
+        None,
+    )
+    .unwrap();
     let sent = link
         .send(&Message::Request(request).encode().unwrap())
         .await;
@@ -169,7 +177,7 @@ async fn a_link_dropped_mid_request_is_seen_and_no_result_comes(
         &token,
         token_id,
         &f.lock_keys[i],
-        [3; 16],
+        common::rid(3),
     )
     .await
     .unwrap();
@@ -186,7 +194,7 @@ async fn a_lost_result_is_recovered_by_retrying_the_request_id(f: &mut Fixture, 
     let before = handle.with_lock(|l| l.lock().actuations());
     handle.controls().drop_next_results(1);
     let (token, token_id) = f.token(i);
-    let request_id = [4; 16];
+    let request_id = common::rid(4);
 
     let mut link = open_link(&p).await.unwrap();
     let hello = link.hello().await.unwrap();
@@ -273,7 +281,7 @@ async fn latency_applies_to_every_message(f: &mut Fixture, central: &Adapter) {
         &token,
         token_id,
         &f.lock_keys[i],
-        [5; 16],
+        common::rid(5),
     )
     .await
     .unwrap();

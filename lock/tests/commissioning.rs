@@ -13,7 +13,9 @@
 use nyckelfri_lock::scenario::{SCENARIO_NOW, Scenario};
 use nyckelfri_lock::{LockConfig, SimulatedLock};
 use nyckelfri_protocol::commission::CommissionGrant;
-use nyckelfri_protocol::exchange::{build_request, verify_commission_result, verify_result};
+use nyckelfri_protocol::exchange::{
+    build_request, new_request_id, verify_commission_result, verify_result,
+};
 use nyckelfri_protocol::messages::{Command, Commission, Hello, LockMode, Message, ResultMessage};
 use nyckelfri_protocol::token::{AccessClaims, Scope, issue};
 use nyckelfri_protocol::{Signer, SoftwareKey, Status};
@@ -74,7 +76,8 @@ fn commission(b: &mut Bench, lock_id: &str) -> ResultMessage {
             grant: grant.clone(),
         }),
     );
-    let receipt = verify_commission_result(&r, &h, &grant, lock_id).unwrap();
+    let receipt =
+        verify_commission_result(&r, &h, &grant, lock_id, &b.lock.lock().public_key()).unwrap();
     assert_eq!(receipt.status, r.status);
     assert_eq!(receipt.lock_key, b.lock.lock().public_key());
     r
@@ -92,6 +95,7 @@ fn token(b: &Bench, lock_id: &str, scope: Scope) -> Vec<u8> {
             decision_id: "decision-1".into(),
             decision_end: SCENARIO_NOW + 86_400,
             scope,
+            min_epoch: 0,
             device_key: b.device.public_key(),
         },
         &b.issuer,
@@ -107,7 +111,15 @@ fn rand_id() -> [u8; 16] {
 
 fn run(b: &mut Bench, token: &[u8], command: Command) -> ResultMessage {
     let h = hello(&mut b.lock);
-    let req = build_request(&h, token, command, rand_id(), &b.device, None).unwrap();
+    let req = build_request(
+        &h,
+        token,
+        command,
+        new_request_id(&h).unwrap(),
+        &b.device,
+        None,
+    )
+    .unwrap();
     answer(&mut b.lock, Message::Request(req))
 }
 
@@ -131,9 +143,10 @@ fn a_grant_commissions_the_lock_into_installation_mode_r1_9() {
     assert_eq!(b.lock.lock().lock_id(), "lock-9");
     assert_eq!(b.lock.lock().mode(), LockMode::Installation);
     let h = hello(&mut b.lock);
-    assert!(
-        h.lock_key.is_none(),
-        "the key is shown only while commissioning"
+    assert_eq!(
+        h.lock_key,
+        Some(b.lock.lock().public_key()),
+        "the technician's app still finds the unit by its key"
     );
     b.lock.disconnect();
     // The brukare is shown the lock with a demonstration token (R1.9).
@@ -151,6 +164,12 @@ fn a_grant_commissions_the_lock_into_installation_mode_r1_9() {
         run(&mut b, &demo, Command::Unlock).status,
         Status::WrongMode
     );
+    let h = hello(&mut b.lock);
+    assert!(
+        h.lock_key.is_none(),
+        "a lock in service does not show its key"
+    );
+    b.lock.disconnect();
     let care = token(&b, "lock-9", Scope::Care);
     assert_eq!(run(&mut b, &care, Command::Unlock).status, Status::Ok);
 }
@@ -265,7 +284,7 @@ fn removal_decommissions_the_lock_and_old_tokens_stop_working_r1_12() {
         &h,
         &install,
         Command::Decommission,
-        [4; 16],
+        new_request_id(&h).unwrap(),
         &b.device,
         None,
     )
@@ -292,9 +311,20 @@ fn technician_can_return_a_lock_to_installation_mode_for_a_new_demonstration() {
     let mut s = Scenario::new().unwrap();
     let mut c = s.claims();
     c.scope = Scope::Install;
+    let install = s.issue(&c).unwrap();
+    // An install token cannot take a lock in service back to installation
+    // mode, where it could then open the door.
+    assert_eq!(
+        s.open(&install, Command::EnterInstallation, s.rid(9))
+            .unwrap()
+            .status,
+        Status::OutOfScope
+    );
+    c = s.claims();
+    c.scope = Scope::Maintenance;
     let t = s.issue(&c).unwrap();
     assert_eq!(
-        s.open(&t, Command::EnterInstallation, [1; 16])
+        s.open(&t, Command::EnterInstallation, s.rid(1))
             .unwrap()
             .status,
         Status::Ok
@@ -302,7 +332,7 @@ fn technician_can_return_a_lock_to_installation_mode_for_a_new_demonstration() {
     assert_eq!(s.lock.lock().mode(), LockMode::Installation);
     // Already in installation mode: entering again is refused.
     assert_eq!(
-        s.open(&t, Command::EnterInstallation, [2; 16])
+        s.open(&t, Command::EnterInstallation, s.rid(2))
             .unwrap()
             .status,
         Status::WrongMode
@@ -361,11 +391,12 @@ fn a_retried_mode_change_gets_its_stored_answer_not_a_refusal() {
     let install = token(&b, "lock-9", Scope::Install);
     b.lock.controls().drop_next_results(1);
     let h = hello(&mut b.lock);
+    let rid = new_request_id(&h).unwrap();
     let req = build_request(
         &h,
         &install,
         Command::FinishInstallation,
-        [6; 16],
+        rid,
         &b.device,
         None,
     )
@@ -383,11 +414,81 @@ fn a_retried_mode_change_gets_its_stored_answer_not_a_refusal() {
         &h,
         &install,
         Command::FinishInstallation,
-        [6; 16],
+        rid,
         &b.device,
         None,
     )
     .unwrap();
     let r = answer(&mut b.lock, Message::Request(req));
     assert_eq!((r.status, r.repeated), (Status::Ok, true));
+}
+
+/// PROTOCOL.md §5.4, cell by cell: every scope and command in the
+/// installation and the normal mode.
+#[test]
+fn the_scope_command_and_mode_table_holds_in_every_cell() {
+    use Command::{Decommission, EnterInstallation, FinishInstallation, Lock, Unlock};
+    use LockMode::{Installation, Normal};
+    use Status::{Ok as Yes, OutOfScope, WrongMode};
+    let table: [(Scope, [(Command, Status, Status); 5]); 4] = [
+        (
+            Scope::Care,
+            [
+                (Unlock, Yes, Yes),
+                (Lock, Yes, Yes),
+                (FinishInstallation, OutOfScope, OutOfScope),
+                (EnterInstallation, OutOfScope, OutOfScope),
+                (Decommission, OutOfScope, OutOfScope),
+            ],
+        ),
+        (
+            Scope::Demo,
+            [
+                (Unlock, Yes, WrongMode),
+                (Lock, Yes, WrongMode),
+                (FinishInstallation, OutOfScope, OutOfScope),
+                (EnterInstallation, OutOfScope, OutOfScope),
+                (Decommission, OutOfScope, OutOfScope),
+            ],
+        ),
+        (
+            Scope::Install,
+            [
+                (Unlock, Yes, WrongMode),
+                (Lock, Yes, WrongMode),
+                (FinishInstallation, Yes, WrongMode),
+                (EnterInstallation, OutOfScope, OutOfScope),
+                (Decommission, Yes, Yes),
+            ],
+        ),
+        (
+            Scope::Maintenance,
+            [
+                (Unlock, Yes, Yes),
+                (Lock, Yes, Yes),
+                (FinishInstallation, Yes, WrongMode),
+                (EnterInstallation, WrongMode, Yes),
+                (Decommission, OutOfScope, OutOfScope),
+            ],
+        ),
+    ];
+    for (scope, row) in table {
+        for (command, in_installation, in_normal) in row {
+            for (mode, expected) in [(Installation, in_installation), (Normal, in_normal)] {
+                let mut s = Scenario::with_keys(
+                    SoftwareKey::generate().unwrap().0,
+                    SoftwareKey::generate().unwrap().0,
+                    SoftwareKey::generate().unwrap().0,
+                    mode,
+                );
+                let mut c = s.claims();
+                c.scope = scope;
+                let t = s.issue(&c).unwrap();
+                let r = s.open(&t, command, s.rid(1)).unwrap();
+                assert_eq!(r.status, expected, "{scope:?} {command:?} in {mode:?}");
+                let moved = s.lock.lock().actuations() > 0;
+                assert_eq!(moved, expected == Yes && command.actuates());
+            }
+        }
+    }
 }

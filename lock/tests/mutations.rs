@@ -67,7 +67,9 @@ fn every_meaningful_mutation_of_a_valid_request_is_refused() {
         .run(&mutation(), |m| {
             let mut s = scenario.borrow_mut();
             let hello = s.hello().unwrap();
-            let request = s.request(&hello, &token, Command::Unlock, [5; 16]).unwrap();
+            let request = s
+                .request(&hello, &token, Command::Unlock, s.rid(5))
+                .unwrap();
             let original = Message::Request(request.clone()).encode().unwrap();
             let mutated = apply(&original, &m);
             // A different encoding of the very same Request (CBOR allows

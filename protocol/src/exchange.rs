@@ -1,14 +1,19 @@
 //! The app's side of one exchange: build a Request for a Hello, and check the
-//! lock's Result against the lock's known key. Shared by the app core and
-//! the tests; the lock's side lives in the `nyckelfri-lock` crate.
+//! lock's Result against the lock's known key. Shared by the app core, the
+//! server (which checks receipts from facts) and the tests; the lock's side
+//! lives in the `nyckelfri-lock` crate.
 
-use crate::keys::{PublicKey, Signer, sha256};
-use crate::messages::{BoltState, Command, Hello, Request, ResultMessage};
+use crate::commission::CommissionGrant;
+use crate::keys::{KEY_ID_LEN, PublicKey, Signer, sha256};
+use crate::messages::{BoltState, Command, Hello, IssuerEpoch, LockMode, Request, ResultMessage};
 use crate::token::SignedToken;
 use crate::transcript::{ReceiptFacts, receipt_transcript, request_transcript};
-use crate::{NONCE_LEN, ProtocolError, REQUEST_ID_LEN, Status, TOKEN_ID_LEN};
+use crate::{NONCE_LEN, ProtocolError, REQUEST_ID_LEN, Status, TOKEN_ID_LEN, request_id_for};
 
-/// Builds and signs the Request that answers `hello`.
+/// Builds and signs the Request that answers `hello`. The device signs the
+/// revocation epoch the Hello announced for the token's issuer, so a relay
+/// that changes it (to make the phone leave its list at home) makes the
+/// signature fail at the lock.
 pub fn build_request(
     hello: &Hello,
     token: &[u8],
@@ -21,6 +26,7 @@ pub fn build_request(
     let transcript = request_transcript(
         &hello.lock_id,
         &hello.nonce,
+        hello.epoch_for(&parsed.issuer_key_id()),
         &parsed.hash(),
         command,
         &request_id,
@@ -33,7 +39,17 @@ pub fn build_request(
         request_id,
         device_signature,
         revocation,
+        issuer_update: None,
     })
+}
+
+/// A fresh request id for a command first sent in `hello`'s session: the
+/// Hello's lock time and 8 random bytes. A retry reuses it unchanged.
+pub fn new_request_id(hello: &Hello) -> Result<[u8; REQUEST_ID_LEN], ProtocolError> {
+    let mut random = [0u8; 8];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut random)
+        .map_err(|_| ProtocolError::SigningFailed("no random bytes for a request id".into()))?;
+    Ok(request_id_for(hello.lock_time, random))
 }
 
 /// A Result whose receipt verified: proof of what the lock did.
@@ -43,8 +59,12 @@ pub struct VerifiedReceipt {
     pub lock_id: String,
     /// The session nonce the receipt is bound to.
     pub nonce: [u8; NONCE_LEN],
+    /// The trusted issuers and list epochs the session's Hello announced.
+    pub issuers: Vec<IssuerEpoch>,
     /// The token used.
     pub token_id: [u8; TOKEN_ID_LEN],
+    /// SHA-256 of the token's bytes, as signed.
+    pub token_hash: [u8; 32],
     /// The command.
     pub command: Command,
     /// The request id.
@@ -57,12 +77,24 @@ pub struct VerifiedReceipt {
     pub lock_time: u64,
     /// The bolt afterwards.
     pub bolt: BoltState,
-    /// Battery, percent.
+    /// Battery, percent (signed).
     pub battery: u8,
+    /// The lock's mode afterwards (signed).
+    pub mode: LockMode,
     /// A stored answer to a repeated request id (the door did not move again).
     pub repeated: bool,
     /// The lock's signature, kept as proof.
     pub lock_signature: [u8; 64],
+}
+
+/// Checks a receipt from its facts: what a server does with a receipt an
+/// app reported, without the messages themselves.
+pub fn verify_receipt(
+    facts: &ReceiptFacts<'_>,
+    lock_signature: &[u8; 64],
+    lock_key: &PublicKey,
+) -> Result<(), ProtocolError> {
+    lock_key.verify(&receipt_transcript(facts)?, lock_signature, "lock receipt")
 }
 
 /// Checks a Result against what was sent and the lock's known public key.
@@ -80,23 +112,31 @@ pub fn verify_result(
         ));
     }
     let token_hash = sha256(&request.token);
-    let transcript = receipt_transcript(&ReceiptFacts {
-        lock_id: &hello.lock_id,
-        nonce: &hello.nonce,
-        token_hash: &token_hash,
-        command: request.command as u8,
-        request_id: &request.request_id,
-        status: result.status,
-        counter: result.counter,
-        lock_time: result.lock_time,
-        bolt: result.bolt,
-        repeated: result.repeated,
-    })?;
-    lock_key.verify(&transcript, &result.lock_signature, "lock receipt")?;
+    verify_receipt(
+        &ReceiptFacts {
+            lock_id: &hello.lock_id,
+            nonce: &hello.nonce,
+            issuers: &hello.issuers,
+            token_hash: &token_hash,
+            command: request.command as u8,
+            request_id: &request.request_id,
+            status: result.status,
+            counter: result.counter,
+            lock_time: result.lock_time,
+            bolt: result.bolt,
+            repeated: result.repeated,
+            battery: result.battery,
+            mode: result.mode,
+        },
+        &result.lock_signature,
+        lock_key,
+    )?;
     Ok(VerifiedReceipt {
         lock_id: hello.lock_id.clone(),
         nonce: hello.nonce,
+        issuers: hello.issuers.clone(),
         token_id,
+        token_hash,
         command: request.command,
         request_id: request.request_id,
         status: result.status,
@@ -104,6 +144,7 @@ pub fn verify_result(
         lock_time: result.lock_time,
         bolt: result.bolt,
         battery: result.battery,
+        mode: result.mode,
         repeated: result.repeated,
         lock_signature: result.lock_signature,
     })
@@ -114,67 +155,74 @@ pub fn verify_result(
 pub struct CommissionReceipt {
     /// Ok, or why the lock refused the grant.
     pub status: Status,
-    /// The lock's id after the answer: the granted id on success, else empty.
+    /// The lock's id after the answer: the granted id on success, otherwise
+    /// the id it had (empty in commissioning mode).
     pub lock_id: String,
+    /// The key ids of the issuers the lock trusts after the answer: the
+    /// grant's issuer on success, otherwise those its Hello announced. A
+    /// refusal in installation mode naming another issuer is signed proof
+    /// that someone else commissioned the lock first.
+    pub trusted_issuers: Vec<[u8; KEY_ID_LEN]>,
+    /// The lock's mode after the answer.
+    pub mode: LockMode,
     /// The lock's event counter.
     pub counter: u64,
-    /// The lock's key, as shown in its commissioning Hello.
+    /// The lock's key (the technician's, from the label or the order).
     pub lock_key: PublicKey,
 }
 
-/// Checks the Result of a Commission: the receipt must be signed by the key
-/// the lock showed in its commissioning Hello, over this grant, under the
-/// granted lock id if the lock accepted it (and the empty id if it refused).
+/// Checks the Result of a Commission: the receipt must be signed by
+/// `lock_key` (the unit's key from its label or the order, which the Hello
+/// shows in commissioning and installation mode), over this grant, under
+/// the granted lock id if the lock accepted it and its previous id if not.
 pub fn verify_commission_result(
     result: &ResultMessage,
     hello: &Hello,
     grant: &[u8],
     granted_lock_id: &str,
+    lock_key: &PublicKey,
 ) -> Result<CommissionReceipt, ProtocolError> {
-    let lock_key = hello.lock_key.as_ref().ok_or_else(|| {
-        ProtocolError::malformed(
+    if hello.lock_key.as_ref().is_some_and(|k| k != lock_key) {
+        return Err(ProtocolError::malformed(
             "Hello",
-            "no lock key: the lock is not in commissioning mode",
-        )
-    })?;
-    let lock_id = if result.status == Status::Ok {
-        granted_lock_id
-    } else {
-        ""
-    };
+            "another lock key than the unit's",
+        ));
+    }
+    let ok = result.status == Status::Ok;
+    let lock_id = if ok { granted_lock_id } else { &hello.lock_id };
     let grant_hash = sha256(grant);
-    let transcript = receipt_transcript(&ReceiptFacts {
-        lock_id,
-        nonce: &hello.nonce,
-        token_hash: &grant_hash,
-        command: 0,
-        request_id: &[0; REQUEST_ID_LEN],
-        status: result.status,
-        counter: result.counter,
-        lock_time: result.lock_time,
-        bolt: result.bolt,
-        repeated: result.repeated,
-    })?;
-    lock_key.verify(&transcript, &result.lock_signature, "lock receipt")?;
+    verify_receipt(
+        &ReceiptFacts {
+            lock_id,
+            nonce: &hello.nonce,
+            issuers: &hello.issuers,
+            token_hash: &grant_hash,
+            command: 0,
+            request_id: &[0; REQUEST_ID_LEN],
+            status: result.status,
+            counter: result.counter,
+            lock_time: result.lock_time,
+            bolt: result.bolt,
+            repeated: result.repeated,
+            battery: result.battery,
+            mode: result.mode,
+        },
+        &result.lock_signature,
+        lock_key,
+    )?;
+    let trusted_issuers = if ok {
+        vec![CommissionGrant::read_unverified(grant)?.issuer_key.key_id()]
+    } else {
+        hello.issuers.iter().map(|i| i.key_id).collect()
+    };
     Ok(CommissionReceipt {
         status: result.status,
         lock_id: lock_id.to_owned(),
+        trusted_issuers,
+        mode: result.mode,
         counter: result.counter,
         lock_key: lock_key.clone(),
     })
-}
-
-/// Checks a receipt reported after the fact (the server, for an event that
-/// says a door opened): `lock_signature` must be the lock's signature, by
-/// `lock_key`, over exactly `facts`. Built on [`receipt_transcript`], so it
-/// follows the transcript when the protocol revises it.
-pub fn verify_receipt(
-    facts: &ReceiptFacts<'_>,
-    lock_signature: &[u8],
-    lock_key: &PublicKey,
-) -> Result<(), ProtocolError> {
-    let transcript = receipt_transcript(facts)?;
-    lock_key.verify(&transcript, lock_signature, "lock receipt")
 }
 
 #[cfg(test)]
@@ -189,6 +237,10 @@ mod receipt_tests {
         let facts = ReceiptFacts {
             lock_id: "l1",
             nonce: &[1; NONCE_LEN],
+            issuers: &[IssuerEpoch {
+                key_id: [4; KEY_ID_LEN],
+                epoch: 2,
+            }],
             token_hash: &[2; 32],
             command: Command::Unlock as u8,
             request_id: &[3; REQUEST_ID_LEN],
@@ -197,8 +249,14 @@ mod receipt_tests {
             lock_time: 1_736_928_000,
             bolt: BoltState::Unlocked,
             repeated: false,
+            battery: 80,
+            mode: LockMode::Normal,
         };
-        let sig = lock.sign(&receipt_transcript(&facts).unwrap()).unwrap();
+        let sig: [u8; 64] = lock
+            .sign(&receipt_transcript(&facts).unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
         verify_receipt(&facts, &sig, &lock.public_key()).unwrap();
         assert!(verify_receipt(&facts, &sig, &other.public_key()).is_err());
         let moved = ReceiptFacts {

@@ -5,14 +5,18 @@
 use ciborium::Value;
 
 use crate::cbor::{self, ArrayReader};
-use crate::keys::{PUBLIC_KEY_LEN, PublicKey, SIGNATURE_LEN};
+use crate::keys::{KEY_ID_LEN, PUBLIC_KEY_LEN, PublicKey, SIGNATURE_LEN};
 use crate::token::{MAX_ID_LEN, MAX_TOKEN_LEN};
 use crate::{NONCE_LEN, PROTOCOL_VERSION, ProtocolError, REQUEST_ID_LEN, Status};
 
 /// The largest revocation list a Request may carry, in bytes.
-pub const MAX_REVOCATION_LEN: usize = 3072;
+pub const MAX_REVOCATION_LEN: usize = 1280;
 /// The largest commissioning grant, in bytes.
 pub const MAX_GRANT_LEN: usize = 512;
+/// The largest issuer update a Request may carry, in bytes.
+pub const MAX_ISSUER_UPDATE_LEN: usize = 512;
+/// Most trusted issuers a lock announces (and holds).
+pub const MAX_ISSUERS: usize = 4;
 
 /// Message type numbers (second element of every message).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +44,8 @@ pub enum Command {
     FinishInstallation = 3,
     /// Normal mode → installation mode (technician, for service or a new demonstration).
     EnterInstallation = 4,
-    /// Forget lock id, issuers and lists; back to commissioning mode (removal, R1.12).
+    /// Forget lock id, issuers, lists and the request cache; back to
+    /// commissioning mode (removal, R1.12). The clock floor stays.
     Decommission = 5,
 }
 
@@ -111,6 +116,27 @@ impl LockMode {
     }
 }
 
+/// A trusted issuer as the lock announces it: the key id and the epoch of
+/// the revocation list it holds from that issuer (0: none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IssuerEpoch {
+    /// The issuer key's id.
+    pub key_id: [u8; KEY_ID_LEN],
+    /// The epoch of that issuer's list for this lock that the lock holds.
+    pub epoch: u64,
+}
+
+impl IssuerEpoch {
+    fn to_value(self) -> Value {
+        Value::Array(vec![cbor::bytes(&self.key_id), cbor::uint(self.epoch)])
+    }
+}
+
+/// The announced issuers as CBOR (Hello element 5, receipt element 3).
+pub fn issuers_value(issuers: &[IssuerEpoch]) -> Value {
+    Value::Array(issuers.iter().map(|i| i.to_value()).collect())
+}
+
 /// Lock → app, sent as soon as the app subscribes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hello {
@@ -118,18 +144,30 @@ pub struct Hello {
     pub lock_id: String,
     /// Fresh, single-use nonce for this session.
     pub nonce: [u8; NONCE_LEN],
-    /// The lock's time (Unix seconds), never below the newest accepted issued-at.
+    /// The lock's time (Unix seconds), never below its time high-water mark.
     pub lock_time: u64,
-    /// Epoch of the revocation list the lock holds (0: none).
-    pub revocation_epoch: u64,
+    /// The trusted issuers with the epoch of each one's list the lock holds.
+    pub issuers: Vec<IssuerEpoch>,
     /// The bolt.
     pub bolt: BoltState,
     /// Battery level, percent.
     pub battery: u8,
     /// Operating mode.
     pub mode: LockMode,
-    /// The lock's own public key, present only in commissioning mode.
+    /// The lock's own public key, present in commissioning and installation
+    /// mode (the technician's app finds and checks the unit by it).
     pub lock_key: Option<PublicKey>,
+}
+
+impl Hello {
+    /// The epoch the lock announced for the issuer with `key_id` (0 if it
+    /// announced none): what a device signs into its Request.
+    pub fn epoch_for(&self, key_id: &[u8; KEY_ID_LEN]) -> u64 {
+        self.issuers
+            .iter()
+            .find(|i| &i.key_id == key_id)
+            .map_or(0, |i| i.epoch)
+    }
 }
 
 /// App → lock.
@@ -145,8 +183,11 @@ pub struct Request {
     pub request_id: [u8; REQUEST_ID_LEN],
     /// The device's ES256 signature over the request transcript.
     pub device_signature: [u8; SIGNATURE_LEN],
-    /// A newer signed revocation list, when the Hello's epoch is older.
+    /// A newer signed revocation list for this lock, when the Hello's epoch
+    /// for the token's issuer is older.
     pub revocation: Option<Vec<u8>>,
+    /// A signed change of the lock's trusted issuers (key rollover).
+    pub issuer_update: Option<Vec<u8>>,
 }
 
 /// Lock → app: the answer to a Request or Commission, with the lock's receipt.
@@ -160,7 +201,9 @@ pub struct ResultMessage {
     pub bolt: BoltState,
     /// Battery level, percent.
     pub battery: u8,
-    /// The lock's event counter for this answer.
+    /// The lock's mode after the answer.
+    pub mode: LockMode,
+    /// The lock's event counter: carried-out commands and accepted Commissions.
     pub counter: u64,
     /// The lock's time when answering.
     pub lock_time: u64,
@@ -206,7 +249,7 @@ impl Message {
                     cbor::text(&h.lock_id),
                     cbor::bytes(&h.nonce),
                     cbor::uint(h.lock_time),
-                    cbor::uint(h.revocation_epoch),
+                    issuers_value(&h.issuers),
                     cbor::uint(h.bolt as u64),
                     cbor::uint(u64::from(h.battery)),
                     cbor::uint(h.mode as u64),
@@ -225,6 +268,7 @@ impl Message {
                     cbor::bytes(&r.request_id),
                     cbor::bytes(&r.device_signature),
                     r.revocation.as_deref().map_or(Value::Null, cbor::bytes),
+                    r.issuer_update.as_deref().map_or(Value::Null, cbor::bytes),
                 ]);
                 v
             }
@@ -235,6 +279,7 @@ impl Message {
                     cbor::uint(u64::from(r.status.code())),
                     cbor::uint(r.bolt as u64),
                     cbor::uint(u64::from(r.battery)),
+                    cbor::uint(r.mode as u64),
                     cbor::uint(r.counter),
                     cbor::uint(r.lock_time),
                     Value::Bool(r.repeated),
@@ -276,7 +321,17 @@ impl Message {
                 let lock_id = r.text("lock id", MAX_ID_LEN)?;
                 let nonce = r.fixed::<NONCE_LEN>("nonce")?;
                 let lock_time = r.uint("lock time")?;
-                let revocation_epoch = r.uint("revocation epoch")?;
+                let issuers = r
+                    .array("issuers", MAX_ISSUERS)?
+                    .into_iter()
+                    .map(|v| {
+                        let mut e = ArrayReader::new(v, 2, "Hello issuer")?;
+                        Ok(IssuerEpoch {
+                            key_id: e.fixed::<KEY_ID_LEN>("key id")?,
+                            epoch: e.uint("epoch")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, ProtocolError>>()?;
                 let bolt = BoltState::from_code(r.uint("bolt")?)
                     .ok_or_else(|| ProtocolError::malformed("Hello", "unknown bolt state"))?;
                 let battery = r.u8("battery")?;
@@ -290,7 +345,7 @@ impl Message {
                     lock_id,
                     nonce,
                     lock_time,
-                    revocation_epoch,
+                    issuers,
                     bolt,
                     battery,
                     mode,
@@ -298,7 +353,7 @@ impl Message {
                 }))
             }
             2 => {
-                let mut r = ArrayReader::new(value, 8, "Request")?;
+                let mut r = ArrayReader::new(value, 9, "Request")?;
                 skip_header(&mut r)?;
                 let nonce = r.fixed::<NONCE_LEN>("nonce")?;
                 let token = r.bytes("token", MAX_TOKEN_LEN)?;
@@ -307,6 +362,7 @@ impl Message {
                 let request_id = r.fixed::<REQUEST_ID_LEN>("request id")?;
                 let device_signature = r.fixed::<SIGNATURE_LEN>("device signature")?;
                 let revocation = r.opt_bytes("revocation list", MAX_REVOCATION_LEN)?;
+                let issuer_update = r.opt_bytes("issuer update", MAX_ISSUER_UPDATE_LEN)?;
                 Ok(Message::Request(Request {
                     nonce,
                     token,
@@ -314,10 +370,11 @@ impl Message {
                     request_id,
                     device_signature,
                     revocation,
+                    issuer_update,
                 }))
             }
             3 => {
-                let mut r = ArrayReader::new(value, 10, "Result")?;
+                let mut r = ArrayReader::new(value, 11, "Result")?;
                 skip_header(&mut r)?;
                 let request_id = r.fixed::<REQUEST_ID_LEN>("request id")?;
                 let status = Status::from_code(r.uint("status")?)
@@ -325,6 +382,8 @@ impl Message {
                 let bolt = BoltState::from_code(r.uint("bolt")?)
                     .ok_or_else(|| ProtocolError::malformed("Result", "unknown bolt state"))?;
                 let battery = r.u8("battery")?;
+                let mode = LockMode::from_code(r.uint("mode")?)
+                    .ok_or_else(|| ProtocolError::malformed("Result", "unknown mode"))?;
                 let counter = r.uint("counter")?;
                 let lock_time = r.uint("lock time")?;
                 let repeated = r.bool("repeated")?;
@@ -334,6 +393,7 @@ impl Message {
                     status,
                     bolt,
                     battery,
+                    mode,
                     counter,
                     lock_time,
                     repeated,
@@ -370,7 +430,10 @@ mod tests {
             lock_id: "lock-1".into(),
             nonce: [1; 16],
             lock_time: 1_700_000_000,
-            revocation_epoch: 3,
+            issuers: vec![IssuerEpoch {
+                key_id: [7; 8],
+                epoch: 3,
+            }],
             bolt: BoltState::Locked,
             battery: 80,
             mode: LockMode::Normal,
@@ -389,12 +452,14 @@ mod tests {
                 request_id: [2; 16],
                 device_signature: [3; 64],
                 revocation: Some(vec![9; 10]),
+                issuer_update: None,
             }),
             Message::Result(ResultMessage {
                 request_id: [2; 16],
                 status: Status::Expired,
                 bolt: BoltState::Locked,
                 battery: 15,
+                mode: LockMode::Installation,
                 counter: 42,
                 lock_time: 5,
                 repeated: false,
@@ -414,11 +479,11 @@ mod tests {
     #[test]
     fn another_protocol_version_is_refused_with_its_own_error() {
         let mut bytes = Message::Hello(hello()).encode().unwrap();
-        // [0x8a (array of 10), 0x01 (version)] → version 2
-        bytes[1] = 0x02;
+        // [0x8a (array of 10), 0x02 (version)] → version 1
+        bytes[1] = 0x01;
         assert_eq!(
             Message::decode(&bytes).unwrap_err(),
-            ProtocolError::UnsupportedVersion(2)
+            ProtocolError::UnsupportedVersion(1)
         );
     }
 
@@ -431,8 +496,36 @@ mod tests {
             Status::Malformed
         );
         assert_eq!(
-            Message::decode(&[0x82, 0x01, 0x01]).unwrap_err().status(),
+            Message::decode(&[0x82, 0x02, 0x01]).unwrap_err().status(),
             Status::Malformed
         );
+    }
+
+    #[test]
+    fn a_device_signature_of_the_wrong_length_is_refused_while_decoding() {
+        let request = |sig_len: usize| {
+            let mut items = vec![
+                cbor::uint(2),
+                cbor::uint(2),
+                cbor::bytes(&[1; 16]),
+                cbor::bytes(&[0xd2]),
+                cbor::uint(1),
+                cbor::bytes(&[2; 16]),
+                cbor::bytes(&vec![3; sig_len]),
+                Value::Null,
+                Value::Null,
+            ];
+            items.truncate(9);
+            cbor::encode(&Value::Array(items)).unwrap()
+        };
+        assert_eq!(
+            Message::decode(&request(63)).unwrap_err().status(),
+            Status::Malformed
+        );
+        assert_eq!(
+            Message::decode(&request(65)).unwrap_err().status(),
+            Status::Oversized
+        );
+        assert!(Message::decode(&request(64)).is_ok());
     }
 }

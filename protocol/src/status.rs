@@ -45,11 +45,25 @@ pub enum Status {
     BadCommissionGrant = 18,
     /// A Commission came without someone pressing the setup button inside the door.
     PresenceRequired = 19,
+    /// The token needs a newer revocation list from its issuer than the lock
+    /// holds, and the Request did not bring it.
+    RevocationStale = 20,
+    /// The token's issued-at lies more than the allowed margin ahead of the
+    /// lock's set clock: the lock does not take that time.
+    IssuedInFuture = 21,
+    /// The lock could not store what it must keep before acting; nothing moved.
+    StorageFault = 22,
+    /// The request id is not in the cache and was made before the oldest
+    /// request the cache has forgotten (or after this session's Hello): it
+    /// may be a retry of a command already carried out.
+    RequestIdStale = 23,
+    /// A carried issuer update is not signed by a trusted issuer or is invalid.
+    BadIssuerUpdate = 24,
 }
 
 impl Status {
     /// Every status, in wire order.
-    pub const ALL: [Status; 20] = [
+    pub const ALL: [Status; 25] = [
         Status::Ok,
         Status::Malformed,
         Status::Oversized,
@@ -70,6 +84,11 @@ impl Status {
         Status::Jammed,
         Status::BadCommissionGrant,
         Status::PresenceRequired,
+        Status::RevocationStale,
+        Status::IssuedInFuture,
+        Status::StorageFault,
+        Status::RequestIdStale,
+        Status::BadIssuerUpdate,
     ];
 
     /// The wire value.
@@ -112,6 +131,11 @@ impl Status {
             Status::Jammed => "jammed",
             Status::BadCommissionGrant => "bad_commission_grant",
             Status::PresenceRequired => "presence_required",
+            Status::RevocationStale => "revocation_stale",
+            Status::IssuedInFuture => "issued_in_future",
+            Status::StorageFault => "storage_fault",
+            Status::RequestIdStale => "request_id_stale",
+            Status::BadIssuerUpdate => "bad_issuer_update",
         }
     }
 }

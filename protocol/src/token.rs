@@ -3,30 +3,57 @@
 //!
 //! The server issues ([`issue`]); the lock verifies ([`SignedToken::verify`]);
 //! the app reads the claims of tokens it holds to pick the right one.
+//!
+//! The COSE envelope is read and written here by hand, over the protocol's
+//! CBOR profile, so that exactly what PROTOCOL.md §2 says is accepted: the
+//! revocation list, the grant and the issuer update share [`Sign1`].
 
 use ciborium::Value;
-use coset::cwt::{ClaimName, ClaimsSet, ClaimsSetBuilder, Timestamp};
-use coset::iana::{self, EnumI64};
-use coset::{
-    AsCborValue, CborSerializable, CoseKey, CoseKeyBuilder, CoseSign1, CoseSign1Builder,
-    HeaderBuilder, KeyType, Label, RegisteredLabelWithPrivate, TaggedCborSerializable,
-};
 
-use crate::keys::{KEY_ID_LEN, PublicKey, Signer, sha256};
+use crate::cbor::{self, TAG_COSE_SIGN1};
+use crate::keys::{KEY_ID_LEN, PublicKey, SIGNATURE_LEN, Signer, sha256};
 use crate::messages::Command;
-use crate::{ProtocolError, TOKEN_ID_LEN};
+use crate::{MAX_TIME, ProtocolError, TOKEN_ID_LEN};
 
 /// The largest token either side accepts, in bytes.
 pub const MAX_TOKEN_LEN: usize = 1024;
 /// Longest staff, lock or decision id, in bytes.
 pub const MAX_ID_LEN: usize = 64;
 
+/// CWT claim `sub`: the staff id.
+pub const CLAIM_SUB: i64 = 2;
+/// CWT claim `aud`: the lock id.
+pub const CLAIM_AUD: i64 = 3;
+/// CWT claim `exp`.
+pub const CLAIM_EXP: i64 = 4;
+/// CWT claim `nbf`.
+pub const CLAIM_NBF: i64 = 5;
+/// CWT claim `iat`.
+pub const CLAIM_IAT: i64 = 6;
+/// CWT claim `cti`: the token id.
+pub const CLAIM_CTI: i64 = 7;
+/// CWT claim `cnf`: the device key (RFC 8747).
+pub const CLAIM_CNF: i64 = 8;
 /// Private-use CWT claim: the care decision id (text).
 pub const CLAIM_DECISION_ID: i64 = -65537;
 /// Private-use CWT claim: the care decision's end (Unix seconds).
 pub const CLAIM_DECISION_END: i64 = -65538;
 /// Private-use CWT claim: the scope (unsigned integer, see [`Scope`]).
 pub const CLAIM_SCOPE: i64 = -65539;
+/// Private-use CWT claim: the lowest epoch of the issuer's revocation list
+/// for this lock that the lock must hold before it accepts the token.
+pub const CLAIM_MIN_EPOCH: i64 = -65540;
+
+/// COSE header label `alg`.
+const HEADER_ALG: i64 = 1;
+/// COSE header label `crit`.
+const HEADER_CRIT: i64 = 2;
+/// COSE header label `kid`.
+const HEADER_KID: i64 = 4;
+/// COSE algorithm ES256.
+const ALG_ES256: i64 = -7;
+/// The Sig_structure context of a COSE_Sign1.
+const SIGNATURE1: &str = "Signature1";
 
 /// What a token lets its holder do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,8 +64,13 @@ pub enum Scope {
     /// Demonstration to the brukare at installation: unlock and lock, only
     /// while the lock is in installation mode (R1.9).
     Demo = 2,
-    /// The alarm group's technician: unlock, lock, and the mode commands.
+    /// The alarm group's technician installing or removing: unlock and lock
+    /// in installation mode only, finish the installation, decommission.
     Install = 3,
+    /// The alarm group's technician servicing a lock in use (battery change,
+    /// repair), within the order's window: unlock and lock in any service
+    /// mode, and the moves between installation and normal mode.
+    Maintenance = 4,
 }
 
 impl Scope {
@@ -48,15 +80,18 @@ impl Scope {
             1 => Some(Scope::Care),
             2 => Some(Scope::Demo),
             3 => Some(Scope::Install),
+            4 => Some(Scope::Maintenance),
             _ => None,
         }
     }
 
-    /// Whether this scope allows `command` at all (the lock also checks its mode).
+    /// Whether this scope allows `command` at all (PROTOCOL.md §5.4); the
+    /// lock then also checks its mode.
     pub fn allows(self, command: Command) -> bool {
         match self {
             Scope::Care | Scope::Demo => matches!(command, Command::Unlock | Command::Lock),
-            Scope::Install => true,
+            Scope::Install => !matches!(command, Command::EnterInstallation),
+            Scope::Maintenance => !matches!(command, Command::Decommission),
         }
     }
 }
@@ -82,6 +117,9 @@ pub struct AccessClaims {
     pub decision_end: u64,
     /// What the token allows.
     pub scope: Scope,
+    /// The lowest epoch of the issuer's revocation list for this lock that
+    /// the lock must hold before it accepts this token (0: none needed).
+    pub min_epoch: u64,
     /// The device key the holder must prove possession of (`cnf`).
     pub device_key: PublicKey,
 }
@@ -102,167 +140,185 @@ impl AccessClaims {
                 "issued-at must not be after expiry",
             ));
         }
-        for (id, name) in [
-            (&self.staff_id, "staff id"),
-            (&self.lock_id, "lock id"),
-            (&self.decision_id, "decision id"),
+        if [
+            self.not_before,
+            self.expires,
+            self.issued_at,
+            self.decision_end,
+        ]
+        .iter()
+        .any(|t| *t > MAX_TIME)
+        {
+            return Err(ProtocolError::TokenRule("time out of range"));
+        }
+        for (id, rule) in [
+            (&self.staff_id, "staff id must be 1..=64 bytes"),
+            (&self.lock_id, "lock id must be 1..=64 bytes"),
+            (&self.decision_id, "decision id must be 1..=64 bytes"),
         ] {
             if id.is_empty() || id.len() > MAX_ID_LEN {
-                return Err(ProtocolError::TokenRule(match name {
-                    "staff id" => "staff id must be 1..=64 bytes",
-                    "lock id" => "lock id must be 1..=64 bytes",
-                    _ => "decision id must be 1..=64 bytes",
-                }));
+                return Err(ProtocolError::TokenRule(rule));
             }
         }
         Ok(())
     }
 
-    fn to_claims_set(&self) -> Result<ClaimsSet, ProtocolError> {
-        let cose_key = CoseKeyBuilder::new_ec2_pub_key(
-            iana::EllipticCurve::P_256,
-            self.device_key.x().to_vec(),
-            self.device_key.y().to_vec(),
-        )
-        .build();
-        let key_value = cose_key
-            .to_cbor_value()
-            .map_err(|e| ProtocolError::malformed("cnf", e.to_string()))?;
-        // RFC 8747: cnf = { 1 (COSE_Key): key }
-        let cnf = Value::Map(vec![(Value::Integer(1.into()), key_value)]);
-        Ok(ClaimsSetBuilder::new()
-            .cwt_id(self.token_id.to_vec())
-            .subject(self.staff_id.clone())
-            .audience(self.lock_id.clone())
-            .not_before(Timestamp::WholeSeconds(secs(self.not_before)?))
-            .expiration_time(Timestamp::WholeSeconds(secs(self.expires)?))
-            .issued_at(Timestamp::WholeSeconds(secs(self.issued_at)?))
-            .claim(iana::CwtClaimName::Cnf, cnf)
-            .private_claim(CLAIM_DECISION_ID, Value::Text(self.decision_id.clone()))
-            .private_claim(CLAIM_DECISION_END, Value::Integer(self.decision_end.into()))
-            .private_claim(CLAIM_SCOPE, Value::Integer((self.scope as u8).into()))
-            .build())
+    /// The claims map, in the issuer's order (PROTOCOL.md §2.3).
+    fn to_value(&self) -> Value {
+        let int = |l: i64| Value::Integer(l.into());
+        let cose_key = Value::Map(vec![
+            (int(1), int(2)),
+            (int(-1), int(1)),
+            (int(-2), cbor::bytes(self.device_key.x())),
+            (int(-3), cbor::bytes(self.device_key.y())),
+        ]);
+        Value::Map(vec![
+            (int(CLAIM_SUB), cbor::text(&self.staff_id)),
+            (int(CLAIM_AUD), cbor::text(&self.lock_id)),
+            (int(CLAIM_EXP), cbor::uint(self.expires)),
+            (int(CLAIM_NBF), cbor::uint(self.not_before)),
+            (int(CLAIM_IAT), cbor::uint(self.issued_at)),
+            (int(CLAIM_CTI), cbor::bytes(&self.token_id)),
+            (int(CLAIM_CNF), Value::Map(vec![(int(1), cose_key)])),
+            (int(CLAIM_DECISION_ID), cbor::text(&self.decision_id)),
+            (int(CLAIM_DECISION_END), cbor::uint(self.decision_end)),
+            (int(CLAIM_SCOPE), cbor::uint(self.scope as u64)),
+            (int(CLAIM_MIN_EPOCH), cbor::uint(self.min_epoch)),
+        ])
     }
 
-    fn from_claims_set(set: ClaimsSet) -> Result<Self, ProtocolError> {
-        let m = |d: &str| ProtocolError::malformed("token claims", d.to_owned());
-        let token_id: [u8; TOKEN_ID_LEN] = set
-            .cwt_id
-            .ok_or_else(|| m("cti missing"))?
-            .try_into()
-            .map_err(|_| m("cti must be 16 bytes"))?;
-        let staff_id = bounded_id(set.subject, "sub")?;
-        let lock_id = bounded_id(set.audience, "aud")?;
-        let not_before = whole_seconds(set.not_before, "nbf")?;
-        let expires = whole_seconds(set.expiration_time, "exp")?;
-        let issued_at = whole_seconds(set.issued_at, "iat")?;
+    fn from_value(value: Value) -> Result<Self, ProtocolError> {
+        const WHAT: &str = "token claims";
+        let m = |d: String| ProtocolError::malformed(WHAT, d);
+        let Value::Map(entries) = value else {
+            return Err(m("not a map".into()));
+        };
+        let mut token_id = None;
+        let mut staff_id = None;
+        let mut lock_id = None;
+        let mut not_before = None;
+        let mut expires = None;
+        let mut issued_at = None;
+        let mut device_key = None;
         let mut decision_id = None;
         let mut decision_end = None;
         let mut scope = None;
-        let mut device_key = None;
-        for (name, value) in set.rest {
-            match (name, value) {
-                (ClaimName::PrivateUse(CLAIM_DECISION_ID), Value::Text(t)) => decision_id = Some(t),
-                (ClaimName::PrivateUse(CLAIM_DECISION_END), Value::Integer(i)) => {
-                    decision_end = Some(u64::try_from(i).map_err(|_| m("decision end"))?)
+        let mut min_epoch = None;
+        // The decoder already refused a label that appears twice.
+        for (label, v) in entries {
+            let label = match label {
+                Value::Integer(i) => i64::try_from(i).map_err(|_| m("unknown claim".into()))?,
+                _ => return Err(m("a claim with a text label".into())),
+            };
+            match label {
+                CLAIM_SUB => staff_id = Some(id_of(v, "sub")?),
+                CLAIM_AUD => lock_id = Some(id_of(v, "aud")?),
+                CLAIM_EXP => expires = Some(time_of(v, "exp")?),
+                CLAIM_NBF => not_before = Some(time_of(v, "nbf")?),
+                CLAIM_IAT => issued_at = Some(time_of(v, "iat")?),
+                CLAIM_CTI => {
+                    token_id = Some(
+                        <[u8; TOKEN_ID_LEN]>::try_from(
+                            cbor::bytes_of(v, WHAT, "cti", TOKEN_ID_LEN)
+                                .map_err(|_| m("cti must be a 16-byte string".into()))?,
+                        )
+                        .map_err(|_| m("cti must be a 16-byte string".into()))?,
+                    )
                 }
-                (ClaimName::PrivateUse(CLAIM_SCOPE), Value::Integer(i)) => {
-                    let v = u64::try_from(i).map_err(|_| m("scope"))?;
-                    scope = Some(Scope::from_code(v).ok_or_else(|| m("unknown scope"))?)
+                CLAIM_CNF => device_key = Some(parse_cnf(v)?),
+                CLAIM_DECISION_ID => decision_id = Some(id_of(v, "decision id")?),
+                CLAIM_DECISION_END => decision_end = Some(time_of(v, "decision end")?),
+                CLAIM_SCOPE => {
+                    let code = cbor::uint_of(v, WHAT, "scope")?;
+                    scope = Some(Scope::from_code(code).ok_or_else(|| m("unknown scope".into()))?)
                 }
-                (ClaimName::Assigned(iana::CwtClaimName::Cnf), v) => {
-                    device_key = Some(parse_cnf(v)?)
-                }
-                // Unknown claims are ignored, as RFC 8392 allows; they are
-                // still covered by the issuer's signature.
-                _ => {}
+                CLAIM_MIN_EPOCH => min_epoch = Some(cbor::uint_of(v, WHAT, "min epoch")?),
+                other => return Err(m(format!("claim {other} is not a version 2 claim"))),
             }
         }
-        let claims = AccessClaims {
-            token_id,
-            staff_id,
-            lock_id,
-            not_before,
-            expires,
-            issued_at,
-            decision_id: bounded_id(decision_id, "decision id")?,
-            decision_end: decision_end.ok_or_else(|| m("decision end missing"))?,
-            scope: scope.ok_or_else(|| m("scope missing"))?,
-            device_key: device_key.ok_or_else(|| m("cnf missing"))?,
-        };
-        Ok(claims)
+        let need = |name: &str| m(format!("{name} missing"));
+        Ok(AccessClaims {
+            token_id: token_id.ok_or_else(|| need("cti"))?,
+            staff_id: staff_id.ok_or_else(|| need("sub"))?,
+            lock_id: lock_id.ok_or_else(|| need("aud"))?,
+            not_before: not_before.ok_or_else(|| need("nbf"))?,
+            expires: expires.ok_or_else(|| need("exp"))?,
+            issued_at: issued_at.ok_or_else(|| need("iat"))?,
+            decision_id: decision_id.ok_or_else(|| need("decision id"))?,
+            decision_end: decision_end.ok_or_else(|| need("decision end"))?,
+            scope: scope.ok_or_else(|| need("scope"))?,
+            min_epoch: min_epoch.ok_or_else(|| need("min epoch"))?,
+            device_key: device_key.ok_or_else(|| need("cnf"))?,
+        })
     }
 }
 
-fn secs(v: u64) -> Result<i64, ProtocolError> {
-    i64::try_from(v).map_err(|_| ProtocolError::TokenRule("time out of range"))
-}
-
-fn whole_seconds(t: Option<Timestamp>, name: &str) -> Result<u64, ProtocolError> {
-    match t {
-        Some(Timestamp::WholeSeconds(s)) => u64::try_from(s)
-            .map_err(|_| ProtocolError::malformed("token claims", format!("{name} negative"))),
-        Some(Timestamp::FractionalSeconds(_)) => Err(ProtocolError::malformed(
+/// A time claim: an unsigned integer below 2^63.
+fn time_of(v: Value, name: &str) -> Result<u64, ProtocolError> {
+    let t = cbor::uint_of(v, "token claims", name)?;
+    if t > MAX_TIME {
+        return Err(ProtocolError::malformed(
             "token claims",
-            format!("{name} must be whole seconds"),
-        )),
-        None => Err(ProtocolError::malformed(
-            "token claims",
-            format!("{name} missing"),
-        )),
+            format!("{name} is 2^63 or more"),
+        ));
     }
+    Ok(t)
 }
 
-fn bounded_id(v: Option<String>, name: &str) -> Result<String, ProtocolError> {
+/// An id claim: text of 1..=64 bytes.
+fn id_of(v: Value, name: &str) -> Result<String, ProtocolError> {
     match v {
-        Some(s) if !s.is_empty() && s.len() <= MAX_ID_LEN => Ok(s),
-        Some(_) => Err(ProtocolError::malformed(
+        Value::Text(s) if !s.is_empty() && s.len() <= MAX_ID_LEN => Ok(s),
+        _ => Err(ProtocolError::malformed(
             "token claims",
-            format!("{name} must be 1..=64 bytes"),
-        )),
-        None => Err(ProtocolError::malformed(
-            "token claims",
-            format!("{name} missing"),
+            format!("{name} must be text of 1..=64 bytes"),
         )),
     }
 }
 
+/// `cnf`: exactly `{1: {1: 2, -1: 1, -2: x, -3: y}}`.
 fn parse_cnf(v: Value) -> Result<PublicKey, ProtocolError> {
     let m = |d: &str| ProtocolError::malformed("cnf", d.to_owned());
-    let Value::Map(entries) = v else {
+    let Value::Map(outer) = v else {
         return Err(m("not a map"));
     };
-    let key_value = entries
-        .into_iter()
-        .find_map(|(k, v)| (k == Value::Integer(1.into())).then_some(v))
-        .ok_or_else(|| m("COSE_Key (1) missing"))?;
-    let key = CoseKey::from_cbor_value(key_value).map_err(|e| m(&e.to_string()))?;
-    if key.kty != KeyType::Assigned(iana::KeyType::EC2) {
-        return Err(m("key type must be EC2"));
+    let [(label, key)] = <[(Value, Value); 1]>::try_from(outer)
+        .map_err(|_| m("must hold exactly the COSE_Key (label 1)"))?;
+    if label != cbor::uint(1) {
+        return Err(m("must hold exactly the COSE_Key (label 1)"));
     }
-    let mut crv = None;
-    let mut x = None;
-    let mut y = None;
-    for (label, value) in key.params {
-        match (label, value) {
-            (Label::Int(l), Value::Integer(i)) if l == iana::Ec2KeyParameter::Crv.to_i64() => {
-                crv = i64::try_from(i).ok()
+    let Value::Map(params) = key else {
+        return Err(m("the COSE_Key is not a map"));
+    };
+    if params.len() != 4 {
+        return Err(m("the COSE_Key must have exactly kty, crv, x and y"));
+    }
+    let (mut kty, mut crv, mut x, mut y) = (None, None, None, None);
+    for (label, value) in params {
+        let Value::Integer(l) = label else {
+            return Err(m("a COSE_Key label that is not an integer"));
+        };
+        match (i64::try_from(l).unwrap_or(0), value) {
+            (1, Value::Integer(i)) => kty = i64::try_from(i).ok(),
+            (-1, Value::Integer(i)) => crv = i64::try_from(i).ok(),
+            (-2, Value::Bytes(b)) => x = Some(b),
+            (-3, Value::Bytes(b)) => y = Some(b),
+            _ => {
+                return Err(m(
+                    "a COSE_Key label other than kty, crv, x, y, or a wrong type",
+                ));
             }
-            (Label::Int(l), Value::Bytes(b)) if l == iana::Ec2KeyParameter::X.to_i64() => {
-                x = Some(b)
-            }
-            (Label::Int(l), Value::Bytes(b)) if l == iana::Ec2KeyParameter::Y.to_i64() => {
-                y = Some(b)
-            }
-            _ => {}
         }
     }
-    if crv != Some(iana::EllipticCurve::P_256.to_i64()) {
-        return Err(m("curve must be P-256"));
+    if kty != Some(2) {
+        return Err(m("key type must be EC2 (2)"));
+    }
+    if crv != Some(1) {
+        return Err(m("curve must be P-256 (1)"));
     }
     PublicKey::from_coordinates(
         &x.ok_or_else(|| m("x missing"))?,
-        &y.ok_or_else(|| m("y (uncompressed) missing"))?,
+        &y.ok_or_else(|| m("y missing"))?,
     )
 }
 
@@ -270,30 +326,54 @@ fn parse_cnf(v: Value) -> Result<PublicKey, ProtocolError> {
 pub(crate) fn sign1(
     payload: Vec<u8>,
     signer: &dyn Signer,
-    what: &'static str,
+    _what: &'static str,
 ) -> Result<Vec<u8>, ProtocolError> {
-    let protected = HeaderBuilder::new()
-        .algorithm(iana::Algorithm::ES256)
-        .key_id(signer.public_key().key_id().to_vec())
-        .build();
-    let sign1 = CoseSign1Builder::new()
-        .protected(protected)
-        .payload(payload)
-        .try_create_signature(b"", |tbs| signer.sign(tbs).map(|s| s.to_vec()))?
-        .build();
-    sign1
-        .to_tagged_vec()
-        .map_err(|e| ProtocolError::malformed(what, e.to_string()))
+    let protected = cbor::encode(&Value::Map(vec![
+        (
+            Value::Integer(HEADER_ALG.into()),
+            Value::Integer(ALG_ES256.into()),
+        ),
+        (
+            Value::Integer(HEADER_KID.into()),
+            cbor::bytes(&signer.public_key().key_id()),
+        ),
+    ]))?;
+    let signature = signer.sign(&sig_structure(&protected, &payload)?)?;
+    cbor::encode(&Value::Tag(
+        TAG_COSE_SIGN1,
+        Box::new(Value::Array(vec![
+            Value::Bytes(protected),
+            Value::Map(vec![]),
+            Value::Bytes(payload),
+            cbor::bytes(&signature),
+        ])),
+    ))
+}
+
+/// The bytes ES256 signs: `["Signature1", protected, h'', payload]`.
+fn sig_structure(protected: &[u8], payload: &[u8]) -> Result<Vec<u8>, ProtocolError> {
+    cbor::encode(&Value::Array(vec![
+        cbor::text(SIGNATURE1),
+        cbor::bytes(protected),
+        cbor::bytes(&[]),
+        cbor::bytes(payload),
+    ]))
 }
 
 /// A parsed, not yet verified COSE_Sign1 signed with ES256 and a key id.
 #[derive(Debug, Clone)]
 pub(crate) struct Sign1 {
-    inner: CoseSign1,
+    protected: Vec<u8>,
+    payload: Vec<u8>,
+    signature: [u8; SIGNATURE_LEN],
     key_id: [u8; KEY_ID_LEN],
 }
 
 impl Sign1 {
+    /// Reads the envelope (PROTOCOL.md §2.1): at most `max` bytes, tag 18,
+    /// an array of 4: the protected header `{1: -7, 4: kid}` and nothing
+    /// else, an empty unprotected map, a byte-string payload and a 64-byte
+    /// signature.
     pub(crate) fn parse(
         bytes: &[u8],
         max: usize,
@@ -306,27 +386,59 @@ impl Sign1 {
                 max,
             });
         }
-        let inner = CoseSign1::from_tagged_slice(bytes)
-            .map_err(|e| ProtocolError::malformed(what, e.to_string()))?;
-        let header = &inner.protected.header;
-        if header.alg != Some(RegisteredLabelWithPrivate::Assigned(iana::Algorithm::ES256)) {
-            return Err(ProtocolError::malformed(what, "algorithm must be ES256"));
+        let m = |d: &str| ProtocolError::malformed(what, d.to_owned());
+        let Value::Tag(TAG_COSE_SIGN1, inner) = cbor::decode(bytes, what)? else {
+            return Err(m("not a tagged COSE_Sign1"));
+        };
+        let Value::Array(parts) = *inner else {
+            return Err(m("COSE_Sign1 is not an array"));
+        };
+        let [protected, unprotected, payload, signature] =
+            <[Value; 4]>::try_from(parts).map_err(|_| m("COSE_Sign1 must have 4 elements"))?;
+        let Value::Bytes(protected) = protected else {
+            return Err(m("protected header is not a byte string"));
+        };
+        if unprotected != Value::Map(vec![]) {
+            return Err(m("the unprotected header must be an empty map"));
         }
-        if !header.crit.is_empty() {
-            return Err(ProtocolError::malformed(
-                what,
-                "critical headers not supported",
-            ));
+        let Value::Bytes(payload) = payload else {
+            return Err(m("payload missing (not a byte string)"));
+        };
+        let signature: [u8; SIGNATURE_LEN] = match signature {
+            Value::Bytes(s) => s
+                .try_into()
+                .map_err(|_| m("the signature must be 64 bytes"))?,
+            _ => return Err(m("the signature is not a byte string")),
+        };
+        let Value::Map(header) = cbor::decode(&protected, what)? else {
+            return Err(m("the protected header is not a map"));
+        };
+        let (mut alg, mut key_id) = (None, None);
+        for (label, value) in header {
+            match (label, value) {
+                (Value::Integer(l), Value::Integer(a)) if i64::try_from(l) == Ok(HEADER_ALG) => {
+                    alg = i64::try_from(a).ok()
+                }
+                (Value::Integer(l), Value::Bytes(k)) if i64::try_from(l) == Ok(HEADER_KID) => {
+                    key_id = Some(
+                        <[u8; KEY_ID_LEN]>::try_from(k).map_err(|_| m("key id must be 8 bytes"))?,
+                    )
+                }
+                (Value::Integer(l), _) if i64::try_from(l) == Ok(HEADER_CRIT) => {
+                    return Err(m("critical headers not supported"));
+                }
+                _ => return Err(m("a protected header other than alg and kid")),
+            }
         }
-        let key_id: [u8; KEY_ID_LEN] = header
-            .key_id
-            .clone()
-            .try_into()
-            .map_err(|_| ProtocolError::malformed(what, "key id must be 8 bytes"))?;
-        if inner.payload.is_none() {
-            return Err(ProtocolError::malformed(what, "payload missing"));
+        if alg != Some(ALG_ES256) {
+            return Err(m("algorithm must be ES256"));
         }
-        Ok(Self { inner, key_id })
+        Ok(Self {
+            protected,
+            payload,
+            signature,
+            key_id: key_id.ok_or_else(|| m("key id missing"))?,
+        })
     }
 
     pub(crate) fn key_id(&self) -> [u8; KEY_ID_LEN] {
@@ -342,28 +454,34 @@ impl Sign1 {
         if key.key_id() != self.key_id {
             return Err(ProtocolError::UnknownIssuer);
         }
-        self.inner
-            .verify_signature(b"", |sig, tbs| key.verify(tbs, sig, what))?;
-        self.payload()
+        key.verify(
+            &sig_structure(&self.protected, &self.payload)?,
+            &self.signature,
+            what,
+        )?;
+        Ok(&self.payload)
     }
 
-    /// The payload without verifying (for a holder reading its own tokens).
-    pub(crate) fn payload(&self) -> Result<&[u8], ProtocolError> {
-        self.inner
-            .payload
-            .as_deref()
-            .ok_or_else(|| ProtocolError::malformed("COSE_Sign1", "payload missing"))
+    /// The payload without verifying (for a holder reading its own tokens,
+    /// or to decide whether something is worth verifying).
+    pub(crate) fn payload(&self) -> &[u8] {
+        &self.payload
     }
 }
 
 /// Issues a token: checks the issuing rules, then signs the claims.
 pub fn issue(claims: &AccessClaims, issuer: &dyn Signer) -> Result<Vec<u8>, ProtocolError> {
     claims.check_rules()?;
-    let payload = claims
-        .to_claims_set()?
-        .to_vec()
-        .map_err(|e| ProtocolError::malformed("token claims", e.to_string()))?;
-    sign1(payload, issuer, "token")
+    let payload = cbor::encode(&claims.to_value())?;
+    let token = sign1(payload, issuer, "token")?;
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(ProtocolError::Oversized {
+            what: "token",
+            len: token.len(),
+            max: MAX_TOKEN_LEN,
+        });
+    }
+    Ok(token)
 }
 
 /// A token as received: parsed, with its issuer's key id, not yet verified.
@@ -402,14 +520,12 @@ impl SignedToken {
     /// The claims without checking the signature. Only for a holder reading
     /// tokens it stored itself; a lock must use [`SignedToken::verify`].
     pub fn claims_unverified(&self) -> Result<AccessClaims, ProtocolError> {
-        decode_claims(self.sign1.payload()?)
+        decode_claims(self.sign1.payload())
     }
 }
 
 fn decode_claims(payload: &[u8]) -> Result<AccessClaims, ProtocolError> {
-    let set = ClaimsSet::from_slice(payload)
-        .map_err(|e| ProtocolError::malformed("token claims", e.to_string()))?;
-    AccessClaims::from_claims_set(set)
+    AccessClaims::from_value(cbor::decode(payload, "token claims")?)
 }
 
 #[cfg(test)]
@@ -428,8 +544,19 @@ mod tests {
             decision_id: "dec-1".into(),
             decision_end: 5_000,
             scope: Scope::Care,
+            min_epoch: 3,
             device_key: device.public_key(),
         }
+    }
+
+    /// Re-signs a token whose claims map was edited, so only the claims decide.
+    fn resign(issuer: &SoftwareKey, edit: impl FnOnce(&mut Vec<(Value, Value)>)) -> Vec<u8> {
+        let (device, _) = SoftwareKey::generate().unwrap();
+        let Value::Map(mut entries) = claims(&device).to_value() else {
+            unreachable!()
+        };
+        edit(&mut entries);
+        sign1(cbor::encode(&Value::Map(entries)).unwrap(), issuer, "token").unwrap()
     }
 
     #[test]
@@ -467,5 +594,109 @@ mod tests {
             t.verify(&other.public_key()).unwrap_err(),
             ProtocolError::UnknownIssuer
         );
+    }
+
+    #[test]
+    fn every_claim_outside_version_2_is_malformed_after_the_signature() {
+        let (issuer, _) = SoftwareKey::generate().unwrap();
+        let int = |l: i64| Value::Integer(l.into());
+        for (why, extra) in [
+            ("iss", (int(1), cbor::text("x"))),
+            ("a registered claim", (int(9), cbor::uint(1))),
+            ("a private claim", (int(-65541), cbor::uint(1))),
+            ("a text label", (cbor::text("x"), cbor::uint(1))),
+        ] {
+            let token = resign(&issuer, |e| e.push(extra));
+            let t = SignedToken::parse(&token).unwrap();
+            assert!(
+                matches!(
+                    t.verify(&issuer.public_key()),
+                    Err(ProtocolError::Malformed { .. })
+                ),
+                "{why}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_claim_a_time_of_2_to_the_63_and_an_unknown_scope_are_malformed() {
+        let (issuer, _) = SoftwareKey::generate().unwrap();
+        let edits: Vec<Box<dyn FnOnce(&mut Vec<(Value, Value)>)>> = vec![
+            Box::new(|e| e.retain(|(k, _)| k != &Value::Integer(CLAIM_MIN_EPOCH.into()))),
+            Box::new(|e| {
+                e.iter_mut()
+                    .filter(|(k, _)| k == &Value::Integer(CLAIM_EXP.into()))
+                    .for_each(|(_, v)| *v = cbor::uint(1 << 63))
+            }),
+            Box::new(|e| {
+                e.iter_mut()
+                    .filter(|(k, _)| k == &Value::Integer(CLAIM_SCOPE.into()))
+                    .for_each(|(_, v)| *v = cbor::uint(9))
+            }),
+        ];
+        for edit in edits {
+            let token = resign(&issuer, edit);
+            let t = SignedToken::parse(&token).unwrap();
+            assert!(matches!(
+                t.verify(&issuer.public_key()),
+                Err(ProtocolError::Malformed { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn the_envelope_is_strict() {
+        let (issuer, _) = SoftwareKey::generate().unwrap();
+        let (device, _) = SoftwareKey::generate().unwrap();
+        let good = issue(&claims(&device), &issuer).unwrap();
+        let Value::Tag(_, inner) = cbor::decode(&good, "t").unwrap() else {
+            unreachable!()
+        };
+        let Value::Array(parts) = *inner else {
+            unreachable!()
+        };
+        let rebuild = |parts: Vec<Value>, tagged: bool| {
+            let a = Value::Array(parts);
+            cbor::encode(&if tagged {
+                Value::Tag(18, Box::new(a))
+            } else {
+                a
+            })
+            .unwrap()
+        };
+        let mut short_sig = parts.clone();
+        short_sig[3] = cbor::bytes(&[1; 63]);
+        let mut unprotected = parts.clone();
+        unprotected[1] = Value::Map(vec![(cbor::uint(4), cbor::bytes(&[0; 8]))]);
+        let mut nil_payload = parts.clone();
+        nil_payload[2] = Value::Null;
+        let mut extra_header = parts.clone();
+        extra_header[0] = cbor::bytes(
+            &cbor::encode(&Value::Map(vec![
+                (Value::Integer(1.into()), Value::Integer((-7).into())),
+                (
+                    Value::Integer(4.into()),
+                    cbor::bytes(&issuer.public_key().key_id()),
+                ),
+                (Value::Integer(3.into()), cbor::uint(0)),
+            ]))
+            .unwrap(),
+        );
+        for (why, bytes) in [
+            ("untagged", rebuild(parts.clone(), false)),
+            ("63-byte signature", rebuild(short_sig, true)),
+            ("unprotected kid", rebuild(unprotected, true)),
+            ("detached payload", rebuild(nil_payload, true)),
+            ("extra protected header", rebuild(extra_header, true)),
+        ] {
+            assert!(
+                matches!(
+                    SignedToken::parse(&bytes),
+                    Err(ProtocolError::Malformed { .. })
+                ),
+                "{why}"
+            );
+        }
+        assert!(SignedToken::parse(&rebuild(parts, true)).is_ok());
     }
 }

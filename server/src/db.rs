@@ -71,6 +71,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_authorization.sql"),
     ),
     (
+        6,
+        "lock_revocation",
+        include_str!("../migrations/sqlite/0006_lock_revocation.sql"),
+    ),
+    (
         7,
         "routine",
         include_str!("../migrations/sqlite/0007_routine.sql"),
@@ -101,6 +106,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "authorization",
         include_str!("../migrations/postgres/0005_authorization.sql"),
+    ),
+    (
+        6,
+        "lock_revocation",
+        include_str!("../migrations/postgres/0006_lock_revocation.sql"),
     ),
     (
         7,

@@ -572,7 +572,7 @@ async fn apply(
 ) -> Result<ImportSummary> {
     let mut summary = ImportSummary::default();
     let mut tx = db.pool().begin().await?;
-    let mut to_revoke: Vec<(Vec<u8>, i64)> = Vec::new();
+    let mut to_revoke: Vec<revocation::LiveToken> = Vec::new();
     for r in records {
         match r {
             Record::Decision {

@@ -17,10 +17,16 @@
 //! The bundle re-uses a token already issued to the same device for the same
 //! lock, window and decision, so fetching the bundle again is cheap and does
 //! not grow what a revocation would have to list.
+//!
+//! Every token names the epoch of its lock's revocation list at the moment it
+//! is signed (`min_epoch`, PROTOCOL.md §2.3): a lock accepts it only once it
+//! holds that list, so a phone with a fresh token must bring the fresh list.
+//! The bundle carries the lists of the day's locks, and a single token comes
+//! with its lock's list.
 
 use std::collections::{BTreeMap, HashMap};
 
-use nyckelfri_protocol::token::{AccessClaims, issue};
+use nyckelfri_protocol::token::{AccessClaims, SignedToken, issue};
 use sqlx::Row;
 
 use crate::auth::DeviceCaller;
@@ -89,6 +95,8 @@ struct NewToken {
     token_id: [u8; 16],
     claims: AccessClaims,
     bytes: Vec<u8>,
+    /// The lock's signed list (base64) the token requires, if any.
+    list: Option<String>,
 }
 
 /// What to put in a token besides the device and time of issue.
@@ -102,7 +110,12 @@ struct Grant<'a> {
     decision_end: i64,
 }
 
-fn sign_token(state: &AppState, dev: &DeviceCaller, g: &Grant<'_>, now: i64) -> Result<NewToken> {
+async fn sign_token(
+    state: &AppState,
+    dev: &DeviceCaller,
+    g: &Grant<'_>,
+    now: i64,
+) -> Result<NewToken> {
     let Grant {
         lock_id,
         scope,
@@ -113,23 +126,45 @@ fn sign_token(state: &AppState, dev: &DeviceCaller, g: &Grant<'_>, now: i64) -> 
     } = *g;
     let token_id = codec::random_bytes::<16>()?;
     let u = |v: i64| u64::try_from(v).map_err(|_| Error::Internal("negative time".into()));
+    // The lock must hold its list at least as new as now before it takes
+    // this token: a revocation made before this moment reaches it first.
+    // A list that revokes by issue time (it overflowed) is passed by
+    // issuing no earlier than its bound.
+    let (min_epoch, revoked_before) =
+        revocation::list_state(state.db(), state.issuer(), lock_id).await?;
+    let issued_at = now.min(exp).max(revoked_before);
+    if issued_at > exp {
+        return Err(Error::no_key(crate::model::NoKeyReason::WindowPassed));
+    }
     let claims = AccessClaims {
         token_id,
         staff_id: dev.staff.id.clone(),
         lock_id: lock_id.to_owned(),
         not_before: u(nbf)?,
         expires: u(exp)?,
-        issued_at: u(now.min(exp))?,
+        issued_at: u(issued_at)?,
         decision_id: decision_id.to_owned(),
         decision_end: u(decision_end)?,
         scope: scope.protocol(),
+        min_epoch,
         device_key: dev.public_key.clone(),
     };
     let bytes = issue(&claims, state.issuer())?;
+    // Read after the epoch: lists only rise, so this one is new enough.
+    let list = if min_epoch > 0 {
+        revocation::lists_for(state.db(), state.issuer(), &[lock_id.to_owned()], now)
+            .await?
+            .into_iter()
+            .next()
+            .map(|l| l.list)
+    } else {
+        None
+    };
     Ok(NewToken {
         token_id,
         claims,
         bytes,
+        list,
     })
 }
 
@@ -176,6 +211,8 @@ fn issued(t: &NewToken, visit_id: Option<&str>, shift_id: Option<&str>) -> Issue
         decision_end: i64::try_from(c.decision_end).unwrap_or(i64::MAX),
         visit_id: visit_id.map(str::to_owned),
         shift_id: shift_id.map(str::to_owned),
+        min_epoch: c.min_epoch,
+        revocation_list: t.list.clone(),
     }
 }
 
@@ -457,6 +494,9 @@ pub async fn bundle(state: &AppState, dev: &DeviceCaller, date: Option<&str>) ->
                 let care = i64::from(TokenScope::Care.protocol() as u8);
                 let key: ReuseKey = (n.lock_id.clone(), nbf, exp, d.id.clone(), d.ends_at, care);
                 if let Some((id, bytes)) = existing.get(&key) {
+                    let min_epoch = SignedToken::parse(bytes)
+                        .and_then(|t| t.claims_unverified())
+                        .map_or(0, |c| c.min_epoch);
                     tokens.push(IssuedToken {
                         token: codec::b64(bytes),
                         token_id: hex::encode(id),
@@ -468,6 +508,8 @@ pub async fn bundle(state: &AppState, dev: &DeviceCaller, date: Option<&str>) ->
                         decision_end: d.ends_at,
                         visit_id: n.visit_id.clone(),
                         shift_id: n.shift_id.clone(),
+                        min_epoch,
+                        revocation_list: None,
                     });
                     continue;
                 }
@@ -479,7 +521,7 @@ pub async fn bundle(state: &AppState, dev: &DeviceCaller, date: Option<&str>) ->
                     decision_id: &d.id,
                     decision_end: d.ends_at,
                 };
-                let t = sign_token(state, dev, &grant, now)?;
+                let t = sign_token(state, dev, &grant, now).await?;
                 tokens.push(issued(&t, n.visit_id.as_deref(), n.shift_id.as_deref()));
                 existing.insert(key, (t.token_id.to_vec(), t.bytes.clone()));
                 new_tokens.push(t);
@@ -502,6 +544,9 @@ pub async fn bundle(state: &AppState, dev: &DeviceCaller, date: Option<&str>) ->
     locks.sort_by(|a, b| a.id.cmp(&b.id));
     locks.dedup_by(|a, b| a.id == b.id);
 
+    // After the tokens: each list is at least as new as any token's min_epoch.
+    let lock_ids: Vec<String> = locks.iter().map(|l| l.id.clone()).collect();
+    let revocation_lists = revocation::lists_for(db, state.issuer(), &lock_ids, now).await?;
     let night_patrol_deadline_at =
         time::deadline_on(tz, date, &unit.settings.night_patrol_deadline)?;
     Ok(Bundle {
@@ -517,9 +562,9 @@ pub async fn bundle(state: &AppState, dev: &DeviceCaller, date: Option<&str>) ->
         visits,
         shifts,
         locks,
+        revocation_lists,
         tokens,
         no_key,
-        revocation: revocation::current(db, state.issuer(), now).await?,
     })
 }
 
@@ -658,7 +703,7 @@ async fn order_key(
         decision_id: &o.id,
         decision_end: exp,
     };
-    let t = sign_token(state, dev, &grant, now)?;
+    let t = sign_token(state, dev, &grant, now).await?;
     store_tokens(state, dev, std::slice::from_ref(&t)).await?;
     sqlx::query("UPDATE issued_tokens SET order_id = $1 WHERE token_id = $2")
         .bind(&o.id)
@@ -783,7 +828,7 @@ async fn care_key(state: &AppState, dev: &DeviceCaller, req: &TokenRequest) -> R
                     decision_id: &d.id,
                     decision_end: d.ends_at,
                 };
-                let t = sign_token(state, dev, &grant, now)?;
+                let t = sign_token(state, dev, &grant, now).await?;
                 store_tokens(state, dev, std::slice::from_ref(&t)).await?;
                 return Ok(issued(&t, visit_id.as_deref(), shift_id.as_deref()));
             }

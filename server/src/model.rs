@@ -132,16 +132,20 @@ string_enum! {
 }
 
 string_enum! {
-    /// What a token allows (protocol `Scope`).
+    /// What a token allows (protocol `Scope`, PROTOCOL.md §5.4).
     TokenScope {
         /// A visit or shift: unlock and lock.
         Care = "care",
-        /// Demonstration to the brukare at installation (R1.9).
+        /// Demonstration to the brukare at installation (R1.9): unlock and
+        /// lock while the lock is in installation mode only.
         Demo = "demo",
-        /// The alarm group's technician: everything, including mode commands.
+        /// The alarm group's technician installing or removing: unlock and
+        /// lock in installation mode only, finish the installation,
+        /// decommission.
         Install = "install",
-        /// The alarm group's technician servicing an installed lock (a
-        /// battery, a repair): a maintenance order's key.
+        /// The alarm group's technician servicing a lock in use (battery
+        /// change, repair) within the order's window: unlock and lock, and
+        /// the moves between installation and normal mode.
         Maintenance = "maintenance",
     }
 }
@@ -154,8 +158,7 @@ impl TokenScope {
             Self::Care => Scope::Care,
             Self::Demo => Scope::Demo,
             Self::Install => Scope::Install,
-            // LEAD: map to Scope::Maintenance when issue 15 lands
-            Self::Maintenance => Scope::Install,
+            Self::Maintenance => Scope::Maintenance,
         }
     }
 
@@ -164,6 +167,7 @@ impl TokenScope {
         match code {
             2 => Self::Demo,
             3 => Self::Install,
+            4 => Self::Maintenance,
             _ => Self::Care,
         }
     }
@@ -495,9 +499,11 @@ pub struct RevokeDeviceResponse {
     pub revoked_at: i64,
     /// How many of its unexpired tokens went on the revocation list.
     pub tokens_revoked: u64,
-    /// The revocation list's epoch now.
+    /// The revision of the revocation lists now (rises with every change;
+    /// each lock's list has its own epoch).
     pub revocation_epoch: i64,
-    /// Entries the list had to drop to stay within its bound (soonest-expiring first).
+    /// Always 0: a lock whose revoked tokens do not fit its list revokes by
+    /// issue time instead (`revoked_before`), so nothing is dropped.
     pub entries_dropped: u64,
 }
 
@@ -589,7 +595,8 @@ pub struct UpdateDecisionResponse {
     pub decision: Decision,
     /// Tokens that outlived the new end and were revoked.
     pub tokens_revoked: u64,
-    /// The revocation list's epoch now.
+    /// The revision of the revocation lists now (each lock's list has its
+    /// own epoch).
     pub revocation_epoch: i64,
 }
 
@@ -708,6 +715,10 @@ pub struct RegisterLock {
     pub public_key: String,
     /// Door (default) or entrance.
     pub kind: Option<LockKind>,
+    /// The open installation order (new brukare, existing brukare or
+    /// entrance, status open or scheduled) the lock is for: grants are
+    /// issued only for a lock key on one.
+    pub order_id: String,
 }
 
 /// A registered lock and the grant that commissions it.
@@ -861,6 +872,14 @@ pub struct IssuedToken {
     pub visit_id: Option<String>,
     /// The shift it is for.
     pub shift_id: Option<String>,
+    /// The lowest epoch of the lock's revocation list the lock must hold to
+    /// accept the token.
+    pub min_epoch: u64,
+    /// That list (signed, base64), when the token needs one: the app carries
+    /// it to the lock. Given with a single token; a bundle has the lists of
+    /// its locks in `revocation_lists`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revocation_list: Option<String>,
 }
 
 /// A lock for which no key could be issued, and why.
@@ -891,16 +910,30 @@ pub struct IssuerInfo {
     pub algorithm: String,
 }
 
-/// The current signed revocation list.
+/// Which lock's revocation list.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RevocationQuery {
+    /// The lock.
+    pub lock_id: String,
+}
+
+/// A lock's current signed revocation list under the issuer key.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RevocationInfo {
-    /// Rising epoch.
+    /// The lock it is for.
+    pub lock_id: String,
+    /// The issuer key's id, hex.
+    pub key_id: String,
+    /// Rising epoch, per lock and issuer key.
     pub epoch: i64,
     /// When signed.
     pub issued_at: i64,
+    /// Every token for the lock issued before this time is revoked (0: none).
+    pub revoked_before: i64,
     /// Revoked token ids in it.
     pub entries: u64,
-    /// The signed list (COSE_Sign1), base64: the app carries it to every lock.
+    /// The signed list (COSE_Sign1), base64: the app carries it to the lock.
     pub list: String,
 }
 
@@ -990,8 +1023,9 @@ pub struct Bundle {
     pub tokens: Vec<IssuedToken>,
     /// Locks for which no key could be issued, and why.
     pub no_key: Vec<NoKey>,
-    /// The current signed revocation list.
-    pub revocation: RevocationInfo,
+    /// The signed revocation list of each of the day's locks that has one:
+    /// the phone carries it to the lock, and its tokens may require it.
+    pub revocation_lists: Vec<RevocationInfo>,
 }
 
 // ---------------------------------------------------------------- events

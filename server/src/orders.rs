@@ -475,17 +475,16 @@ pub(crate) async fn lock_removed(
 pub(crate) async fn closed_order_tokens(
     conn: &mut AnyConnection,
     now: i64,
-) -> Result<Vec<(Vec<u8>, i64)>> {
+) -> Result<Vec<crate::revocation::LiveToken>> {
     let rows = sqlx::query(&format!(
-        "SELECT t.token_id, t.expires FROM issued_tokens t JOIN orders o ON o.id = t.order_id \
+        "SELECT t.token_id, t.expires, t.lock_id, t.issued_at FROM issued_tokens t \
+         JOIN orders o ON o.id = t.order_id \
          WHERE o.status NOT IN {ACTIVE} AND t.revoked_at IS NULL AND t.expires > $1"
     ))
     .bind(now)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("token_id")?, r.try_get("expires")?)))
-        .collect()
+    rows.iter().map(crate::revocation::row_live_token).collect()
 }
 
 /// Revokes the keys of orders closed in this transaction (see

@@ -18,7 +18,8 @@ use std::collections::HashMap;
 
 use nyckelfri_protocol::exchange::verify_receipt;
 use nyckelfri_protocol::keys::sha256;
-use nyckelfri_protocol::messages::BoltState;
+use nyckelfri_protocol::keys::KEY_ID_LEN;
+use nyckelfri_protocol::messages::{BoltState, IssuerEpoch, LockMode};
 use nyckelfri_protocol::transcript::ReceiptFacts;
 use nyckelfri_protocol::{NONCE_LEN, PublicKey, REQUEST_ID_LEN, Status};
 use serde::Deserialize;
@@ -74,10 +75,20 @@ struct UnlockData {
 #[derive(Deserialize)]
 struct ReceiptData {
     nonce: String,
+    /// The issuers and list epochs the lock announced in its Hello.
+    issuers: Vec<IssuerData>,
     signature: String,
     command: u8,
     status: u8,
     bolt: u8,
+    battery: u8,
+    mode: u8,
+}
+
+#[derive(Deserialize)]
+struct IssuerData {
+    key_id: String,
+    epoch: u64,
 }
 
 fn fixed<const N: usize>(hex_text: &str) -> Option<[u8; N]> {
@@ -236,11 +247,26 @@ impl<'a> Judge<'a> {
         ) else {
             return Ok(Err("receipt_invalid"));
         };
-        let (Some(status), Some(bolt), Ok(signature)) = (
+        let (Some(status), Some(bolt), Some(mode), Some(signature)) = (
             Status::from_code(u64::from(data.receipt.status)),
             BoltState::from_code(u64::from(data.receipt.bolt)),
-            hex::decode(&data.receipt.signature),
+            LockMode::from_code(u64::from(data.receipt.mode)),
+            fixed::<64>(&data.receipt.signature),
         ) else {
+            return Ok(Err("receipt_invalid"));
+        };
+        let Some(issuers) = data
+            .receipt
+            .issuers
+            .iter()
+            .map(|i| {
+                Some(IssuerEpoch {
+                    key_id: fixed::<KEY_ID_LEN>(&i.key_id)?,
+                    epoch: i.epoch,
+                })
+            })
+            .collect::<Option<Vec<_>>>()
+        else {
             return Ok(Err("receipt_invalid"));
         };
         // The token must be one this device was given for this lock.
@@ -262,6 +288,7 @@ impl<'a> Judge<'a> {
         let facts = ReceiptFacts {
             lock_id,
             nonce: &nonce,
+            issuers: &issuers,
             token_hash: &token_hash,
             command: data.receipt.command,
             request_id: &request_id,
@@ -270,6 +297,8 @@ impl<'a> Judge<'a> {
             lock_time: data.lock_time,
             bolt,
             repeated: data.repeated,
+            battery: data.receipt.battery,
+            mode,
         };
         Ok(match verify_receipt(&facts, &signature, &key) {
             Ok(()) => Ok(()),

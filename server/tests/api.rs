@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Backend, DAY0, H, MARGIN, T0, TestServer, add_lock, b64d, world};
+use common::{Backend, DAY0, H, MARGIN, T0, TestServer, add_lock, b64d, open_order, world};
 use nyckelfri_protocol::commission::CommissionGrant;
 use nyckelfri_protocol::keys::sha256;
 use nyckelfri_protocol::revocation::RevocationList;
@@ -207,14 +207,11 @@ async fn bundle_carries_the_day(b: Backend) {
     );
     assert_eq!(t["visit_id"], "v1");
     assert!(bundle["no_key"].as_array().unwrap().is_empty());
-    // The signed revocation list.
-    let list =
-        RevocationList::verify(&b64d(bundle["revocation"]["list"].as_str().unwrap()), &ik).unwrap();
-    assert_eq!(
-        list.epoch as i64,
-        bundle["revocation"]["epoch"].as_i64().unwrap()
-    );
-    assert!(list.revoked.is_empty());
+    // Nothing was ever revoked for the day's locks: no lists, and the token
+    // needs none.
+    assert_eq!(bundle["revocation_lists"], json!([]));
+    assert_eq!(claims.min_epoch, 0);
+    assert_eq!(t["min_epoch"], 0);
 
     // Fetching again re-uses the token.
     let again = s.get("/v1/bundle", &dev.token).await.ok();
@@ -361,7 +358,6 @@ async fn r2_7_ending_a_decision_early_revokes_its_tokens(b: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    let epoch0 = bundle["revocation"]["epoch"].as_i64().unwrap();
     // Only the needs assessor changes decisions.
     let co = s.enroll("co1").await;
     s.req(
@@ -383,10 +379,14 @@ async fn r2_7_ending_a_decision_early_revokes_its_tokens(b: Backend) {
         .await
         .ok();
     assert_eq!(r["tokens_revoked"], 1);
-    assert!(r["revocation_epoch"].as_i64().unwrap() > epoch0);
+    assert!(r["revocation_epoch"].as_i64().unwrap() > 0);
     let ik = issuer_key(&s.req("GET", "/v1/issuer", None, None).await.ok());
-    let rev = s.req("GET", "/v1/revocation", None, None).await.ok();
+    let rev = s
+        .req("GET", "/v1/revocation?lock_id=l1", None, None)
+        .await
+        .ok();
     let list = RevocationList::verify(&b64d(rev["list"].as_str().unwrap()), &ik).unwrap();
+    assert_eq!(list.lock_id, "l1");
     assert!(
         list.revoked
             .iter()
@@ -413,7 +413,6 @@ async fn a_revoked_device_gets_no_keys(b: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    let epoch0 = bundle["revocation"]["epoch"].as_i64().unwrap();
 
     // A coordinator of another unit may not; the own unit's may.
     let co2 = {
@@ -443,7 +442,7 @@ async fn a_revoked_device_gets_no_keys(b: Backend) {
         .await
         .ok();
     assert_eq!(r["tokens_revoked"], 1);
-    assert!(r["revocation_epoch"].as_i64().unwrap() > epoch0);
+    assert!(r["revocation_epoch"].as_i64().unwrap() > 0);
     assert_eq!(r["entries_dropped"], 0);
 
     // Its session is dead; no bundle, no token, no new session.
@@ -456,18 +455,33 @@ async fn a_revoked_device_gets_no_keys(b: Backend) {
     s.session(&dev.id, &dev.key)
         .await
         .err(403, "device_revoked");
-    // Its token is on the signed list every phone carries.
+    // Its token is on l1's signed list, which the bundle of a colleague who
+    // visits b1 after the revocation carries, and the colleague's fresh
+    // token for l1 makes the lock take that list first (min_epoch).
     let ik = issuer_key(&s.req("GET", "/v1/issuer", None, None).await.ok());
+    s.admin_post(
+        "/v1/visits",
+        json!({"id": "v-cw2", "brukare_id": "b1", "decision_id": "d1", "staff_id": "cw2",
+               "starts_at": DAY0 + 11 * H, "ends_at": DAY0 + 11 * H + 1800, "service": "tillsyn"}),
+    )
+    .await;
     let other = s.enroll("cw2").await;
     let b2 = s.get("/v1/bundle", &other.token).await.ok();
-    let list =
-        RevocationList::verify(&b64d(b2["revocation"]["list"].as_str().unwrap()), &ik).unwrap();
+    let lists = b2["revocation_lists"].as_array().unwrap();
+    assert_eq!(lists.len(), 1, "{lists:?}");
+    let list = RevocationList::verify(&b64d(lists[0]["list"].as_str().unwrap()), &ik).unwrap();
+    assert_eq!(list.lock_id, "l1");
     assert!(
         list.revoked
             .iter()
             .any(|e| hex::encode(e.token_id) == token_id)
     );
-    assert_eq!(list.epoch as i64, r["revocation_epoch"].as_i64().unwrap());
+    let fresh = SignedToken::parse(&b64d(tokens_for(&b2, "l1")[0]["token"].as_str().unwrap()))
+        .unwrap()
+        .verify(&ik)
+        .unwrap();
+    assert_eq!(fresh.min_epoch, list.epoch);
+    assert!(list.epoch > 0);
     // Revoking again changes nothing.
     let again = s
         .post(
@@ -489,6 +503,11 @@ backend_test!(
     a_revoked_device_gets_no_keys
 );
 
+/// Issue 15, item 3: with one issuer-wide list of 96 entries, revoking a
+/// night patrol's phone in a unit with more locks dropped the
+/// soonest-expiring entries, and those tokens opened again. Each lock now has
+/// its own list: nothing is dropped, and every revoked token is on its
+/// lock's list.
 async fn the_revocation_list_stays_bounded(b: Backend) {
     use nyckelfri_protocol::revocation::MAX_REVOKED;
     let s = TestServer::start(b).await;
@@ -527,12 +546,39 @@ async fn the_revocation_list_stays_bounded(b: Backend) {
         .await
         .ok();
     assert_eq!(r["tokens_revoked"], n as u64);
-    assert_eq!(r["entries_dropped"], (n - MAX_REVOKED) as u64);
-    let rev = s.req("GET", "/v1/revocation", None, None).await.ok();
-    assert_eq!(rev["entries"], MAX_REVOKED as u64);
-    // Expired entries are dropped at the next change.
+    assert_eq!(r["entries_dropped"], 0);
+    let ik = s.handle.issuer_public_key();
+    for t in bundle["tokens"].as_array().unwrap() {
+        let lock = t["lock_id"].as_str().unwrap();
+        let rev = s
+            .req("GET", &format!("/v1/revocation?lock_id={lock}"), None, None)
+            .await
+            .ok();
+        let list = RevocationList::verify(&b64d(rev["list"].as_str().unwrap()), &ik).unwrap();
+        assert_eq!(list.lock_id, lock);
+        assert_eq!(list.revoked.len(), 1, "{lock}");
+        assert_eq!(
+            hex::encode(list.revoked[0].token_id),
+            t["token_id"].as_str().unwrap()
+        );
+    }
+    // Expired entries are dropped at the lock's next change: at 20:00 the
+    // night patrol's token for l1 has expired; a care worker's evening
+    // token for l1 is revoked.
     s.clock.set(DAY0 + 20 * H);
+    s.admin_post(
+        "/v1/visits",
+        json!({"id": "v-eve", "brukare_id": "b1", "decision_id": "d1", "staff_id": "cw1",
+               "starts_at": DAY0 + 21 * H, "ends_at": DAY0 + 21 * H + 1800, "service": "kväll"}),
+    )
+    .await;
     let cw = s.enroll("cw1").await;
+    let evening = s.get("/v1/bundle", &cw.token).await.ok();
+    let eve_token = tokens_for(&evening, "l1")
+        .into_iter()
+        .find(|t| t["visit_id"] == "v-eve")
+        .unwrap()["token_id"]
+        .clone();
     s.post(
         &format!("/v1/devices/{}/revoke", cw.id),
         &s.admin.clone(),
@@ -540,13 +586,89 @@ async fn the_revocation_list_stays_bounded(b: Backend) {
     )
     .await
     .ok();
-    let rev = s.req("GET", "/v1/revocation", None, None).await.ok();
-    assert_eq!(rev["entries"], 0);
+    let rev = s
+        .req("GET", "/v1/revocation?lock_id=l1", None, None)
+        .await
+        .ok();
+    let list = RevocationList::verify(&b64d(rev["list"].as_str().unwrap()), &ik).unwrap();
+    assert_eq!(list.revoked.len(), 1);
+    assert_eq!(json!(hex::encode(list.revoked[0].token_id)), eve_token);
     s.stop().await;
 }
 backend_test!(
     the_revocation_list_stays_bounded_t,
     the_revocation_list_stays_bounded
+);
+
+/// When one lock has more revoked tokens than its list holds, none of them
+/// is dropped: the list revokes every token for the lock issued up to now
+/// (`revoked_before`), and the colleague whose good token was among them
+/// gets a fresh one issued after that bound, which needs the new list.
+async fn a_lock_with_more_revoked_tokens_than_a_list_holds_revokes_by_issue_time(b: Backend) {
+    use nyckelfri_protocol::revocation::MAX_REVOKED;
+    let s = TestServer::start(b).await;
+    world(&s).await;
+    s.admin_post(
+        "/v1/visits",
+        json!({"id": "v-cw2", "brukare_id": "b1", "decision_id": "d1", "staff_id": "cw2",
+               "starts_at": DAY0 + 11 * H, "ends_at": DAY0 + 11 * H + 1800, "service": "tillsyn"}),
+    )
+    .await;
+    let colleague = s.enroll("cw2").await;
+    let before = s.get("/v1/bundle", &colleague.token).await.ok();
+    let old = tokens_for(&before, "l1")[0]["token_id"].clone();
+    // Lost and replaced phones, one after another, each with a key for l1.
+    let mut revoked = Vec::new();
+    for _ in 0..=MAX_REVOKED {
+        let dev = s.enroll("cw1").await;
+        let bundle = s.get("/v1/bundle", &dev.token).await.ok();
+        revoked.push(
+            SignedToken::parse(&b64d(
+                tokens_for(&bundle, "l1")[0]["token"].as_str().unwrap(),
+            ))
+            .unwrap()
+            .claims_unverified()
+            .unwrap(),
+        );
+        s.post(
+            &format!("/v1/devices/{}/revoke", dev.id),
+            &s.admin.clone(),
+            json!({}),
+        )
+        .await
+        .ok();
+    }
+    let ik = s.handle.issuer_public_key();
+    let rev = s
+        .req("GET", "/v1/revocation?lock_id=l1", None, None)
+        .await
+        .ok();
+    let list = RevocationList::verify(&b64d(rev["list"].as_str().unwrap()), &ik).unwrap();
+    assert_eq!(list.revoked_before, T0 as u64 + 1);
+    // Every revoked token is covered: listed, or issued before the bound.
+    assert_eq!(revoked.len(), MAX_REVOKED + 1);
+    for c in &revoked {
+        assert!(
+            c.issued_at < list.revoked_before
+                || list.revoked.iter().any(|e| e.token_id == c.token_id),
+            "a revoked token is not on l1's list"
+        );
+    }
+    // The colleague's token was issued before the bound too: it is replaced.
+    let after = s.get("/v1/bundle", &colleague.token).await.ok();
+    let fresh = tokens_for(&after, "l1")[0];
+    assert_ne!(fresh["token_id"], old);
+    let claims = SignedToken::parse(&b64d(fresh["token"].as_str().unwrap()))
+        .unwrap()
+        .verify(&ik)
+        .unwrap();
+    assert!(claims.issued_at >= list.revoked_before);
+    assert_eq!(claims.min_epoch, list.epoch);
+    s.stop().await;
+}
+backend_test!(
+    overflowing_lock_list_t,
+    a_lock_with_more_revoked_tokens_than_a_list_holds_revokes_by_issue_time
 );
 
 // ---------------------------------------------------------------- locks: R1.6, R1.9, R1.10, R1.12
@@ -562,15 +684,47 @@ async fn r1_6_r1_9_r1_10_commissioning_and_installation(b: Backend) {
     s.post(
         "/v1/locks",
         &cw.token,
-        json!({"lock_id": "l9", "public_key": pk}),
+        json!({"lock_id": "l9", "public_key": pk, "order_id": "ord-l9"}),
     )
     .await
     .err(403, "forbidden");
+    // A grant only for an open installation order of the lock's kind.
+    s.post(
+        "/v1/locks",
+        &at.token,
+        json!({"lock_id": "l9", "public_key": pk}),
+    )
+    .await
+    .err(422, "bad_request");
+    s.post(
+        "/v1/locks",
+        &at.token,
+        json!({"lock_id": "l9", "public_key": pk, "order_id": "no-such-order"}),
+    )
+    .await
+    .err(404, "not_found");
+    // R1.4: home care orders an entrance lock for b1.
+    let co = s.enroll("co1").await;
+    s.post(
+        "/v1/orders/entrance",
+        &co.token,
+        json!({"id": "ord-l9", "brukare_id": "b1", "building_address": "Demogatan 1",
+               "brukare_has_alarm": false}),
+    )
+    .await
+    .ok();
+    s.post(
+        "/v1/locks",
+        &at.token,
+        json!({"lock_id": "l9", "public_key": pk, "order_id": "ord-l9", "kind": "door"}),
+    )
+    .await
+    .err(409, "conflict");
     let r = s
         .post(
             "/v1/locks",
             &at.token,
-            json!({"lock_id": "l9", "public_key": pk, "kind": "entrance"}),
+            json!({"lock_id": "l9", "public_key": pk, "order_id": "ord-l9", "kind": "entrance"}),
         )
         .await
         .ok();
@@ -587,7 +741,7 @@ async fn r1_6_r1_9_r1_10_commissioning_and_installation(b: Backend) {
     s.post(
         "/v1/locks",
         &at.token,
-        json!({"lock_id": "l9", "public_key": pk}),
+        json!({"lock_id": "l9", "public_key": pk, "order_id": "ord-l9", "kind": "entrance"}),
     )
     .await
     .ok();
@@ -595,28 +749,20 @@ async fn r1_6_r1_9_r1_10_commissioning_and_installation(b: Backend) {
     s.post(
         "/v1/locks",
         &at.token,
-        json!({"lock_id": "l9", "public_key": hex::encode(k2.public_key().as_bytes())}),
+        json!({"lock_id": "l9", "public_key": hex::encode(k2.public_key().as_bytes()),
+               "order_id": "ord-l9", "kind": "entrance"}),
     )
     .await
     .err(409, "conflict");
     s.post(
         "/v1/locks",
         &at.token,
-        json!({"lock_id": "l10", "public_key": pk}),
+        json!({"lock_id": "l10", "public_key": pk, "order_id": "ord-l9", "kind": "entrance"}),
     )
     .await
     .err(409, "conflict");
-    // R1.4: home care orders an entrance lock for b1; no key before the
-    // alarm group has booked the order for the technician asking.
-    let co = s.enroll("co1").await;
-    s.post(
-        "/v1/orders/entrance",
-        &co.token,
-        json!({"id": "ord-l9", "brukare_id": "b1", "building_address": "Demogatan 1",
-               "brukare_has_alarm": false}),
-    )
-    .await
-    .ok();
+    // No key before the alarm group has booked the order for the
+    // technician asking.
     let r = s
         .post(
             "/v1/tokens",
@@ -769,7 +915,8 @@ async fn r1_6_r1_9_r1_10_commissioning_and_installation(b: Backend) {
     s.post(
         "/v1/locks",
         &at.token,
-        json!({"lock_id": "l11", "public_key": hex::encode(k11.public_key().as_bytes())}),
+        json!({"lock_id": "l11", "public_key": hex::encode(k11.public_key().as_bytes()),
+               "order_id": "ord-b5"}),
     )
     .await
     .ok();
@@ -830,8 +977,12 @@ async fn r1_12_a_removed_lock_never_gets_a_key(b: Backend) {
     assert!(tokens_for(&bundle, "l1").is_empty());
     assert_eq!(no_key_for(&bundle, "l1")[0]["reason"], "lock_removed");
     assert_eq!(bundle["visits"][0]["lock_ids"], json!([]));
+    let rev = s
+        .req("GET", "/v1/revocation?lock_id=l1", None, None)
+        .await
+        .ok();
     let list = RevocationList::verify(
-        &b64d(bundle["revocation"]["list"].as_str().unwrap()),
+        &b64d(rev["list"].as_str().unwrap()),
         &s.handle.issuer_public_key(),
     )
     .unwrap();
@@ -856,10 +1007,11 @@ async fn r1_12_a_removed_lock_never_gets_a_key(b: Backend) {
     assert_eq!(r["reason"], "lock_removed");
     // It cannot be commissioned again under its id, nor installed.
     let lock = s.get("/v1/locks/l1", &at.token).await.ok();
+    open_order(&s, "ord-again", "b1").await;
     s.post(
         "/v1/locks",
         &at.token,
-        json!({"lock_id": "l1", "public_key": lock["public_key"]}),
+        json!({"lock_id": "l1", "public_key": lock["public_key"], "order_id": "ord-again"}),
     )
     .await
     .err(409, "conflict");

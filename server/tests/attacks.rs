@@ -11,8 +11,8 @@
 mod common;
 
 use common::{Backend, DAY0, H, T0, TestServer, add_lock, b64d, world};
-use nyckelfri_protocol::keys::sha256;
-use nyckelfri_protocol::messages::{BoltState, Command};
+use nyckelfri_protocol::keys::{KEY_ID_LEN, sha256};
+use nyckelfri_protocol::messages::{BoltState, Command, IssuerEpoch, LockMode};
 use nyckelfri_protocol::transcript::{ReceiptFacts, receipt_transcript};
 use nyckelfri_protocol::{Signer, SoftwareKey, Status};
 use serde_json::{Value, json};
@@ -404,6 +404,10 @@ async fn a_forged_receipt_is_rejected(b: Backend) {
         let facts = ReceiptFacts {
             lock_id: "l1",
             nonce: &nonce,
+            issuers: &[IssuerEpoch {
+                key_id: [5; KEY_ID_LEN],
+                epoch: 3,
+            }],
             token_hash: &sha256(&token_bytes),
             command: Command::Unlock as u8,
             request_id: &request_id,
@@ -412,6 +416,8 @@ async fn a_forged_receipt_is_rejected(b: Backend) {
             lock_time: T0 as u64 + 3600,
             bolt: BoltState::Unlocked,
             repeated: false,
+            battery: 90,
+            mode: LockMode::Normal,
         };
         let sig = signer.sign(&receipt_transcript(&facts).unwrap()).unwrap();
         json!({"id": id, "kind": "unlock", "occurred_at": T0 + 3600, "lock_id": "l1",
@@ -421,7 +427,8 @@ async fn a_forged_receipt_is_rejected(b: Backend) {
                         "lock_time": T0 + 3600, "bolt": "unlocked", "battery": 90,
                         "repeated": false,
                         "receipt": {"nonce": hex::encode(nonce), "signature": hex::encode(sig),
-                                    "command": 1, "status": 0, "bolt": 1}}})
+                                    "command": 1, "status": 0, "bolt": 1, "battery": 90, "mode": 2,
+                                    "issuers": [{"key_id": hex::encode([5u8; KEY_ID_LEN]), "epoch": 3}]}}})
     };
     let (forger, _) = SoftwareKey::generate().unwrap();
     let r = s

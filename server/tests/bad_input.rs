@@ -89,7 +89,7 @@ fn template(method: &str, path: &str, key_hex: &str, deviation: &str) -> (Option
             "starts_at": DAY0 + 20 * H, "ends_at": DAY0 + 30 * H})
         }
         ("POST", "/v1/locks") => {
-            json!({"lock_id": "l99", "public_key": key_hex, "kind": "entrance"})
+            json!({"lock_id": "l99", "public_key": key_hex, "kind": "entrance", "order_id": "ord1"})
         }
         ("POST", "/v1/locks/{id}/install") => json!({"brukare_id": "b1"}),
         // Orders (R1).

@@ -179,9 +179,14 @@ impl Ctx {
     async fn lock(&self, brukare: Option<&str>) -> String {
         let id = self.fresh("lk");
         let (key, _) = SoftwareKey::generate().unwrap();
+        // A grant only for an open installation order (for a lock in stock,
+        // a brukare of u1's).
+        let order = format!("ord-{id}");
+        common::open_order(&self.s, &order, brukare.unwrap_or("b-own")).await;
         self.admin(
             "/v1/locks",
-            json!({"lock_id": id, "public_key": hex::encode(key.public_key().as_bytes())}),
+            json!({"lock_id": id, "public_key": hex::encode(key.public_key().as_bytes()),
+                   "order_id": order}),
         )
         .await;
         if let Some(b) = brukare {
@@ -542,17 +547,21 @@ async fn build(c: &Ctx, route: &str, p: Principal, t: Target) -> Option<Call> {
             if own { "own" } else { "other" }
         )),
         "POST /v1/locks" => {
+            // A grant is for an open installation order of the unit.
+            let order = c.fresh("ord-new");
+            common::open_order(&c.s, &order, if own { "b-own" } else { "b-other" }).await;
             if own {
                 let (key, _) = SoftwareKey::generate().unwrap();
                 Call::post(
                     "/v1/locks",
-                    json!({"lock_id": c.fresh("new"), "public_key": hex::encode(key.public_key().as_bytes())}),
+                    json!({"lock_id": c.fresh("new"), "public_key": hex::encode(key.public_key().as_bytes()),
+                           "order_id": order}),
                 )
             } else {
                 // A fresh grant for another unit's door.
                 Call::post(
                     "/v1/locks",
-                    json!({"lock_id": "l-other", "public_key": c.other_lock_key}),
+                    json!({"lock_id": "l-other", "public_key": c.other_lock_key, "order_id": order}),
                 )
             }
         }

@@ -66,13 +66,15 @@ async fn without_lock(s: &TestServer, token: &str, query: &str) -> Vec<Value> {
         .clone()
 }
 
-/// Commissions a lock (as a technician) without installing it.
-async fn commission(s: &TestServer, at: &Device, lock: &str, kind: &str) {
+/// Commissions a lock (as a technician) for an open installation order,
+/// without installing it.
+async fn commission(s: &TestServer, at: &Device, lock: &str, kind: &str, order: &str) {
     let (key, _) = SoftwareKey::generate().unwrap();
     s.post(
         "/v1/locks",
         &at.token,
-        json!({"lock_id": lock, "public_key": hex::encode(key.public_key().as_bytes()), "kind": kind}),
+        json!({"lock_id": lock, "public_key": hex::encode(key.public_key().as_bytes()),
+               "kind": kind, "order_id": order}),
     )
     .await
     .ok();
@@ -234,7 +236,7 @@ async fn brukare_without_a_lock_is_home_cares_list_r1_2(b: Backend) {
     assert_eq!(without_lock(&s, &at.token, "").await.len(), 3);
     // Once the lock is installed the brukare leaves the list (by the
     // technician the order is booked for).
-    commission(&s, &at, "l5", "door").await;
+    commission(&s, &at, "l5", "door", "o5").await;
     common::upload_receipt(&s, &at, "l5", "b5").await;
     s.post(
         "/v1/orders/o5/scheduled",
@@ -356,7 +358,7 @@ async fn existing_brukare_order_needs_name_phone_and_address_r1_3_r1_8(b: Backen
         .err(403, "forbidden");
     assert_eq!(orders(&s, &at.token, "?status=scheduled").await.len(), 1);
     // The lock is installed: the order is done.
-    commission(&s, &at, "l5", "door").await;
+    commission(&s, &at, "l5", "door", "ex5").await;
     common::upload_receipt(&s, &at, "l5", "b5").await;
     s.post(
         "/v1/locks/l5/install",
@@ -435,7 +437,7 @@ async fn entrance_lock_order_for_a_building_r1_4(b: Backend) {
         .err(409, "conflict");
     // Installing an entrance lock closes the entrance order: no order
     // booked for the technician, no installation.
-    commission(&s, &at, "p1", "entrance").await;
+    commission(&s, &at, "p1", "entrance", "port1").await;
     common::upload_receipt(&s, &at, "p1", "b1").await;
     s.post(
         "/v1/locks/p1/install",

@@ -116,7 +116,11 @@ pub async fn install(
     )
     .await?;
     let commissioned = tech
-        .commission_lock(LOCK.into(), hex::encode(lock_key.as_bytes()))
+        .commission_lock(
+            order_id.clone(),
+            LOCK.into(),
+            hex::encode(lock_key.as_bytes()),
+        )
         .await?;
     style.say(format!(
         "       {} the technician commissions the new lock as {LOCK}: {} (R1.6)",

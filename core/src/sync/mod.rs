@@ -364,8 +364,19 @@ fn to_bundle(w: BundleWire) -> Result<DayBundle, String> {
         .iter()
         .map(|t| b64(&t.token).map(HexBytes))
         .collect::<Result<Vec<_>, String>>()?;
-    let revocation_list = match &w.revocation {
-        Some(r) => Some(HexBytes(b64(&r.list)?)),
+    let revocation_lists = w
+        .revocation_lists
+        .iter()
+        .map(|r| b64(&r.list).map(HexBytes))
+        .collect::<Result<Vec<_>, String>>()?;
+    let issuer_key = match &w.issuer {
+        Some(i) => Some(HexBytes(
+            hex::decode(&i.public_key).map_err(|e| format!("issuer key: {e}"))?,
+        )),
+        None => None,
+    };
+    let issuer_update = match &w.issuer_update {
+        Some(u) => Some(HexBytes(b64(u)?)),
         None => None,
     };
     Ok(DayBundle {
@@ -398,7 +409,9 @@ fn to_bundle(w: BundleWire) -> Result<DayBundle, String> {
             })
             .collect(),
         tokens,
-        revocation_list,
+        revocation_lists,
+        issuer_key,
+        issuer_update,
     })
 }
 

@@ -147,6 +147,11 @@ pub(crate) struct RevocationWire {
 }
 
 #[derive(Deserialize)]
+pub(crate) struct IssuerWire {
+    pub public_key: String,
+}
+
+#[derive(Deserialize)]
 pub(crate) struct BundleWire {
     pub server_time: i64,
     pub unit: UnitWire,
@@ -160,7 +165,10 @@ pub(crate) struct BundleWire {
     pub tokens: Vec<TokenWire>,
     #[serde(default)]
     pub no_key: Vec<NoKeyWire>,
-    pub revocation: Option<RevocationWire>,
+    #[serde(default)]
+    pub revocation_lists: Vec<RevocationWire>,
+    pub issuer: Option<IssuerWire>,
+    pub issuer_update: Option<String>,
 }
 
 #[derive(Serialize)]

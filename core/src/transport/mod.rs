@@ -6,10 +6,12 @@
 mod android;
 #[cfg(feature = "ble")]
 mod ble;
+#[cfg(feature = "simulation")]
 mod memory;
 
 #[cfg(feature = "ble")]
 pub use ble::BleTransport;
+#[cfg(feature = "simulation")]
 pub use memory::{MemoryTransport, SimulatedLockSet};
 
 /// Why a transport could not deliver.

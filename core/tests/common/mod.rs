@@ -99,6 +99,24 @@ impl World {
         .unwrap()
     }
 
+    /// Another phone (its own database) with the same device key.
+    pub fn open_app_named(&self, name: &str) -> Arc<NyckelfriApp> {
+        let mut config = self.config();
+        config.database_path = self
+            .dir
+            .path()
+            .join(format!("{name}.db"))
+            .display()
+            .to_string();
+        NyckelfriApp::with_parts(
+            config,
+            self.signer.clone() as Arc<dyn DeviceSigner>,
+            Arc::new(MemoryTransport::new(self.locks.clone())),
+            Box::new(self.clocks.clone()),
+        )
+        .unwrap()
+    }
+
     pub fn lock(&self, id: &str) -> Arc<StdMutex<SimulatedLock>> {
         self.locks.get(id).unwrap()
     }
@@ -124,6 +142,7 @@ impl World {
             decision_id: format!("decision-{lock_id}"),
             decision_end: (NOW + 30 * 24 * HOUR) as u64,
             scope: Scope::Care,
+            min_epoch: 0,
             device_key: self.device.clone(),
         }
     }
@@ -181,7 +200,9 @@ impl World {
             visits,
             shifts: vec![],
             tokens,
-            revocation_list: None,
+            revocation_lists: Vec::new(),
+            issuer_key: Some(HexBytes(self.issuer.public_key().as_bytes().to_vec())),
+            issuer_update: None,
         }
     }
 }

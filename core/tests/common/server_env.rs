@@ -170,6 +170,22 @@ impl Env {
         panic!("no care worker with {what}")
     }
 
+    /// An open installation order (existing brukare, door lock) for
+    /// `brukare`, put straight into the database: commissioning needs one.
+    pub fn open_order(&self, id: &str, brukare: &str) {
+        self.rt.block_on(async {
+            sqlx::query(
+                "INSERT INTO orders (id, kind, status, unit_id, brukare_id, created_at, updated_at) \
+                 SELECT $1, 'existing_brukare', 'open', unit_id, id, 0, 0 FROM brukare WHERE id = $2",
+            )
+            .bind(id)
+            .bind(brukare)
+            .execute(self.server().db().pool())
+            .await
+            .unwrap();
+        });
+    }
+
     /// Calls the server's API as the administrator; panics on a non-2xx.
     pub fn admin(
         &self,

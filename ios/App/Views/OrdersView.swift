@@ -84,7 +84,7 @@ private struct OrderView: View {
             TextField(L("orders.lock_key"), text: $lockKeyHex)
                 .textInputAutocapitalization(.never)
                 .font(.body.monospaced())
-            actionButton(L("orders.commission")) { await vm.commission(lockId: lockId, lockKeyHex: lockKeyHex) }
+            actionButton(L("orders.commission")) { await vm.commission(orderId: order.id, lockId: lockId, lockKeyHex: lockKeyHex) }
             if let c = vm.commissioning { Text(commissioningText(c)) }
         }
         Section(L("orders.demonstrate")) {
@@ -136,7 +136,7 @@ private struct OrderView: View {
 
     private func commissioningText(_ c: TechnicianViewModel.Commissioning) -> String {
         switch c {
-        case .pressSetupButton: return L(c.l10nKey)
+        case .pressSetupButton, .factoryResetNeeded: return L(c.l10nKey)
         case .commissioned(let lockId): return L(c.l10nKey, lockId)
         case .refused(let status): return L(c.l10nKey, status)
         }

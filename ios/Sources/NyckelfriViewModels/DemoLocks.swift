@@ -30,11 +30,14 @@ public enum DemoLocks {
         try JSONDecoder().decode(Issuer.self, from: issuerJSON).publicKey
     }
 
-    /// Adds the locks to `set`, trusting `issuerKeyHex`, their clocks at `now`.
+    #if NYCKELFRI_SIMULATION
+    /// Adds the locks to `set`, trusting `issuerKeyHex`, their clocks at `now`
+    /// (demo builds only: a store build's core has no simulated locks).
     public static func install(_ locks: [Lock], issuerKeyHex: String, into set: SimulatedLockSet, now: Int64) throws {
         for lock in locks {
             try set.addLock(lockId: lock.lockId, pkcs8Hex: lock.pkcs8, issuerPublicKeyHex: issuerKeyHex,
                             unixTime: UInt64(max(0, now)))
         }
     }
+    #endif
 }

@@ -147,6 +147,7 @@ extension TechnicianViewModel.Commissioning {
     public var l10nKey: String {
         switch self {
         case .pressSetupButton: return "orders.commissioning.press_setup_button"
+        case .factoryResetNeeded: return "orders.commissioning.factory_reset"
         case .commissioned: return "orders.commissioning.done"
         case .refused: return "orders.commissioning.refused"
         }
@@ -227,7 +228,7 @@ public enum LocalizationKeys {
         all.formUnion(decisions.map(\.l10nKey))
         all.insert(ConfirmReason.openDoor(brukareName: "").l10nKey)
         let commissioning: [TechnicianViewModel.Commissioning] = [
-            .pressSetupButton, .commissioned(lockId: ""), .refused(status: ""),
+            .pressSetupButton, .commissioned(lockId: ""), .factoryResetNeeded, .refused(status: ""),
         ]
         all.formUnion(commissioning.map(\.l10nKey))
         all.formUnion([TechnicianViewModel.Completion.inService, .removed].map(\.l10nKey))

@@ -16,6 +16,10 @@ public final class TechnicianViewModel {
         /// press it, then commission again.
         case pressSetupButton
         case commissioned(lockId: String)
+        /// Someone else's grant got there first: the lock's signed refusal
+        /// names another issuer. Factory-reset it (long press inside the
+        /// door), press the setup button, and commission again.
+        case factoryResetNeeded
         /// The lock said no for another reason (its status, for the report).
         case refused(status: String)
     }
@@ -62,6 +66,7 @@ public final class TechnicianViewModel {
         switch c.status {
         case "ok": return .commissioned(lockId: c.lockId)
         case "presence_required": return .pressSetupButton
+        case "claimed_by_another_issuer": return .factoryResetNeeded
         default: return .refused(status: c.status)
         }
     }
@@ -76,11 +81,13 @@ public final class TechnicianViewModel {
         await run { self.orders = try await self.session.app.installationOrders() }
     }
 
-    // R1.6, R1.9: the lock's key from its label, as `lockId`.
-    public func commission(lockId: String, lockKeyHex: String) async {
+    // R1.6, R1.9: the lock's key from its label, as `lockId`, for the open
+    // installation order `orderId` (the server grants only for one).
+    public func commission(orderId: String, lockId: String, lockKeyHex: String) async {
         commissioned = nil
         await run {
-            self.commissioned = try await self.session.app.commissionLock(lockId: lockId, lockKeyHex: lockKeyHex)
+            self.commissioned = try await self.session.app.commissionLock(
+                orderId: orderId, lockId: lockId, lockKeyHex: lockKeyHex)
         }
     }
 

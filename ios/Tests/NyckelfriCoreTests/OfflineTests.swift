@@ -53,8 +53,8 @@ final class OfflineTests: XCTestCase {
         XCTAssertEqual(try app.pendingEvents(), 0)
         XCTAssertEqual(try app.recentEvents(limit: 10), [])
         XCTAssertEqual(try app.recentReceipts(limit: 10), [])
-        let resumed = try await app.resumePending(listener: RecordingListener())
-        XCTAssertEqual(resumed, [])
+        // Nothing interrupted: nothing pending (and nothing is ever resent without a tap).
+        XCTAssertEqual(try app.pendingUnlocks(), [])
         await assertThrowsAsync({ try await app.sync() }) { $0 == .NotEnrolled }
         await assertThrowsAsync({ try await app.installationOrders() }) { $0 == .NotEnrolled }
         let nf = await assertThrowsAsync({ try await app.openDoor(visitId: "v-nope", listener: RecordingListener()) }) {
@@ -72,7 +72,7 @@ final class OfflineTests: XCTestCase {
             if case .InvalidInput = $0 { return true } else { return false }
         }
         if case .InvalidInput(let reason) = e { XCTAssertTrue(reason.hasPrefix("bundle"), reason) }
-        await assertThrowsAsync({ try await app.commissionLock(lockId: "l-new", lockKeyHex: "not hex") }) {
+        await assertThrowsAsync({ try await app.commissionLock(orderId: "ord-x", lockId: "l-new", lockKeyHex: "not hex") }) {
             if case .InvalidInput = $0 { return true } else { return false }
         }
         let locks = SimulatedLockSet()

@@ -36,7 +36,7 @@ final class TechnicianTests: XCTestCase {
         let lockId = "l-tumba-14"
 
         // Nobody inside has pressed the setup button: the technician is told to.
-        await vm.commission(lockId: lockId, lockKeyHex: label)
+        await vm.commission(orderId: order.id, lockId: lockId, lockKeyHex: label)
         XCTAssertNil(vm.problem)
         XCTAssertEqual(vm.commissioned?.status, "presence_required")
         XCTAssertEqual(vm.commissioning, .pressSetupButton)
@@ -45,7 +45,7 @@ final class TechnicianTests: XCTestCase {
 
         // Someone inside presses it (the label's key as typed, upper case): accepted.
         try locks.pressSetupButton(lockKeyHex: label.uppercased())
-        await vm.commission(lockId: lockId, lockKeyHex: label)
+        await vm.commission(orderId: order.id, lockId: lockId, lockKeyHex: label)
         XCTAssertNil(vm.problem)
         XCTAssertEqual(vm.commissioning, .commissioned(lockId: lockId))
         XCTAssertEqual(locks.lockIds(), [lockId])
@@ -153,7 +153,7 @@ final class TechnicianTests: XCTestCase {
         XCTAssertTrue(try XCTUnwrap(vm.receipt).contentJson.contains("anhörig Eva S."))
 
         // A key that is not hex is the technician's typing, not a crash.
-        await vm.commission(lockId: "l-ny-02", lockKeyHex: "not hex")
+        await vm.commission(orderId: "ord-x", lockId: "l-ny-02", lockKeyHex: "not hex")
         XCTAssertEqual(vm.problem, .invalidInput)
         XCTAssertNil(vm.commissioned)
     }

@@ -161,10 +161,17 @@ impl Fixture {
             decision_id: "decision-0007".into(),
             decision_end: SCENARIO_NOW + 30 * 86_400,
             scope: Scope::Care,
+            min_epoch: 0,
             device_key: self.device.public_key(),
         };
         (issue(&claims, &self.issuer).unwrap(), claims.token_id)
     }
+}
+
+/// A request id told apart by `n`, first made a day before the locks' time
+/// (so it is never newer than a Hello's).
+pub fn rid(n: u8) -> [u8; 16] {
+    nyckelfri_protocol::request_id_for(SCENARIO_NOW - 86_400, [n; 8])
 }
 
 /// The first adapter, through a fresh btleplug manager.

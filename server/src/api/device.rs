@@ -11,8 +11,8 @@ use crate::codec;
 use crate::error::{Error, ErrorBody, Result};
 use crate::model::{
     Bundle, BundleQuery, ChallengeRequest, ChallengeResponse, EnrollRequest, EnrollResponse,
-    Health, IssuedToken, IssuerInfo, Me, RevocationInfo, ServerTime, SessionRequest,
-    SessionResponse, TokenRequest,
+    Health, IssuedToken, IssuerInfo, Me, RevocationInfo, RevocationQuery, ServerTime,
+    SessionRequest, SessionResponse, TokenRequest,
 };
 use crate::permit::Permit;
 use crate::ratelimit::AddressLimited;
@@ -48,13 +48,27 @@ pub(super) async fn issuer(State(s): State<AppState>) -> Json<IssuerInfo> {
     Json(s.issuer_info())
 }
 
-/// The current signed revocation list.
-#[utoipa::path(get, path = "/v1/revocation", tag = "public",
-    responses((status = 200, body = RevocationInfo)))]
-pub(super) async fn revocation_list(State(s): State<AppState>) -> Result<Json<RevocationInfo>> {
-    Ok(Json(
-        revocation::current(s.db(), s.issuer(), s.now()).await?,
-    ))
+/// A lock's current signed revocation list (404 while nothing for it was
+/// ever revoked; its tokens then need none).
+#[utoipa::path(get, path = "/v1/revocation", tag = "public", params(RevocationQuery),
+    responses((status = 200, body = RevocationInfo), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub(super) async fn revocation_list(
+    State(s): State<AppState>,
+    Query(q): Query<RevocationQuery>,
+) -> Result<Json<RevocationInfo>> {
+    codec::check_id(&q.lock_id, "lock_id")?;
+    revocation::lists_for(
+        s.db(),
+        s.issuer(),
+        std::slice::from_ref(&q.lock_id),
+        s.now(),
+    )
+    .await?
+    .into_iter()
+    .next()
+    .map(Json)
+    .ok_or_else(|| Error::not_found("revocation list for lock", &q.lock_id))
 }
 
 /// Enroll a device: a one-time code (from a coordinator) registers the

@@ -100,16 +100,18 @@ pub(super) async fn get_one(
 }
 
 /// Commission a lock (alarm technicians): register its public key (from
-/// its Hello in commissioning mode) under a lock id and get the grant the
-/// app passes to the lock. Registering the same id and key again gives a
-/// fresh grant.
+/// its Hello in commissioning mode) under a lock id, for an open
+/// installation order, and get the grant the app passes to the lock.
+/// Registering the same id and key again, while an installation order is
+/// open, gives a fresh grant.
 #[utoipa::path(post, path = "/v1/locks", tag = "locks", security(("session" = [])), request_body = RegisterLock,
     responses(
         (status = 200, body = RegisterLockResponse),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
-        (status = 409, description = "The id or key belongs to another lock, or the lock was removed", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "The id or key belongs to another lock, the lock was removed, or the order is not an open installation order for this kind of lock", body = ErrorBody),
     ))]
 pub(super) async fn register(
     State(s): State<AppState>,
@@ -123,6 +125,7 @@ pub(super) async fn register(
     let kind = req.kind.unwrap_or(LockKind::Door);
     let now = s.now();
     let db = s.db();
+    open_installation_order(db, &permit, &req.order_id, kind).await?;
     match store::lock(db, &req.lock_id).await {
         Ok(existing) => {
             // A fresh grant for a lock at a door is for who reaches that door.
@@ -153,12 +156,14 @@ pub(super) async fn register(
             }
             let mut tx = db.pool().begin().await?;
             sqlx::query(
-                "INSERT INTO locks (id, public_key, kind, commissioned_at) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO locks (id, public_key, kind, commissioned_at, order_id) \
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(&req.lock_id)
             .bind(key_bytes.clone())
             .bind(kind.as_str())
             .bind(now)
+            .bind(&req.order_id)
             .execute(&mut *tx)
             .await?;
             let rec = permit
@@ -173,6 +178,11 @@ pub(super) async fn register(
         }
         Err(e) => return Err(e),
     }
+    sqlx::query("UPDATE locks SET order_id = $1 WHERE id = $2")
+        .bind(&req.order_id)
+        .bind(&req.lock_id)
+        .execute(db.pool())
+        .await?;
     let grant_expires = now + s.settings().grant_ttl_secs;
     let grant = CommissionGrant::issue(
         &key,
@@ -186,6 +196,40 @@ pub(super) async fn register(
         grant: codec::b64(&grant),
         grant_expires,
     }))
+}
+
+/// Grants are issued only for a lock key on an open installation order of
+/// the lock's kind: a door lock for a new or existing brukare, an entrance
+/// lock for an entrance order (R1.1, R1.3, R1.4) — of a unit the caller
+/// serves.
+async fn open_installation_order(
+    db: &crate::db::Db,
+    permit: &Permit,
+    order_id: &str,
+    kind: LockKind,
+) -> Result<()> {
+    codec::check_id(order_id, "order_id")?;
+    let row: Option<(String, String, String)> =
+        sqlx::query_as("SELECT kind, status, unit_id FROM orders WHERE id = $1")
+            .bind(order_id)
+            .fetch_optional(db.pool())
+            .await?;
+    let Some((order_kind, status, unit_id)) = row else {
+        return Err(Error::not_found("order", order_id));
+    };
+    permit.require_unit(&unit_id)?;
+    let kinds: &[&str] = match kind {
+        LockKind::Door => &["new_brukare", "existing_brukare"],
+        LockKind::Entrance => &["entrance"],
+    };
+    if !matches!(status.as_str(), "open" | "scheduled") || !kinds.contains(&order_kind.as_str()) {
+        return Err(Error::Conflict(format!(
+            "order '{order_id}' is not an open installation order for a {} lock \
+             ({order_kind}, {status}): no grant",
+            kind.as_str()
+        )));
+    }
+    Ok(())
 }
 
 /// R1.9: upload the brukare's signed receipt and responsibility agreement

@@ -739,20 +739,17 @@ pub(super) async fn schedule(
         .is_some_and(|t| t != technician)
     {
         // Another technician's keys for this order end now.
-        let tokens: Vec<(Vec<u8>, i64)> = {
-            use sqlx::Row;
-            sqlx::query(
-                "SELECT token_id, expires FROM issued_tokens WHERE order_id = $1 \
-                 AND revoked_at IS NULL AND expires > $2",
-            )
-            .bind(&id)
-            .bind(now)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get("token_id")?, r.try_get("expires")?)))
-            .collect::<Result<_>>()?
-        };
+        let tokens = sqlx::query(
+            "SELECT token_id, expires, lock_id, issued_at FROM issued_tokens WHERE order_id = $1 \
+             AND revoked_at IS NULL AND expires > $2",
+        )
+        .bind(&id)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(crate::revocation::row_live_token)
+        .collect::<Result<Vec<_>>>()?;
         if !tokens.is_empty() {
             crate::revocation::revoke(&mut tx, s.issuer(), now, &tokens).await?;
         }

@@ -212,19 +212,16 @@ pub(crate) async fn staff_tokens(
     tx: &mut Transaction<'static, Any>,
     staff_id: &str,
     after: i64,
-) -> Result<Vec<(Vec<u8>, i64)>> {
-    use sqlx::Row;
+) -> Result<Vec<revocation::LiveToken>> {
     let rows = sqlx::query(
-        "SELECT token_id, expires FROM issued_tokens \
+        "SELECT token_id, expires, lock_id, issued_at FROM issued_tokens \
          WHERE staff_id = $1 AND expires > $2 AND revoked_at IS NULL",
     )
     .bind(staff_id)
     .bind(after)
     .fetch_all(&mut **tx)
     .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("token_id")?, r.try_get("expires")?)))
-        .collect()
+    rows.iter().map(revocation::row_live_token).collect()
 }
 
 /// Change a staff member's name, role, unit, units served or end date.

@@ -460,9 +460,12 @@ pub async fn world(s: &TestServer) -> World {
 /// Commissions a lock (as the admin) and installs it at `brukare`.
 pub async fn add_lock(s: &TestServer, lock_id: &str, brukare: &str) -> SoftwareKey {
     let (key, _) = SoftwareKey::generate().unwrap();
+    let order = format!("ord-{lock_id}");
+    open_order(s, &order, brukare).await;
     s.admin_post(
         "/v1/locks",
-        json!({"lock_id": lock_id, "public_key": hex::encode(key.public_key().as_bytes())}),
+        json!({"lock_id": lock_id, "public_key": hex::encode(key.public_key().as_bytes()),
+               "order_id": order}),
     )
     .await;
     s.admin_post(
@@ -528,4 +531,19 @@ pub async fn upload_receipt(s: &TestServer, dev: &Device, lock: &str, brukare: &
     s.post("/v1/installation-receipts", &dev.token, body)
         .await
         .ok()
+}
+
+/// An open installation order (existing brukare, door lock) for `brukare`,
+/// put straight into the database: commissioning needs one, and tests of
+/// other things should not depend on the order routes.
+pub async fn open_order(s: &TestServer, id: &str, brukare: &str) {
+    sqlx::query(
+        "INSERT INTO orders (id, kind, status, unit_id, brukare_id, created_at, updated_at) \
+         SELECT $1, 'existing_brukare', 'open', unit_id, id, 0, 0 FROM brukare WHERE id = $2",
+    )
+    .bind(id)
+    .bind(brukare)
+    .execute(s.handle.db().pool())
+    .await
+    .unwrap();
 }

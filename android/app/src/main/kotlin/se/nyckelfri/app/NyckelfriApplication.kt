@@ -14,8 +14,6 @@ import se.nyckelfri.core.AppConfig
 import se.nyckelfri.core.Language
 import se.nyckelfri.core.NyckelfriApp
 import se.nyckelfri.core.NyckelfriException
-import se.nyckelfri.core.UnlockListener
-import se.nyckelfri.core.UnlockStep
 
 /** How the app started: the core, or why there is none. */
 sealed interface Startup {
@@ -50,12 +48,14 @@ class NyckelfriApplication : Application() {
             NyckelfriApp.open(AppConfig(databasePath = File(filesDir, DATABASE).path), KeystoreSigner(this))
         }
         opened.damagedDatabaseMovedTo?.let { Log.w(TAG, "a damaged database was kept aside at $it") }
-        // The core finishes unlocks a crash interrupted, before the worker taps Open again.
-        scope.launch {
+        // Openings a crash interrupted: the core closes those that can no longer be
+        // finished and sends nothing by itself; the worker's next tap on Open finishes
+        // the rest with the same request id (the door never moves twice).
+        scope.launch(Dispatchers.IO) {
             try {
-                opened.app.resumePending(Silent)
+                opened.app.pendingUnlocks()
             } catch (e: NyckelfriException) {
-                Log.w(TAG, "resuming interrupted unlocks failed: ${e.message}")
+                Log.w(TAG, "closing interrupted unlocks failed: ${e.message}")
             }
         }
         Startup.Ready(opened.app)
@@ -70,10 +70,6 @@ class NyckelfriApplication : Application() {
     fun holders(core: NyckelfriApp, language: Language): AppHolders =
         holders?.takeIf { it.first == language }?.second
             ?: AppHolders(core, language, scope).also { holders = language to it }
-
-    private object Silent : UnlockListener {
-        override fun onStep(step: UnlockStep) = Unit
-    }
 
     companion object {
         /** In filesDir, which the backup rules exclude: a restored copy would carry another phone's keys. */

@@ -71,7 +71,7 @@ class OfflineTest {
             assertEquals(0u, app.pendingEvents())
             assertEquals(emptyList<EventView>(), app.recentEvents(10u))
             assertEquals(emptyList<ReceiptView>(), app.recentReceipts(10u))
-            assertEquals(emptyList<UnlockOutcome>(), app.resumePending(RecordingListener()))
+            assertEquals(emptyList<PendingUnlock>(), app.pendingUnlocks())
             assertThrows<NyckelfriException.NotEnrolled> { runBlocking { app.sync() } }
             assertThrows<NyckelfriException.NotEnrolled> { runBlocking { app.installationOrders() } }
             val nf = assertThrows<NyckelfriException.NotFound> { runBlocking { app.openDoor("v-nope", RecordingListener()) } }
@@ -85,7 +85,7 @@ class OfflineTest {
         app().use { app ->
             val e = assertThrows<NyckelfriException.InvalidInput> { app.applyBundleJson("{not json") }
             assertTrue(e.reason.startsWith("bundle"), e.reason)
-            assertThrows<NyckelfriException.InvalidInput> { runBlocking { app.commissionLock("l-new", "not hex") } }
+            assertThrows<NyckelfriException.InvalidInput> { runBlocking { app.commissionLock("ord-x", "l-new", "not hex") } }
         }
         val locks = SimulatedLockSet()
         assertThrows<NyckelfriException.InvalidInput> { locks.addLock("l-1", "zz", "04", 0uL) }

@@ -140,6 +140,19 @@ class DemoServer : AutoCloseable {
         return c.inputStream.bufferedReader().readText()
     }
 
+    /** POST to the server's admin API with its admin token (e.g. home care ordering a lock, R1.3). */
+    fun adminPost(path: String, json: String): String {
+        val token = Files.readString(dir.resolve("admin-token")).trim()
+        val c = URI("$url$path").toURL().openConnection() as HttpURLConnection
+        c.requestMethod = "POST"
+        c.setRequestProperty("Authorization", "Bearer $token")
+        c.setRequestProperty("Content-Type", "application/json")
+        c.doOutput = true
+        c.outputStream.use { it.write(json.toByteArray()) }
+        check(c.responseCode == 200) { "POST $path: ${c.responseCode} ${c.errorStream?.bufferedReader()?.readText()}" }
+        return c.inputStream.bufferedReader().readText()
+    }
+
     /** The issuer's public key (SEC1, hex) from GET /v1/issuer. */
     fun issuerKeyHex(): String {
         val body = get("/v1/issuer")

@@ -19,12 +19,24 @@ class TechnicianTest : WithDemoServer() {
         server.orderBookedFor("b-tumba-14", "st-larm-1")
         NyckelfriApp.openWithSimulatedLocks(config(tempDir("nf-t").resolve("app.db")), JcaSigner(), locks).use { tech ->
             tech.enroll(server.url, server.code("st-larm-1"), "Eriks telefon")
+            // A grant only for an open installation order of a door lock:
+            // home care orders one (R1.3; the demo has none, the app has no
+            // screen for ordering).
+            val created = server.adminPost(
+                "/v1/orders/existing-brukare",
+                """{"brukare_id":"b-tumba-14","name":"Harry D.","phone":"+46 8 123 45 67","address":"Demogatan 29"}""",
+            )
+            val orderId = Regex(""""id"\s*:\s*"([^"]+)"""").find(created)!!.groupValues[1]
+            val order = tech.installationOrders().first { it.id == orderId }
+            assertEquals("open", order.status)
 
             // Nobody pressed the button inside the door: refused.
-            assertEquals("presence_required", tech.commissionLock("l-kt-new", label).status)
+            assertEquals("presence_required", tech.commissionLock(order.id, "l-kt-new", label).status)
             assertThrows<NyckelfriException.NotFound> { locks.pressSetupButton("04" + "00".repeat(64)) }
             locks.pressSetupButton(label.uppercase())
-            assertEquals("ok", tech.commissionLock("l-kt-new", label).status)
+            val done = tech.commissionLock(order.id, "l-kt-new", label)
+            assertEquals("ok", done.status)
+            assertFalse(done.factoryResetNeeded)
             assertTrue(locks.lockIds().contains("l-kt-new"))
 
             val demo = tech.demonstrate("l-kt-new", Language.SWEDISH, RecordingListener())

@@ -112,7 +112,7 @@ class VisitTest : WithDemoServer() {
             app.sync()
             assertEquals(0u, app.pendingEvents())
             assertTrue(app.recentEvents(20u).all { it.synced })
-            assertEquals(emptyList<UnlockOutcome>(), app.resumePending(RecordingListener()))
+            assertEquals(emptyList<PendingUnlock>(), app.pendingUnlocks())
 
             // Concurrent async calls.
             val outcomes = listOf(
@@ -132,7 +132,7 @@ class VisitTest : WithDemoServer() {
             app.enroll(server.url, server.code("st-tumba-cw2"), "Johans telefon")
             app.sync()
             assertThrows<NyckelfriException> { runBlocking { app.installationOrders() } }
-            assertThrows<NyckelfriException> { runBlocking { app.commissionLock("l-ny-01", server.locks.first().second) } }
+            assertThrows<NyckelfriException> { runBlocking { app.commissionLock("ord-x", "l-ny-01", server.locks.first().second) } }
             assertThrows<NyckelfriException> { runBlocking { app.demonstrate(lockId, Language.SWEDISH, RecordingListener()) } }
             assertThrows<NyckelfriException> { runBlocking { app.finishInstallation(lockId, "b-tumba-01", RecordingListener()) } }
             assertThrows<NyckelfriException> { runBlocking { app.removeLock(lockId, RecordingListener()) } }

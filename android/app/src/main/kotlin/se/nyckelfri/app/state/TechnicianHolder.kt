@@ -115,14 +115,18 @@ class TechnicianHolder(
     // R1.6, R1.9: the lock gets the issuer's grant; someone inside presses its setup button.
     fun commission(): Job = scope.launch {
         val s = _state.value
+        val o = s.order ?: return@launch
         if (!s.canCommission) return@launch
         _state.update { it.copy(busy = true, problem = null, presenceRequired = false) }
         try {
-            val c = core.commissionLock(s.lockId, s.keyHex)
+            // The server grants only for a lock key on this open installation order.
+            val c = core.commissionLock(o.id, s.lockId, s.keyHex)
             _state.update {
                 when (c.status) {
                     "ok" -> it.copy(busy = false, stage = TechStage.DEMONSTRATION)
                     "presence_required" -> it.copy(busy = false, presenceRequired = true)
+                    // Someone else's grant got there first; the lock's signed refusal proves it.
+                    "claimed_by_another_issuer" -> it.copy(busy = false, problem = Msg("tech_factory_reset_needed"))
                     else -> it.copy(busy = false, problem = Msg("tech_commission_refused", c.status))
                 }
             }
