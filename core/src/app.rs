@@ -66,6 +66,8 @@ pub(crate) struct AppInner {
     pub(crate) device: DeviceKey,
     pub(crate) transport: Arc<dyn LockTransport>,
     pub(crate) timeouts: Timeouts,
+    /// The server session, reused between calls (never on disk).
+    pub(crate) sessions: Arc<crate::sync::session_cache::SessionCache>,
 }
 
 /// The app: the store, the device key and a way to reach locks.
@@ -97,6 +99,7 @@ impl NyckelfriApp {
                     connect: Duration::from_millis(config.connect_timeout_ms.into()),
                     message: Duration::from_millis(config.message_timeout_ms.into()),
                 },
+                sessions: Arc::default(),
             },
         }))
     }

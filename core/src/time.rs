@@ -160,6 +160,12 @@ impl TrustedTime {
         Self { clocks }
     }
 
+    /// Time since the phone booted, deep sleep included (the monotonic
+    /// clock the anchor counts on).
+    pub(crate) fn since_boot(&self) -> std::time::Duration {
+        self.clocks.since_boot()
+    }
+
     /// Records the server's time as of now (call right after a sync answer).
     pub fn anchor(&self, conn: &Connection, server_time: i64) -> Result<()> {
         let anchor = Anchor {

@@ -127,6 +127,9 @@ fn a_lock_failing_at_14_is_guided_reported_escalated_before_17_and_closed_r2_6_r
     let case = env.admin("GET", &format!("/v1/outages/{id}"), None);
     assert_eq!(case["night_patrol_overdue"], false);
 
+    // Three hours on (the server's clock; this phone's is the real one),
+    // the phone has synced: a new session, as any phone would have by then.
+    env.rt.block_on(coordinator.sync()).unwrap();
     // The alarm group fixed it: the lock works again (R2.10).
     env.rt
         .block_on(coordinator.mark_lock_working(id.clone(), None))

@@ -16,14 +16,12 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::auth::DeviceCaller;
-use crate::permit::Permit;
 use crate::codec;
 use crate::db::Db;
 use crate::error::{Error, Result};
-use crate::model::{
-    InstallationReceiptInfo, LockKind, LockState, ReceiptConsent, UploadReceipt,
-};
+use crate::model::{InstallationReceiptInfo, LockKind, LockState, ReceiptConsent, UploadReceipt};
 use crate::orders::ACTIVE;
+use crate::permit::Permit;
 use crate::store;
 
 /// The domain string that starts every receipt's content.

@@ -260,19 +260,23 @@ impl Ctx {
 
     /// Ends the open major outage, if any (so that one can be declared).
     async fn end_major(&self) {
-        sqlx::query("UPDATE major_outages SET status = 'ended', ended_at = $1 WHERE status = 'open'")
-            .bind(T0)
-            .execute(self.s.handle.db().pool())
-            .await
-            .unwrap();
+        sqlx::query(
+            "UPDATE major_outages SET status = 'ended', ended_at = $1 WHERE status = 'open'",
+        )
+        .bind(T0)
+        .execute(self.s.handle.db().pool())
+        .await
+        .unwrap();
     }
 
     /// An open suggestion of a major outage.
     async fn suggestion(&self) -> String {
-        sqlx::query("UPDATE major_outage_suggestions SET status = 'dismissed' WHERE status = 'open'")
-            .execute(self.s.handle.db().pool())
-            .await
-            .unwrap();
+        sqlx::query(
+            "UPDATE major_outage_suggestions SET status = 'dismissed' WHERE status = 'open'",
+        )
+        .execute(self.s.handle.db().pool())
+        .await
+        .unwrap();
         let id = self.fresh("sug");
         sqlx::query(
             "INSERT INTO major_outage_suggestions (id, created_at, first_at, locks, unit_ids, \
@@ -589,8 +593,10 @@ async fn build(c: &Ctx, route: &str, p: Principal, t: Target) -> Option<Call> {
                 // R1.9: the brukare's receipt, from the technician's phone.
                 let dev = &c.devices.iter().find(|(q, _)| *q == p).unwrap().1;
                 let b = o["brukare_id"].as_str().unwrap();
-                let body = common::receipt_body(dev, &c.fresh("kv"), &lock, b, T0, common::strokes());
-                c.s.post("/v1/installation-receipts", &dev.token, body).await;
+                let body =
+                    common::receipt_body(dev, &c.fresh("kv"), &lock, b, T0, common::strokes());
+                c.s.post("/v1/installation-receipts", &dev.token, body)
+                    .await;
             }
             Call::post(
                 format!("/v1/locks/{lock}/install"),
@@ -688,7 +694,10 @@ async fn build(c: &Ctx, route: &str, p: Principal, t: Target) -> Option<Call> {
             let lock = c.lock(None).await;
             let b = c.brukare(t).await;
             let r = common::upload_receipt(&c.s, &tech, &lock, &b).await;
-            Call::get(format!("/v1/installation-receipts/{}", r["id"].as_str().unwrap()))
+            Call::get(format!(
+                "/v1/installation-receipts/{}",
+                r["id"].as_str().unwrap()
+            ))
         }
         "POST /v1/brukare/{id}/service-ended" => {
             let b = c.brukare(t).await;
@@ -699,13 +708,19 @@ async fn build(c: &Ctx, route: &str, p: Principal, t: Target) -> Option<Call> {
             let b = c.brukare(t).await;
             c.lock(Some(&b)).await;
             let co = c.device(Role::Coordinator, t).await;
-            let r = c
-                .s
-                .post(&format!("/v1/brukare/{b}/service-ended"), &co.token, json!({}))
+            let r =
+                c.s.post(
+                    &format!("/v1/brukare/{b}/service-ended"),
+                    &co.token,
+                    json!({}),
+                )
                 .await
                 .ok();
             let o = r["removal_orders"][0]["id"].as_str().unwrap().to_owned();
-            Call::post(format!("/v1/orders/{o}/contacts"), json!({"party": "brukaren"}))
+            Call::post(
+                format!("/v1/orders/{o}/contacts"),
+                json!({"party": "brukaren"}),
+            )
         }
         "GET /v1/brukare-without-lock" => {
             Call::get(format!("/v1/brukare-without-lock?unit_id={unit}"))
@@ -737,9 +752,9 @@ async fn build(c: &Ctx, route: &str, p: Principal, t: Target) -> Option<Call> {
             Call::post(format!("/v1/outages/{case}/repaired"), json!({}))
         }
         // Major outages: the municipality's, one unit is as good as another.
-        "GET /v1/major-outages" | "GET /v1/major-outage-suggestions" | "GET /v1/manager-contacts" => {
-            own.then(|| Call::get(route.split_once(' ').unwrap().1))?
-        }
+        "GET /v1/major-outages"
+        | "GET /v1/major-outage-suggestions"
+        | "GET /v1/manager-contacts" => own.then(|| Call::get(route.split_once(' ').unwrap().1))?,
         "GET /v1/major-outages/{id}" => {
             if !own {
                 return None;
@@ -752,7 +767,10 @@ async fn build(c: &Ctx, route: &str, p: Principal, t: Target) -> Option<Call> {
                 return None;
             }
             c.end_major().await;
-            Call::post("/v1/major-outages", json!({"summary": "Alla låsvred ur funktion"}))
+            Call::post(
+                "/v1/major-outages",
+                json!({"summary": "Alla låsvred ur funktion"}),
+            )
         }
         "POST /v1/major-outages/{id}/updates" | "POST /v1/major-outages/{id}/end" => {
             if !own {
@@ -760,14 +778,20 @@ async fn build(c: &Ctx, route: &str, p: Principal, t: Target) -> Option<Call> {
             }
             let id = c.open_major().await;
             let action = route.rsplit('/').next().unwrap();
-            Call::post(format!("/v1/major-outages/{id}/{action}"), json!({"text": "Läget nu"}))
+            Call::post(
+                format!("/v1/major-outages/{id}/{action}"),
+                json!({"text": "Läget nu"}),
+            )
         }
         "POST /v1/major-outage-suggestions/{id}/dismiss" => {
             if !own {
                 return None;
             }
             let id = c.suggestion().await;
-            Call::post(format!("/v1/major-outage-suggestions/{id}/dismiss"), json!({}))
+            Call::post(
+                format!("/v1/major-outage-suggestions/{id}/dismiss"),
+                json!({}),
+            )
         }
         "POST /v1/manager-contacts" => {
             if !own {
@@ -786,7 +810,11 @@ async fn build(c: &Ctx, route: &str, p: Principal, t: Target) -> Option<Call> {
             let id = c.fresh("chef");
             let body = json!({"id": id, "name": "Chef", "email": format!("{id}@example.se"), "organisation": "Kommunen"});
             c.admin("/v1/manager-contacts", body.clone()).await;
-            Call::with("PUT", format!("/v1/manager-contacts/{id}"), json!({"name": "Ny chef", "email": format!("{id}@example.se"), "organisation": "Kommunen"}))
+            Call::with(
+                "PUT",
+                format!("/v1/manager-contacts/{id}"),
+                json!({"name": "Ny chef", "email": format!("{id}@example.se"), "organisation": "Kommunen"}),
+            )
         }
         "POST /v1/scheduler/run" => own.then(|| Call::post("/v1/scheduler/run", json!({})))?,
         "GET /v1/deviations" => Call::get(format!("/v1/deviations?unit_id={unit}")),

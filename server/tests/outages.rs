@@ -448,17 +448,27 @@ async fn r2_10_marking_a_lock_working_again_closes_the_case(b: Backend) {
         .await
         .err(409, "conflict");
 
-    // The lock fails again: a new case. The alarm group, who fixed it, may
-    // close it too.
+    // The lock fails again: a new case. The alarm group, who fixed it,
+    // reports the repair; R2.10 "Koordinator dokumenterar när elektroniskt
+    // låsvred fungerar igen": closing the case is the coordinator's.
     report(&s, &cw, "ev-2", &data("rep-2", Some("l1"), T0 + 3 * H)).await;
     let open = list(&s, &co.token, "").await;
     assert_eq!(open.len(), 1);
     assert_eq!(open[0]["id"], "rep-2");
+    s.post("/v1/outages/rep-2/working", &at.token, json!({}))
+        .await
+        .err(403, "forbidden");
     let c = s
-        .post("/v1/outages/rep-2/working", &at.token, json!({}))
+        .post("/v1/outages/rep-2/repaired", &at.token, json!({}))
         .await
         .ok();
-    assert_eq!(c["closed_by"], "at1");
+    assert_eq!(c["repaired_by"], "at1");
+    assert_eq!(c["status"], "open");
+    let c = s
+        .post("/v1/outages/rep-2/working", &co.token, json!({}))
+        .await
+        .ok();
+    assert_eq!(c["closed_by"], "co1");
     assert_eq!(c["working_at"], T0 + 3 * H);
     s.stop().await;
 }

@@ -788,7 +788,7 @@ async fn r2_7_the_needs_assessor_serving_the_unit_gets_the_message(b: Backend) {
         .ok();
     s.post(&format!("/v1/messages/{id}/read"), &na3.token, json!({}))
         .await
-        .err(404, "not_found");
+        .err(403, "forbidden");
     s.stop().await;
 }
 backend_test!(
@@ -812,6 +812,18 @@ async fn r1_9_only_a_verified_receipt_puts_a_lock_in_service(b: Backend) {
     s.admin_post(
         "/v1/decisions",
         json!({"id": "d5", "brukare_id": "b5", "starts_at": DAY0 - 24 * H, "ends_at": DAY0 + 90 * 24 * H}),
+    )
+    .await;
+    // Home care's order, booked for the technician (no order, no
+    // installation).
+    s.admin_post(
+        "/v1/orders/existing-brukare",
+        json!({"id": "o5", "brukare_id": "b5", "name": "Elsa N.", "phone": "+46 8 1", "address": "Demogatan 41"}),
+    )
+    .await;
+    s.admin_post(
+        "/v1/orders/o5/scheduled",
+        json!({"scheduled_for": T0, "technician_id": "at1"}),
     )
     .await;
     let at = s.enroll("at1").await;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::session_cache::SessionCache;
 use super::wire::ErrorWire;
 use crate::error::NyckelfriError;
 
@@ -19,6 +20,8 @@ pub(crate) struct Client {
     http: reqwest::Client,
     base: String,
     backoff: Duration,
+    /// The session to forget when the server answers 401.
+    sessions: Option<Arc<SessionCache>>,
 }
 
 /// What went wrong with one request.
@@ -77,7 +80,18 @@ impl Client {
             http,
             base,
             backoff,
+            sessions: None,
         })
+    }
+
+    /// The server's base address.
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// A 401 from this client forgets the kept session.
+    pub(crate) fn forget_session_on_401(&mut self, sessions: Arc<SessionCache>) {
+        self.sessions = Some(sessions);
     }
 
     /// POSTs `body` as JSON and reads the JSON answer, retrying what may pass.
@@ -129,6 +143,12 @@ impl Client {
             }
             match once(make()).await {
                 Ok(v) => return Ok(v),
+                Err(f @ Failure::Refused { status: 401, .. }) => {
+                    if let Some(s) = &self.sessions {
+                        s.clear();
+                    }
+                    return Err(f);
+                }
                 Err(f @ Failure::Refused { .. }) => return Err(f),
                 Err(f) => last = f,
             }

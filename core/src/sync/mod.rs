@@ -5,6 +5,7 @@
 //! one transaction. Without a network the app keeps working on what it has.
 
 pub(crate) mod client;
+pub(crate) mod session_cache;
 pub(crate) mod wire;
 
 use std::time::Duration;
@@ -137,6 +138,10 @@ pub(crate) async fn session(
     client: &Client,
     device_id: &str,
 ) -> Result<String, NyckelfriError> {
+    let opened_at = app.time.since_boot();
+    if let Some(token) = app.sessions.get(client.base(), device_id, opened_at) {
+        return Ok(token);
+    }
     let challenge: Challenge = client
         .post("/v1/auth/challenge", &ChallengeRequest { device_id }, None)
         .await?;
@@ -165,6 +170,8 @@ pub(crate) async fn session(
         )
         .await?;
     let _ = s.expires_at;
+    app.sessions
+        .put(client.base(), device_id, &s.session_token, opened_at);
     Ok(s.session_token)
 }
 
@@ -179,7 +186,8 @@ pub(crate) async fn authorized(
     ) else {
         return Err(NyckelfriError::NotEnrolled);
     };
-    let client = Client::new(&url, backoff)?;
+    let mut client = Client::new(&url, backoff)?;
+    client.forget_session_on_401(app.sessions.clone());
     let token = session(app, &client, &device_id).await?;
     Ok((client, token))
 }
@@ -191,7 +199,11 @@ pub(crate) async fn sync(app: &AppInner, backoff: Duration) -> Result<SyncReport
     ) else {
         return Err(NyckelfriError::NotEnrolled);
     };
-    let client = Client::new(&url, backoff)?;
+    let mut client = Client::new(&url, backoff)?;
+    client.forget_session_on_401(app.sessions.clone());
+    // The sync is where a revoked phone learns it (below): it always asks
+    // for a new session rather than reusing one.
+    app.sessions.clear();
     let token = match session(app, &client, &device_id).await {
         Err(NyckelfriError::Server {
             status,

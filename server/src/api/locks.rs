@@ -13,8 +13,10 @@ use nyckelfri_protocol::keys::PUBLIC_KEY_LEN;
 use super::messages::{NewMessage, insert_message};
 use super::{Json, Path, Query};
 use crate::audit::{self, Action};
+use crate::auth::Caller;
 use crate::codec;
 use crate::error::{Error, ErrorBody, Result};
+use crate::installation_receipts as receipts;
 use crate::model::{
     InstallLock, InstallationReceiptInfo, Lock, LockKind, LockQuery, LockState, OrderKind,
     RegisterLock, RegisterLockResponse, Role, UploadReceipt,
@@ -22,8 +24,6 @@ use crate::model::{
 use crate::permit::{Permit, UnitScope};
 use crate::policy::Scope;
 use crate::state::AppState;
-use crate::auth::Caller;
-use crate::installation_receipts as receipts;
 use crate::{orders, revocation, store, time};
 
 /// The policy's action for locks at no brukare (the alarm group's stock).
@@ -371,15 +371,8 @@ pub(super) async fn install(
     .execute(&mut *tx)
     .await?;
     // R1.6: the brukare's open installation order is done, with its receipt, and its keys end.
-    let order = orders::lock_installed(
-        &mut tx,
-        &id,
-        lock.kind,
-        &b.id,
-        permit.staff_id(),
-        now,
-    )
-    .await?;
+    let order =
+        orders::lock_installed(&mut tx, &id, lock.kind, &b.id, permit.staff_id(), now).await?;
     if let (Some(order), Some(receipt)) = (&order, &receipt) {
         sqlx::query("UPDATE orders SET receipt_id = $1 WHERE id = $2")
             .bind(receipt)
