@@ -17,8 +17,8 @@
 use std::collections::HashMap;
 
 use nyckelfri_protocol::exchange::verify_receipt;
-use nyckelfri_protocol::keys::sha256;
 use nyckelfri_protocol::keys::KEY_ID_LEN;
+use nyckelfri_protocol::keys::sha256;
 use nyckelfri_protocol::messages::{BoltState, IssuerEpoch, LockMode};
 use nyckelfri_protocol::transcript::ReceiptFacts;
 use nyckelfri_protocol::{NONCE_LEN, PublicKey, REQUEST_ID_LEN, Status};

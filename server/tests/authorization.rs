@@ -16,8 +16,17 @@ use nyckelfri_protocol::token::{Scope, SignedToken};
 use nyckelfri_protocol::{Signer, SoftwareKey};
 use serde_json::{Value, json};
 
+/// Whether the token is on its lock's signed list (the one the lock gets).
 async fn revoked(s: &TestServer, token_id: &str) -> bool {
-    let rev = s.req("GET", "/v1/revocation", None, None).await.ok();
+    let lock: String = sqlx::query_scalar("SELECT lock_id FROM issued_tokens WHERE token_id = $1")
+        .bind(hex::decode(token_id).unwrap())
+        .fetch_one(s.handle.db().pool())
+        .await
+        .unwrap();
+    let rev = s
+        .req("GET", &format!("/v1/revocation?lock_id={lock}"), None, None)
+        .await
+        .ok();
     let list = RevocationList::verify(
         &b64d(rev["list"].as_str().unwrap()),
         &s.handle.issuer_public_key(),
@@ -322,8 +331,7 @@ async fn a_technicians_keys_follow_the_order_booked_for_them(b: Backend) {
         .unwrap()
         .verify(&s.handle.issuer_public_key())
         .unwrap();
-    // LEAD: Scope::Maintenance once the protocol has it (issue 15).
-    assert_eq!(claims.scope, Scope::Install);
+    assert_eq!(claims.scope, Scope::Maintenance);
     // Re-booked for at2: at1's key ends.
     s.post(
         "/v1/orders/m1/scheduled",

@@ -317,8 +317,34 @@ async fn build(c: &Ctx, route: &str, p: Principal, t: Target) -> Option<Call> {
     let scope = c.policy.find(route).and_then(|o| o.scope_for(p));
     match route {
         // Public.
-        "GET /healthz" | "GET /openapi.json" | "GET /v1/time" | "GET /v1/issuer"
-        | "GET /v1/revocation" => Call::get(route.split_once(' ').unwrap().1),
+        "GET /healthz" | "GET /openapi.json" | "GET /v1/time" | "GET /v1/issuer" => {
+            Call::get(route.split_once(' ').unwrap().1)
+        }
+        "GET /v1/revocation" => {
+            // A lock with a list: revoke a device that holds a key for it.
+            let lock = c.lock(Some("b-own")).await;
+            let st = c.staff(Role::CareWorker, Target::Own).await;
+            let d = c.s.enroll(&st).await;
+            sqlx::query(
+                "INSERT INTO issued_tokens (token_id, device_id, staff_id, lock_id, token, \
+                 not_before, expires, issued_at, decision_id, scope, decision_end) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'd-own', 1, $7)",
+            )
+            .bind(format!("{:0>16}", c.fresh("t")).into_bytes())
+            .bind(&d.id)
+            .bind(&st)
+            .bind(&lock)
+            .bind(vec![0u8; 4])
+            .bind(T0)
+            .bind(T0 + 4 * H)
+            .bind(T0)
+            .execute(c.s.handle.db().pool())
+            .await
+            .unwrap();
+            c.admin(&format!("/v1/devices/{}/revoke", d.id), json!({}))
+                .await;
+            Call::get(format!("/v1/revocation?lock_id={lock}"))
+        }
         "POST /v1/enroll" => {
             let st = c.staff(Role::CareWorker, t).await;
             let code = c

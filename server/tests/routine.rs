@@ -833,7 +833,8 @@ async fn r1_9_only_a_verified_receipt_puts_a_lock_in_service(b: Backend) {
     s.post(
         "/v1/locks",
         &at.token,
-        json!({"lock_id": "l5", "public_key": hex::encode(key.public_key().as_bytes())}),
+        json!({"lock_id": "l5", "public_key": hex::encode(key.public_key().as_bytes()),
+               "order_id": "o5"}),
     )
     .await
     .ok();
