@@ -54,6 +54,7 @@ fn big_bundle(issuer: &SoftwareKey, device: &PublicKey, lock_keys: &[PublicKey])
                     decision_id: format!("d-{lock}"),
                     decision_end: (NOW + 86_400 * 30) as u64,
                     scope: Scope::Care,
+                    min_epoch: 0,
                     device_key: device.clone(),
                 },
                 issuer,
@@ -99,7 +100,9 @@ fn big_bundle(issuer: &SoftwareKey, device: &PublicKey, lock_keys: &[PublicKey])
             .collect(),
         shifts: vec![],
         tokens,
-        revocation_list: None,
+        revocation_lists: vec![],
+        issuer_key: None,
+        issuer_update: None,
     }
 }
 

@@ -430,7 +430,9 @@ fn the_scope_command_and_mode_table_holds_in_every_cell() {
     use Command::{Decommission, EnterInstallation, FinishInstallation, Lock, Unlock};
     use LockMode::{Installation, Normal};
     use Status::{Ok as Yes, OutOfScope, WrongMode};
-    let table: [(Scope, [(Command, Status, Status); 5]); 4] = [
+    // (command, answer in installation mode, answer in normal mode)
+    type Row = (Command, Status, Status);
+    let table: [(Scope, [Row; 5]); 4] = [
         (
             Scope::Care,
             [

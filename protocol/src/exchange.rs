@@ -252,11 +252,7 @@ mod receipt_tests {
             battery: 80,
             mode: LockMode::Normal,
         };
-        let sig: [u8; 64] = lock
-            .sign(&receipt_transcript(&facts).unwrap())
-            .unwrap()
-            .try_into()
-            .unwrap();
+        let sig = lock.sign(&receipt_transcript(&facts).unwrap()).unwrap();
         verify_receipt(&facts, &sig, &lock.public_key()).unwrap();
         assert!(verify_receipt(&facts, &sig, &other.public_key()).is_err());
         let moved = ReceiptFacts {

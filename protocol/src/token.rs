@@ -621,7 +621,8 @@ mod tests {
     #[test]
     fn a_missing_claim_a_time_of_2_to_the_63_and_an_unknown_scope_are_malformed() {
         let (issuer, _) = SoftwareKey::generate().unwrap();
-        let edits: Vec<Box<dyn FnOnce(&mut Vec<(Value, Value)>)>> = vec![
+        type ClaimEdit = Box<dyn FnOnce(&mut Vec<(Value, Value)>)>;
+        let edits: Vec<ClaimEdit> = vec![
             Box::new(|e| e.retain(|(k, _)| k != &Value::Integer(CLAIM_MIN_EPOCH.into()))),
             Box::new(|e| {
                 e.iter_mut()

@@ -341,13 +341,14 @@ async fn run(url: Option<String>, z: &Sizes) -> Results {
 /// signed over the client's key.
 fn unlock_event(id: &str, c: &Client, key: &(String, Vec<u8>), counter: u64) -> Value {
     use nyckelfri_protocol::keys::sha256;
-    use nyckelfri_protocol::messages::{BoltState, Command};
+    use nyckelfri_protocol::messages::{BoltState, Command, LockMode};
     use nyckelfri_protocol::transcript::{ReceiptFacts, receipt_transcript};
     let nonce = [counter as u8; 16];
     let request_id = sha256(id.as_bytes())[..16].try_into().unwrap();
     let facts = ReceiptFacts {
         lock_id: &c.lock_now,
         nonce: &nonce,
+        issuers: &[],
         token_hash: &sha256(&key.1),
         command: Command::Unlock as u8,
         request_id: &request_id,
@@ -356,6 +357,8 @@ fn unlock_event(id: &str, c: &Client, key: &(String, Vec<u8>), counter: u64) -> 
         lock_time: T0 as u64,
         bolt: BoltState::Unlocked,
         repeated: false,
+        battery: 90,
+        mode: LockMode::Normal,
     };
     let sig = c
         .lock_key
@@ -366,7 +369,8 @@ fn unlock_event(id: &str, c: &Client, key: &(String, Vec<u8>), counter: u64) -> 
                  "status": "ok", "counter": counter, "lock_time": T0, "bolt": "unlocked",
                  "battery": 90, "repeated": false,
                  "receipt": {"nonce": hex::encode(nonce), "signature": hex::encode(sig),
-                             "command": 1, "status": 0, "bolt": 1}}})
+                             "command": 1, "status": 0, "bolt": 1, "battery": 90, "mode": 2,
+                             "issuers": []}}})
 }
 
 /// The policy's decision per request, in process: the route's entry by
@@ -432,6 +436,7 @@ fn signing_rate(seconds: f64) -> f64 {
         decision_id: "d1".into(),
         decision_end: 2000,
         scope: Scope::Care,
+        min_epoch: 0,
         device_key: device.public_key(),
     };
     let t = Instant::now();
