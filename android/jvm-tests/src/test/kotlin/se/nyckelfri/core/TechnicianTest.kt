@@ -15,20 +15,14 @@ class TechnicianTest : WithDemoServer() {
         val label = locks.addFactoryNewLock(nowUnix().toULong())
         assertEquals(130, label.length)
         assertFalse(locks.lockIds().contains("l-kt-new"), "factory-new locks have no id yet")
-        // R1.3, R1.6: an order booked for this technician: no order, no key.
-        server.orderBookedFor("b-tumba-14", "st-larm-1")
+        // R1.3, R1.6: home care's order (a grant only for an open
+        // installation order of a door lock), booked for this technician:
+        // no order, no key.
+        val orderId = server.orderBookedFor("b-tumba-14", "st-larm-1")
         NyckelfriApp.openWithSimulatedLocks(config(tempDir("nf-t").resolve("app.db")), JcaSigner(), locks).use { tech ->
             tech.enroll(server.url, server.code("st-larm-1"), "Eriks telefon")
-            // A grant only for an open installation order of a door lock:
-            // home care orders one (R1.3; the demo has none, the app has no
-            // screen for ordering).
-            val created = server.adminPost(
-                "/v1/orders/existing-brukare",
-                """{"brukare_id":"b-tumba-14","name":"Harry D.","phone":"+46 8 123 45 67","address":"Demogatan 29"}""",
-            )
-            val orderId = Regex(""""id"\s*:\s*"([^"]+)"""").find(created)!!.groupValues[1]
             val order = tech.installationOrders().first { it.id == orderId }
-            assertEquals("open", order.status)
+            assertEquals("scheduled", order.status)
 
             // Nobody pressed the button inside the door: refused.
             assertEquals("presence_required", tech.commissionLock(order.id, "l-kt-new", label).status)
