@@ -163,6 +163,12 @@ impl TestServer {
     }
 
     pub async fn start_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        // A server fault (500) is logged with its cause; shown with the
+        // failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("nyckelfri_server=error"))
+            .try_init();
         let dir = tempfile::tempdir().unwrap();
         let database_url = fresh_database(backend, dir.path()).await;
         let clock = Clock::fixed(T0);
