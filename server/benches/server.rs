@@ -118,9 +118,14 @@ async fn seed(s: &ServerHandle, http: &reqwest::Client, z: &Sizes) -> Vec<Client
             &json!({"id": format!("b{i}"), "unit_id": "u1", "display_name": "B.", "address": "Demogatan 1", "entry_notes": "Portkod 1234"})).await;
         post(http, format!("{base}/v1/decisions"), &admin,
             &json!({"id": format!("d{i}"), "brukare_id": format!("b{i}"), "starts_at": 0, "ends_at": DAY0 + 400 * 24 * H})).await;
+        // Home care's order: a grant only for an open installation order.
+        post(http, format!("{base}/v1/orders/existing-brukare"), &admin,
+            &json!({"id": format!("o{i}"), "brukare_id": format!("b{i}"), "name": "B.", "phone": "+46 8 1",
+                    "address": "Demogatan 1"})).await;
         let (k, _) = SoftwareKey::generate().unwrap();
         post(http, format!("{base}/v1/locks"), &admin,
-            &json!({"lock_id": format!("l{i}"), "public_key": hex::encode(k.public_key().as_bytes())})).await;
+            &json!({"lock_id": format!("l{i}"), "public_key": hex::encode(k.public_key().as_bytes()),
+                    "order_id": format!("o{i}")})).await;
         lock_keys.push(k);
         post(
             http,
