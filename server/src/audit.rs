@@ -270,7 +270,7 @@ async fn write_with_retry(db: &Db, records: &[Record]) {
     let mut wait = std::time::Duration::from_millis(50);
     for attempt in 0..4 {
         let r = async {
-            let mut tx = db.pool().begin().await?;
+            let mut tx = db.begin_write().await?;
             insert(&mut tx, records).await?;
             tx.commit().await?;
             Ok::<_, Error>(())

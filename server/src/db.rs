@@ -3,10 +3,14 @@
 //! types both databases share (64-bit integers, text, bytes). The two
 //! migration folders differ only in type names.
 //!
-//! Concurrency rule: every write transaction starts with a write statement,
-//! so that SQLite takes its write lock up front (waiting on the busy
-//! timeout) instead of failing on a read-to-write upgrade; in PostgreSQL the
-//! same order takes row locks before reading what they protect.
+//! Concurrency rule: every write transaction is opened with
+//! [`Db::begin_write`], which on SQLite takes the write lock up front
+//! (`BEGIN IMMEDIATE`, waiting on the busy timeout): a deferred transaction
+//! that reads first cannot be upgraded once another writer has committed
+//! since its read (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not
+//! retry), and the caller would get a server fault. Write transactions
+//! still start with a write statement, so that in PostgreSQL they take
+//! row locks before reading what those locks protect.
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -14,7 +18,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{AnyPool, Executor};
+use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use crate::error::{Error, Result};
 
@@ -203,6 +207,15 @@ impl Db {
     /// The pool.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// A transaction that will write (see the concurrency rule above).
+    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(tx)
     }
 
     /// Which database.

@@ -244,7 +244,7 @@ pub async fn load_demo(db: &Db, today: NaiveDate, now: i64) -> Result<DemoSummar
         }
     }
 
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     for u in UNITS {
         sqlx::query(
             "INSERT INTO units (id, name, coordinator_phone, day_key_location, night_key_location, \

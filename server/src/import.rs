@@ -571,7 +571,7 @@ async fn apply(
     audit: Option<crate::audit::Record>,
 ) -> Result<ImportSummary> {
     let mut summary = ImportSummary::default();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let mut to_revoke: Vec<revocation::LiveToken> = Vec::new();
     for r in records {
         match r {

@@ -172,7 +172,7 @@ async fn store_tokens(state: &AppState, dev: &DeviceCaller, tokens: &[NewToken])
     if tokens.is_empty() {
         return Ok(());
     }
-    let mut tx = state.db().pool().begin().await?;
+    let mut tx = state.db().begin_write().await?;
     for t in tokens {
         let c = &t.claims;
         sqlx::query(
@@ -675,7 +675,7 @@ async fn order_key(
     let nbf = (o.scheduled_for - margin).max(0);
     let (nbf, exp) = within_account(dev, nbf, now + state.settings().install_token_secs)
         .ok_or_else(|| Error::no_key(NoKeyReason::WindowPassed))?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if o.lock_id.is_none() {
         // The first key ties the installation order to this lock, unless
         // another open order has it already.

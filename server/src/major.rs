@@ -798,8 +798,9 @@ pub(crate) async fn declare(
             "major outage id '{id}' is already used by another declaration"
         )));
     }
-    let mut tx = db.pool().begin().await?;
-    check_no_brukare_data(&mut tx, &req.summary, "summary").await?;
+    // A write first (db.rs): reading the brukare before it would fail on
+    // SQLite whenever another writer commits in between.
+    let mut tx = db.begin_write().await?;
     let inserted = sqlx::query(
         "INSERT INTO major_outages (id, status, summary, declared_at, declared_by, suggestion_id,          updated_at) VALUES ($1, 'open', $2, $3, $4, $5, $3) ON CONFLICT DO NOTHING",
     )
@@ -818,6 +819,8 @@ pub(crate) async fn declare(
             "a major outage is already open ('{open}'): post an update to it, or end it first"
         )));
     }
+    // Refused here, the insert above is rolled back with the transaction.
+    check_no_brukare_data(&mut tx, &req.summary, "summary").await?;
     // Its suggestion (and any open one) is now declared.
     if let Some(sid) = &req.suggestion_id {
         let st: Option<String> =
@@ -907,7 +910,7 @@ pub(crate) async fn notice(
         }
         None => codec::new_id("upd")?,
     };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     // A write first: it holds the outage's row while this notice is made.
     sqlx::query("UPDATE major_outages SET updated_at = $1 WHERE id = $2")
         .bind(now)

@@ -525,7 +525,7 @@ pub(crate) async fn care_ended_by_date(db: &Db, now: i64) -> Result<u32> {
     for r in &ended {
         let brukare_id: String = r.try_get("brukare_id")?;
         let ends_at: i64 = r.try_get("ends_at")?;
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         if !claim(&mut tx, &format!("care_ended:{brukare_id}:{ends_at}"), now).await? {
             continue;
         }
@@ -561,7 +561,7 @@ pub(crate) async fn orders_due(db: &Db, now: i64) -> Result<u32> {
     .collect::<Result<_>>()?;
     let mut n = 0;
     for (id, due_at) in due {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         if !claim(&mut tx, &format!("order_due:{id}:{due_at}"), now).await? {
             continue;
         }

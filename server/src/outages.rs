@@ -782,7 +782,7 @@ pub(crate) async fn night_patrol_deadlines(db: &Db, now: i64) -> Result<u32> {
     .collect::<Result<_>>()?;
     let mut sent = 0;
     for (id, unit_id) in due {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         lock_unit(&mut tx, &unit_id).await?;
         let case = case_in(&mut tx, &id).await?;
         if case.status != OutageStatus::Open || case.night_patrol_messaged_at.is_some() {
@@ -844,7 +844,7 @@ pub(crate) async fn report_repaired(
     by: Option<(&str, Role)>,
     now: i64,
 ) -> Result<bool> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let n = sqlx::query(
         "UPDATE outages SET repaired_at = $1, repaired_by = $2, repair_note = $3, updated_at = $1 \
          WHERE id = $4 AND status = 'open' AND repaired_at IS NULL",
@@ -1006,7 +1006,7 @@ pub(crate) async fn message_case(
             ),
         ),
     };
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let open = sqlx::query("UPDATE outages SET updated_at = $1 WHERE id = $2 AND status = 'open'")
         .bind(now)
         .bind(id)

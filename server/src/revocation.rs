@@ -140,7 +140,7 @@ pub async fn ensure_signed(db: &Db, issuer: &SoftwareKey, now: i64) -> Result<()
     .fetch_all(db.pool())
     .await?;
     for lock_id in pending {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin_write().await?;
         // Take the list's row first, so the rebuild writes before it reads.
         bump_revision(&mut tx, now).await?;
         rebuild_lock(&mut tx, issuer, &lock_id, now).await?;

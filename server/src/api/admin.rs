@@ -88,7 +88,7 @@ pub(super) async fn create_unit(
     codec::check_text(&req.name, 100, "name", false)?;
     store::check_settings(&req.settings)?;
     let st = &req.settings;
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     sqlx::query(
         "INSERT INTO units (id, name, coordinator_phone, day_key_location, night_key_location, \
          night_patrol_deadline, time_zone, created_at, office_opens, office_closes, \
@@ -165,7 +165,7 @@ pub(super) async fn update_unit_settings(
     permit.require_unit(&id)?;
     store::check_settings(&st)?;
     let before = store::unit(s.db(), &id).await?;
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     let r = sqlx::query(
         "UPDATE units SET coordinator_phone = $1, day_key_location = $2, night_key_location = $3, \
          night_patrol_deadline = $4, time_zone = $5, office_opens = $6, office_closes = $7, \
@@ -320,7 +320,7 @@ pub(super) async fn create_brukare(
     codec::check_text(&notes, 500, "entry_notes", true)?;
     permit.require_unit(&req.unit_id)?;
     store::unit(s.db(), &req.unit_id).await?;
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     sqlx::query(
         "INSERT INTO brukare (id, unit_id, display_name, address, entry_notes, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -418,7 +418,7 @@ pub(super) async fn create_decision(
     }
     let b = brukare_in_reach(&s, &permit, &req.brukare_id).await?;
     let now = s.now();
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     sqlx::query(
         "INSERT INTO decisions (id, brukare_id, starts_at, ends_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -496,7 +496,7 @@ pub(super) async fn update_decision(
     if req.ends_at <= before.starts_at {
         return Err(Error::bad("ends_at must be after the decision's start"));
     }
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     sqlx::query("UPDATE decisions SET ends_at = $1, updated_at = $2 WHERE id = $3")
         .bind(req.ends_at)
         .bind(now)
@@ -665,7 +665,7 @@ pub(super) async fn create_visit(
         req.ends_at,
     )
     .await?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO visits (id, brukare_id, decision_id, staff_id, starts_at, ends_at, service) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -712,7 +712,7 @@ pub(super) async fn cancel_visit(
     codec::check_id(&id, "visit id")?;
     let v = store::visit(s.db(), &id).await?;
     let b = brukare_in_reach(&s, &permit, &v.brukare_id).await?;
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     sqlx::query("UPDATE visits SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL")
         .bind(s.now())
         .bind(&id)
@@ -792,7 +792,7 @@ pub(super) async fn create_shift(
         req.ends_at,
     )
     .await?;
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     sqlx::query(
         "INSERT INTO shifts (id, unit_id, staff_id, kind, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )

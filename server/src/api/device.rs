@@ -101,7 +101,7 @@ pub(super) async fn enroll(
     let label = req.label.unwrap_or_default();
     codec::check_text(&label, 100, "label", true)?;
     let now = s.now();
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     let staff_id: Option<String> = sqlx::query_scalar(
         "UPDATE enrollment_codes SET used_at = $1 \
          WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING staff_id",

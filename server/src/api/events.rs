@@ -117,7 +117,7 @@ pub(super) async fn post_events(
     let now = s.now();
     let mut results = Vec::with_capacity(prepared.len());
     let (mut stored, mut rejected) = (0u64, 0u64);
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     for (e, receipt, data, report, verdict) in prepared {
         let r = sqlx::query(
             "INSERT INTO events (id, device_id, staff_id, kind, occurred_at, received_at, lock_id, \

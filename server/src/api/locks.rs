@@ -154,7 +154,7 @@ pub(super) async fn register(
                     "this lock key is already registered as lock '{other}'"
                 )));
             }
-            let mut tx = db.pool().begin().await?;
+            let mut tx = db.begin_write().await?;
             sqlx::query(
                 "INSERT INTO locks (id, public_key, kind, commissioned_at, order_id) \
                  VALUES ($1, $2, $3, $4, $5)",
@@ -359,7 +359,7 @@ pub(super) async fn install(
         )?),
     };
     let now = s.now();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "UPDATE locks SET brukare_id = $1, installed_at = $2, receipt_id = $3 \
          WHERE id = $4 AND removed_at IS NULL",
@@ -470,7 +470,13 @@ pub(super) async fn remove(
         return Ok(Json(lock));
     }
     let now = s.now();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
+    // A write first (db.rs); a refusal below rolls it back.
+    sqlx::query("UPDATE locks SET removed_at = $1 WHERE id = $2 AND removed_at IS NULL")
+        .bind(now)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
     // R1.12: "Larmgruppen tar kontakt med berörda parter och genomför
     // nedmonteringen" — the contact comes first.
     let uncontacted: Option<String> = sqlx::query_scalar(&format!(
@@ -488,11 +494,6 @@ pub(super) async fn remove(
              /v1/orders/{order}/contacts) before removing the lock"
         )));
     }
-    sqlx::query("UPDATE locks SET removed_at = $1 WHERE id = $2 AND removed_at IS NULL")
-        .bind(now)
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
     // R1.12: the lock's open removal order is done.
     orders::lock_removed(&mut tx, &id, permit.staff_id(), now).await?;
     let tokens = revocation::live_tokens(&mut tx, revocation::Holder::Lock(&id), now).await?;

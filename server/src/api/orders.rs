@@ -137,7 +137,7 @@ async fn store_order(
 ) -> Result<Order> {
     let now = s.now();
     let from = permit.from();
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     let r = sqlx::query(
         "INSERT INTO orders (id, kind, status, unit_id, brukare_id, brukare_informed, \
          brukare_accepted, contact_name, contact_phone, address, note, created_at, created_by, \
@@ -632,7 +632,7 @@ pub(super) async fn cancel(
     let now = s.now();
     let from = permit.from();
     // A write first (db.rs): it takes the row before the checks read it.
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1")
         .bind(&id)
         .execute(&mut *tx)
@@ -715,7 +715,7 @@ pub(super) async fn schedule(
     if tech.ended(now) {
         return Err(Error::AccountEnded);
     }
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     let r = sqlx::query(&format!(
         "UPDATE orders SET status = 'scheduled', scheduled_for = $1, scheduled_at = $2, \
          scheduled_to = $3, updated_at = $2 WHERE id = $4 AND status IN {ACTIVE}"
@@ -793,7 +793,7 @@ pub(super) async fn done(
         )));
     }
     let now = s.now();
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     let r = sqlx::query(&format!(
         "UPDATE orders SET status = 'done', closed_by = $1, updated_at = $2, \
          note = COALESCE($3, note) WHERE id = $4 AND status IN {ACTIVE}"
@@ -919,7 +919,7 @@ pub(super) async fn service_ended(
     let b = store::brukare(s.db(), &id).await?;
     permit.require_unit(&b.unit_id)?;
     let from = permit.from();
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     // A write first: it holds the brukare's row while the orders are made.
     sqlx::query("UPDATE brukare SET display_name = display_name WHERE id = $1")
         .bind(&b.id)
@@ -982,7 +982,7 @@ pub(super) async fn record_contact(
     if at > now {
         return Err(Error::bad("contacted_at must not be in the future"));
     }
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     sqlx::query("UPDATE orders SET updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(&id)

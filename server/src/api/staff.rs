@@ -161,7 +161,7 @@ pub(super) async fn create_staff(
     }
     let now = s.now();
     check_end(req.ends_at, now)?;
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     sqlx::query(
         "INSERT INTO staff (id, unit_id, name, role, created_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -296,7 +296,7 @@ pub(super) async fn update_staff(
     };
     let reach_changed =
         role != before.role || unit_id != before.unit_id || serves != before.serves_unit_ids;
-    let mut tx = s.db().pool().begin().await?;
+    let mut tx = s.db().begin_write().await?;
     sqlx::query("UPDATE staff SET name = $1, role = $2, unit_id = $3, ends_at = $4 WHERE id = $5")
         .bind(&name)
         .bind(role.as_str())
@@ -446,7 +446,7 @@ async fn revoke_device_audited(
     audit_record: Option<audit::Record>,
 ) -> Result<RevokeDeviceResponse> {
     let now = state.now();
-    let mut tx = state.db().pool().begin().await?;
+    let mut tx = state.db().begin_write().await?;
     let r = sqlx::query("UPDATE devices SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(id)
