@@ -175,7 +175,7 @@ impl Error {
     fn body(&self) -> ErrorBody {
         let (status, code) = self.status_and_code();
         // Server faults: the detail goes to the log only.
-        let message = if status.is_server_error() && !matches!(self, Self::Busy) {
+        let message = if status.is_server_error() && code != "busy" {
             "internal server error".to_owned()
         } else if let Self::Database(e) = self {
             db_message(e)
@@ -227,9 +227,14 @@ fn is_data_exception(d: &dyn sqlx::error::DatabaseError) -> bool {
 
 /// PostgreSQL's deadlock (40P01) and serialization failure (40001): two
 /// transactions met (e.g. one batch of outage reports over two units
-/// against another in the other order); the client's retry succeeds.
+/// against another in the other order); SQLite's busy and locked families
+/// (primary codes 5 and 6 with their extended codes, e.g. 517
+/// BUSY_SNAPSHOT): the write lock was not free within the busy timeout.
+/// Either way the client's retry succeeds.
 fn is_retryable(d: &dyn sqlx::error::DatabaseError) -> bool {
-    d.code().is_some_and(|c| c == "40P01" || c == "40001")
+    d.code().is_some_and(|c| {
+        c == "40P01" || c == "40001" || c.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+    })
 }
 
 fn db_message(e: &sqlx::Error) -> String {
@@ -247,6 +252,9 @@ fn db_message(e: &sqlx::Error) -> String {
             "the request holds a value the database cannot store".to_owned()
         }
         sqlx::Error::PoolTimedOut => "the server is busy; try again".to_owned(),
+        sqlx::Error::Database(d) if is_retryable(d.as_ref()) => {
+            "the server is busy; try again".to_owned()
+        }
         _ => "internal server error".to_owned(),
     }
 }
@@ -272,5 +280,36 @@ impl IntoResponse for Error {
                 .insert(axum::http::header::RETRY_AFTER, v);
         }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use sqlx::{Connection, Executor, SqliteConnection};
+
+    use super::*;
+
+    /// When another writer holds a real SQLite file's write lock past the
+    /// busy timeout, the caller is told the server is busy (503, try
+    /// again), not that it failed (500).
+    #[tokio::test]
+    async fn a_sqlite_write_lock_held_past_the_busy_timeout_answers_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let mut holder = SqliteConnection::connect(&url).await.unwrap();
+        holder.execute("CREATE TABLE t (x INTEGER)").await.unwrap();
+        holder.execute("BEGIN IMMEDIATE").await.unwrap();
+        let mut other = SqliteConnection::connect(&url).await.unwrap();
+        other.execute("PRAGMA busy_timeout = 50").await.unwrap();
+        let e = Error::from(other.execute("INSERT INTO t VALUES (1)").await.unwrap_err());
+        assert_eq!(
+            e.status_and_code(),
+            (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            "{e}"
+        );
+        assert_eq!(e.body().message, "the server is busy; try again");
+        holder.execute("ROLLBACK").await.unwrap();
     }
 }
