@@ -209,10 +209,7 @@ fn db_status(e: &sqlx::Error) -> (StatusCode, &'static str) {
         sqlx::Error::Database(d) if is_data_exception(d.as_ref()) => {
             (StatusCode::BAD_REQUEST, "bad_request")
         }
-        sqlx::Error::Database(d) if is_retryable(d.as_ref()) => {
-            (StatusCode::SERVICE_UNAVAILABLE, "busy")
-        }
-        sqlx::Error::PoolTimedOut => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+        e if is_busy(e) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
     }
 }
@@ -223,6 +220,15 @@ fn db_status(e: &sqlx::Error) -> (StatusCode, &'static str) {
 fn is_data_exception(d: &dyn sqlx::error::DatabaseError) -> bool {
     d.code()
         .is_some_and(|c| c.len() == 5 && c.starts_with("22"))
+}
+
+/// No connection was free in time, or two writers met: a retry succeeds.
+fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(d) => is_retryable(d.as_ref()),
+        _ => false,
+    }
 }
 
 /// PostgreSQL's deadlock (40P01) and serialization failure (40001): two
@@ -251,10 +257,7 @@ fn db_message(e: &sqlx::Error) -> String {
         sqlx::Error::Database(d) if is_data_exception(d.as_ref()) => {
             "the request holds a value the database cannot store".to_owned()
         }
-        sqlx::Error::PoolTimedOut => "the server is busy; try again".to_owned(),
-        sqlx::Error::Database(d) if is_retryable(d.as_ref()) => {
-            "the server is busy; try again".to_owned()
-        }
+        e if is_busy(e) => Error::Busy.to_string(),
         _ => "internal server error".to_owned(),
     }
 }

@@ -798,8 +798,7 @@ pub(crate) async fn declare(
             "major outage id '{id}' is already used by another declaration"
         )));
     }
-    // A write first (db.rs): reading the brukare before it would fail on
-    // SQLite whenever another writer commits in between.
+    // A write first (db.rs); a refusal below rolls it back.
     let mut tx = db.begin_write().await?;
     let inserted = sqlx::query(
         "INSERT INTO major_outages (id, status, summary, declared_at, declared_by, suggestion_id,          updated_at) VALUES ($1, 'open', $2, $3, $4, $5, $3) ON CONFLICT DO NOTHING",
@@ -819,7 +818,6 @@ pub(crate) async fn declare(
             "a major outage is already open ('{open}'): post an update to it, or end it first"
         )));
     }
-    // Refused here, the insert above is rolled back with the transaction.
     check_no_brukare_data(&mut tx, &req.summary, "summary").await?;
     // Its suggestion (and any open one) is now declared.
     if let Some(sid) = &req.suggestion_id {

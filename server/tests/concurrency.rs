@@ -22,29 +22,35 @@ use serde_json::json;
 /// Rounds of the operation under test; writers run beside all of them.
 const ROUNDS: usize = 30;
 
-/// Adds staff (a desk write, audited) until `stop` is set; returns how
-/// many were added, each asserted 200.
+/// Adds staff (a desk write, audited, each asserted 200 by `admin_post`)
+/// until `stop` is set; returns how many were added.
 async fn write_staff_until(s: &TestServer, tag: &str, stop: &AtomicBool) -> usize {
     let mut n = 0;
     while !stop.load(Ordering::Relaxed) {
-        let r = s
-            .req(
-                "POST",
-                "/v1/staff",
-                Some(&s.admin.clone()),
-                Some(json!({"id": format!("{tag}-{n}"), "unit_id": "u2",
-                            "name": format!("Vikarie {n}"), "role": "care_worker"})),
-            )
-            .await;
-        assert_eq!(
-            r.status.as_u16(),
-            200,
-            "a concurrent write failed: {}",
-            r.body
-        );
+        s.admin_post(
+            "/v1/staff",
+            json!({"id": format!("{tag}-{n}"), "unit_id": "u2",
+                   "name": format!("Vikarie {n}"), "role": "care_worker"}),
+        )
+        .await;
         n += 1;
     }
     n
+}
+
+/// Runs `work` while two writers add staff beside it until it is done.
+async fn while_others_write(s: &TestServer, work: impl Future<Output = ()>) {
+    let stop = AtomicBool::new(false);
+    let work = async {
+        work.await;
+        stop.store(true, Ordering::Relaxed);
+    };
+    let ((), a, b) = tokio::join!(
+        work,
+        write_staff_until(s, "wa", &stop),
+        write_staff_until(s, "wb", &stop),
+    );
+    assert!(a + b > 0, "the writers wrote nothing: nothing was tested");
 }
 
 // R2.3: "Om det visar sig att det är ett större driftstopp som påverkar
@@ -65,7 +71,6 @@ async fn r2_3_declaring_a_major_outage_while_others_write_never_fails(b: Backend
         .await;
     }
     let at = s.enroll("at1").await;
-    let stop = AtomicBool::new(false);
     let declare_and_end = async {
         for i in 0..ROUNDS {
             let id = format!("stor-{i}");
@@ -82,14 +87,8 @@ async fn r2_3_declaring_a_major_outage_while_others_write_never_fails(b: Backend
                 .await;
             assert_eq!(r.status.as_u16(), 200, "end {i}: {}", r.body);
         }
-        stop.store(true, Ordering::Relaxed);
     };
-    let ((), a, c) = tokio::join!(
-        declare_and_end,
-        write_staff_until(&s, "wa", &stop),
-        write_staff_until(&s, "wb", &stop),
-    );
-    assert!(a + c > 0, "the writers wrote nothing: nothing was tested");
+    while_others_write(&s, declare_and_end).await;
     let all = s.get("/v1/major-outages", &at.token).await.ok();
     assert_eq!(all.as_array().map(Vec::len), Some(ROUNDS), "{all}");
     s.stop().await;
@@ -110,7 +109,6 @@ async fn r1_12_removing_locks_while_others_write_never_fails(b: Backend) {
         add_lock(&s, l, "b1").await;
     }
     let at = s.enroll("at1").await;
-    let stop = AtomicBool::new(false);
     let remove_all = async {
         for l in &locks {
             let r = s
@@ -119,14 +117,8 @@ async fn r1_12_removing_locks_while_others_write_never_fails(b: Backend) {
             assert_eq!(r.status.as_u16(), 200, "removing {l}: {}", r.body);
             assert_eq!(r.body["state"], "removed", "{}", r.body);
         }
-        stop.store(true, Ordering::Relaxed);
     };
-    let ((), a, c) = tokio::join!(
-        remove_all,
-        write_staff_until(&s, "wa", &stop),
-        write_staff_until(&s, "wb", &stop),
-    );
-    assert!(a + c > 0, "the writers wrote nothing: nothing was tested");
+    while_others_write(&s, remove_all).await;
     s.stop().await;
 }
 backend_test!(
